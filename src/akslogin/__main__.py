@@ -1,0 +1,3 @@
+from akslogin.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Argument parsing for every command except the get-token hot path. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from akslogin import __version__
+from akslogin.errors import AksloginError
+
+DESCRIPTION = """\
+Sign in to AKS clusters that use Microsoft Entra ID, without anyone at the keyboard.
+
+akslogin is a kubectl exec credential plugin compatible with Azure/kubelogin's get-token flags, with a
+fast on-disk token cache, and an offline emulator of Entra ID and AKS for tests and demos.
+"""
+
+EPILOG = """\
+examples:
+  akslogin get-token --login spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 -t <tenant> --client-id <app>
+  akslogin emulator --state-dir ./.state        # run the offline Entra ID + AKS emulator
+
+exit codes: 0 success; 1 sign-in, network or file failure; 2 bad flags or input.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="akslogin", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"akslogin {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("get-token", help="print an ExecCredential for kubectl (see 'akslogin get-token --help')",
+                   add_help=False)
+    from akslogin.cli import emulator
+
+    emulator.register(sub)
+    return parser
+
+
+def run_app(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.handler(args)
+        return code
+    except AksloginError as exc:
+        sys.stderr.write(exc.render() + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

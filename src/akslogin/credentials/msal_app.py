@@ -1,0 +1,118 @@
+"""Building MSAL applications that talk to any authority host safely, and reading their results."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import msal
+
+from akslogin.clouds import KNOWN_AUTHORITY_HOSTS, cloud
+from akslogin.credentials.base import AccessToken
+from akslogin.errors import AksloginError, AuthenticationError, ConfigError, NetworkError, describe_idp_error
+from akslogin.http import HttpClient
+from akslogin.options import TokenOptions
+
+
+@dataclass(frozen=True)
+class Authority:
+    host: str  # https://host[:port]/ (trailing slash)
+    tenant: str
+    instance_discovery: bool
+
+    @property
+    def url(self) -> str:
+        return self.host + self.tenant
+
+
+def authority_host(opts: TokenOptions) -> str:
+    return opts.authority_host or cloud(opts.environment).authority_host
+
+
+def resolve_authority(opts: TokenOptions) -> Authority:
+    host = authority_host(opts)
+    hostname = urllib.parse.urlsplit(host).hostname or ""
+    # Instance discovery only makes sense on Microsoft's own hosts; on any other host it would send the
+    # request to login.microsoftonline.com, which is neither wanted nor reachable.
+    discovery = not opts.disable_instance_discovery and hostname in KNOWN_AUTHORITY_HOSTS
+    return Authority(host, opts.tenant_id, discovery)
+
+
+def confidential_app(authority: Authority, client_id: str, credential: Any, http: HttpClient) -> Any:
+    return _build(msal.ConfidentialClientApplication, authority, http, client_id,
+                  client_credential=credential, azure_region=False)
+
+
+def _build(cls: Any, authority: Authority, http: HttpClient, client_id: str, **kwargs: Any) -> Any:
+    try:
+        return cls(
+            client_id,
+            authority=authority.url,
+            http_client=http,
+            instance_discovery=None if authority.instance_discovery else False,
+            token_cache=msal.TokenCache(),
+            **kwargs,
+        )
+    except AksloginError:
+        raise
+    except msal.exceptions.MsalServiceError as exc:
+        raise NetworkError(f"the identity provider at {authority.host} failed: {exc}.",
+                           "This is usually temporary; retry in a moment.") from None
+    except ValueError as exc:
+        raise _discovery_error(authority, http, exc) from None
+
+
+def _discovery_error(authority: Authority, http: HttpClient, exc: Exception) -> AksloginError:
+    body = _json_body(http.last_error)
+    if body and "error" in body:
+        return describe_idp_error(body)
+    if http.last_error is not None:
+        return AuthenticationError(
+            f"the authority {authority.url} answered HTTP {http.last_error.status_code} to OpenID discovery.",
+            "Check --tenant-id and --authority-host / --environment.",
+        )
+    return ConfigError(f"the authority {authority.url} cannot be used: {str(exc)[:200]}",
+                       "Check --tenant-id and --authority-host / --environment.")
+
+
+def _json_body(response: Any) -> dict[str, Any] | None:
+    if response is None:
+        return None
+    try:
+        data = json.loads(response.text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def token_from_result(result: Any, now: float | None = None) -> AccessToken:
+    """An AccessToken from an MSAL result dict, or the user-facing error it describes."""
+    if not isinstance(result, dict):
+        raise AuthenticationError("the identity provider returned no token.")
+    if "access_token" not in result:
+        raise describe_idp_error(result)
+    now = time.time() if now is None else now
+    expires_in = result.get("expires_in")
+    try:
+        lifetime = float(expires_in)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        lifetime = 0.0
+    if lifetime <= 0:
+        raise AuthenticationError("the identity provider returned a token without a usable expiry (expires_in).")
+    return AccessToken(str(result["access_token"]), now + lifetime)
+
+
+def call(action: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run an MSAL call, turning its exceptions into akslogin errors."""
+    try:
+        return action(*args, **kwargs)
+    except AksloginError:
+        raise
+    except msal.exceptions.MsalServiceError as exc:
+        raise NetworkError(f"the identity provider failed: {exc}.",
+                           "This is usually temporary; retry in a moment.") from None
+    except ValueError as exc:
+        raise AuthenticationError(f"the identity provider's answer could not be used: {str(exc)[:200]}.") from None

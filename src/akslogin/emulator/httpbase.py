@@ -1,0 +1,180 @@
+"""A small threaded HTTPS server with a route table, shared by the emulated Entra ID and API servers."""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+import threading
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MAX_BODY = 1 << 20
+
+
+@dataclass
+class Request:
+    """A parsed request handed to route handlers."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)  # named groups of the route pattern
+    port: int = 0
+
+    def form(self) -> dict[str, str]:
+        """Form fields; a repeated field keeps its first value, as ESTS does."""
+        parsed = urllib.parse.parse_qs(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+        return {k: v[0] for k, v in parsed.items()}
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+        hdrs = {"Content-Type": "application/json; charset=utf-8"}
+        hdrs.update(headers or {})
+        return cls(status, json.dumps(payload).encode("utf-8"), hdrs)
+
+    @classmethod
+    def text(cls, status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> Response:
+        return cls(status, text.encode("utf-8"), {"Content-Type": content_type})
+
+
+Handler = Callable[[Request], Response]
+#: Called after each request with (request, response); used for the request log.
+Observer = Callable[[Request, Response], None]
+
+
+class Router:
+    """Ordered (method, regex) → handler table; the first match wins."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method, re.compile(pattern + r"\Z"), handler))
+
+    def dispatch(self, request: Request) -> Response:
+        allowed = False
+        for method, regex, handler in self._routes:
+            match = regex.match(request.path)
+            if not match:
+                continue
+            if method != request.method:
+                allowed = True
+                continue
+            request.params = {k: urllib.parse.unquote(v) for k, v in match.groupdict().items() if v is not None}
+            return handler(request)
+        if allowed:
+            return Response.json(405, {"error": "method_not_allowed"})
+        return Response.json(404, {"error": "not_found", "path": request.path})
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up or reject our certificate are normal in tests; don't print tracebacks."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return
+
+
+class HTTPSServer:
+    """Serves a Router over TLS on 127.0.0.1 in a background thread."""
+
+    def __init__(
+        self,
+        router: Router,
+        cert_file: str,
+        key_file: str,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        observer: Observer | None = None,
+        tls: bool = True,
+    ) -> None:
+        self.router = router
+        self.observer = observer
+        outer = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "akslogin-emulator"
+            sys_version = ""
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return  # the request log is the emulator's record; keep stderr quiet
+
+            def _handle(self) -> None:
+                split = urllib.parse.urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    self.send_error(413)
+                    return
+                body = self.rfile.read(length) if length else b""
+                query = {k: v[0] for k, v in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()}
+                request = Request(
+                    method=self.command,
+                    path=split.path,
+                    query=query,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                    port=outer.port,
+                )
+                try:
+                    response = outer.router.dispatch(request)
+                except Exception as exc:  # an emulator bug must show up as a 500, not a hung client
+                    response = Response.json(500, {"error": "emulator_error", "detail": type(exc).__name__})
+                    import traceback
+
+                    traceback.print_exc()
+                if outer.observer is not None:
+                    outer.observer(request, response)
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(response.body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+        self._server = _QuietServer((host, port), _Handler)
+        self._server.daemon_threads = True
+        if tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(cert_file, key_file)
+            # Handshake in the handler thread, so one stalled client cannot block the accept loop.
+            self._server.socket = ctx.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
+        self.host = host
+        self.port = self._server.server_address[1]
+        self.scheme = "https" if tls else "http"
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"emulator:{self.port}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,183 @@
+"""Starts the emulated Entra ID authority and one AKS API server per cluster, and exposes test knobs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from akslogin.emulator.aks import build_aks_router
+from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
+from akslogin.emulator.clock import Clock
+from akslogin.emulator.entra import EntraService
+from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
+from akslogin.emulator.requestlog import LoggedRequest, RequestLog
+from akslogin.emulator.tlsmaterial import TLSMaterial
+from akslogin.emulator.tokens import TokenIssuer
+from akslogin.emulator.world import World
+
+CONTROL_PREFIX = "/_emulator"
+
+
+class Emulator:
+    """The whole emulated cloud. Use as a context manager, or ``start()``/``stop()``.
+
+    Everything listens on 127.0.0.1 over TLS with a CA generated at start and written to
+    ``<state_dir>/ca.pem``; ``<state_dir>/emulator.json`` tells other processes where things are.
+    """
+
+    def __init__(self, world: World, state_dir: str | Path, port: int = 0) -> None:
+        self.world = world
+        self.state_dir = Path(state_dir)
+        self.clock = Clock()
+        self.request_log = RequestLog()
+        self.tls = TLSMaterial.create(self.state_dir)
+        self.issuer = TokenIssuer(self.clock)
+        self.entra = EntraService(world, self.issuer, self.clock)
+        router = self.entra.router()
+        self._add_control_routes(router)
+        self._entra_server = self._server(router, port, self._entra_observer)
+        self.entra.base_url = self._entra_server.url
+        self._cluster_servers: dict[str, HTTPSServer] = {}
+        self._auth_outcome = threading.local()  # handler thread → who the API server saw, for the log
+        jwks = self.issuer.jwks()
+        for cluster in world.clusters:
+            authenticator = TokenAuthenticator(jwks, cluster, self.clock)
+            router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth)
+            self._cluster_servers[cluster.name] = self._server(router, cluster.port, self._aks_observer(cluster.name))
+
+    def _server(self, router: Router, port: int, observer: Any) -> HTTPSServer:
+        return HTTPSServer(
+            router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        self._entra_server.start()
+        for server in self._cluster_servers.values():
+            server.start()
+        self._write_state()
+        return self
+
+    def stop(self) -> None:
+        for server in (self._entra_server, *self._cluster_servers.values()):
+            server.stop()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- where things are ------------------------------------------------------------------------
+    @property
+    def authority_host(self) -> str:
+        """The value for ``--authority-host`` / ``AZURE_AUTHORITY_HOST`` (with the trailing slash)."""
+        return self._entra_server.url + "/"
+
+    @property
+    def ca_path(self) -> Path:
+        return self.tls.ca_path
+
+    def cluster_url(self, name: str) -> str:
+        return self._cluster_servers[name].url
+
+    def kubeconfig_cluster(self, name: str) -> dict[str, Any]:
+        """A kubeconfig ``clusters[]`` entry for cluster ``name``, CA embedded as AKS does."""
+        ca_data = base64.b64encode(self.tls.ca_path.read_bytes()).decode("ascii")
+        return {"name": name, "cluster": {"server": self.cluster_url(name), "certificate-authority-data": ca_data}}
+
+    def _write_state(self) -> None:
+        state = {
+            "authority_host": self.authority_host,
+            "ca": str(self.ca_path),
+            "control": self._entra_server.url + CONTROL_PREFIX,
+            "clusters": {
+                c.name: {"server": self.cluster_url(c.name), "tenant_id": c.tenant_id, "server_id": c.server_id}
+                for c in self.world.clusters
+            },
+            "pid": os.getpid(),
+        }
+        path = self.state_dir / "emulator.json"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+    # -- request log -----------------------------------------------------------------------------
+    def _entra_observer(self, req: Request, resp: Response) -> None:
+        if req.path.startswith(CONTROL_PREFIX):
+            return
+        grant_type = client_id = None
+        if req.method == "POST" and req.path.endswith(("/token", "/devicecode")):
+            form = req.form()
+            grant_type = form.get("grant_type")
+            client_id = form.get("client_id")
+        self.request_log.add(LoggedRequest(
+            service="entra", method=req.method, path=req.path, status=resp.status,
+            grant_type=grant_type, client_id=client_id, error_code=_error_code(resp),
+        ))
+
+    def _record_auth(self, req: Request, outcome: UserInfo | AuthFailure) -> None:
+        self._auth_outcome.value = outcome
+
+    def _aks_observer(self, cluster: str) -> Any:
+        def observe(req: Request, resp: Response) -> None:
+            outcome = getattr(self._auth_outcome, "value", None)
+            self._auth_outcome.value = None
+            user = outcome.username if isinstance(outcome, UserInfo) else None
+            extra = {"auth_failure": outcome.reason} if isinstance(outcome, AuthFailure) else {}
+            self.request_log.add(LoggedRequest(
+                service=f"aks:{cluster}", method=req.method, path=req.path, status=resp.status, user=user,
+                extra=extra,
+            ))
+        return observe
+
+    # -- control API (for other processes: the demo, manual testing) ------------------------------
+    def _add_control_routes(self, router: Router) -> None:
+        def requests(req: Request) -> Response:
+            return Response.json(200, [e.to_json() for e in self.request_log.entries()])
+
+        def reset(req: Request) -> Response:
+            self.request_log.reset()
+            return Response.json(200, {"ok": True})
+
+        def clock(req: Request) -> Response:
+            if req.method == "POST":
+                body = req.json() if req.body else {}
+                if "advance" in body:
+                    self.clock.advance(float(body["advance"]))
+                elif "set" in body:
+                    self.clock.set(float(body["set"]))
+                else:
+                    self.clock.reset()
+            return Response.json(200, {"now": self.clock.now(), "offset": self.clock.offset})
+
+        def settings(req: Request) -> Response:
+            if req.method == "POST":
+                body = req.json() if req.body else {}
+                if "access_token_lifetime" in body:
+                    self.entra.settings.access_token_lifetime = int(body["access_token_lifetime"])
+            return Response.json(200, {"access_token_lifetime": self.entra.settings.access_token_lifetime})
+
+        router.add("GET", CONTROL_PREFIX + "/requests", requests)
+        router.add("POST", CONTROL_PREFIX + "/requests/reset", reset)
+        router.add("GET", CONTROL_PREFIX + "/clock", clock)
+        router.add("POST", CONTROL_PREFIX + "/clock", clock)
+        router.add("GET", CONTROL_PREFIX + "/settings", settings)
+        router.add("POST", CONTROL_PREFIX + "/settings", settings)
+
+
+def _error_code(resp: Response) -> int | None:
+    if resp.status < 400 or not resp.body.startswith(b"{"):
+        return None
+    try:
+        codes = json.loads(resp.body).get("error_codes")
+    except ValueError:
+        return None
+    return int(codes[0]) if isinstance(codes, list) and codes else None

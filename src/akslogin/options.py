@@ -1,0 +1,329 @@
+"""get-token's options: kubelogin's flags and environment variables, with kubelogin's precedence.
+
+One table describes every flag; a small stdlib parser reads argv on the hot path, and the same table
+renders ``--help``. Environment variables are applied after flags and win over them, as in kubelogin
+(an empty variable is ignored rather than blanking a flag).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+
+from akslogin.errors import UsageError
+
+LOGIN_MODES = (
+    "devicecode", "interactive", "spn", "ropc", "msi", "azurecli", "azd", "workloadidentity", "azurepipelines",
+)
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Flag:
+    long: str
+    dest: str
+    help: str
+    short: str | None = None
+    boolean: bool = False
+    metavar: str = "VALUE"
+    env: str = ""  # documentation only; the precedence logic lives in apply_env
+    repeatable: bool = False
+
+
+FLAGS: tuple[Flag, ...] = (
+    Flag("--login", "login", "login mode: " + ", ".join(LOGIN_MODES) + " (default devicecode)", short="-l",
+         metavar="MODE", env="AAD_LOGIN_METHOD"),
+    Flag("--server-id", "server_id", "application id of the cluster's server app (AKS: "
+         "6dae42f8-4368-4678-94ff-3960e28e3630); required", metavar="ID"),
+    Flag("--client-id", "client_id", "application (client) id of the app or identity signing in", metavar="ID",
+         env="AAD_SERVICE_PRINCIPAL_CLIENT_ID, AZURE_CLIENT_ID"),
+    Flag("--client-secret", "client_secret", "client secret (spn); prefer the environment variable, argv is "
+         "visible to other processes", metavar="SECRET",
+         env="AAD_SERVICE_PRINCIPAL_CLIENT_SECRET, AZURE_CLIENT_SECRET"),
+    Flag("--client-certificate", "client_certificate", "PEM (certificate + private key) or .pfx file (spn)",
+         metavar="FILE", env="AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE, AZURE_CLIENT_CERTIFICATE_PATH"),
+    Flag("--client-certificate-password", "client_certificate_password", "password of the PFX or encrypted key",
+         metavar="PASSWORD",
+         env="AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+    Flag("--username", "username", "user principal name (ropc)", metavar="UPN",
+         env="AAD_USER_PRINCIPAL_NAME, AZURE_USERNAME"),
+    Flag("--password", "password", "password (ropc)", metavar="PASSWORD",
+         env="AAD_USER_PRINCIPAL_PASSWORD, AZURE_PASSWORD"),
+    Flag("--tenant-id", "tenant_id", "tenant id or verified domain", short="-t", metavar="TENANT",
+         env="AZURE_TENANT_ID"),
+    Flag("--environment", "environment", "AzurePublicCloud (default), AzureChinaCloud, AzureUSGovernmentCloud",
+         short="-e", metavar="NAME"),
+    Flag("--authority-host", "authority_host", "sign-in host, overrides --environment (e.g. ADFS, Azure Stack)",
+         metavar="URL", env="AZURE_AUTHORITY_HOST (workloadidentity)"),
+    Flag("--disable-instance-discovery", "disable_instance_discovery",
+         "skip Entra instance discovery (ADFS, Azure Stack, private hosts)", boolean=True),
+    Flag("--identity-resource-id", "identity_resource_id", "ARM id of a user-assigned managed identity (msi)",
+         metavar="ID"),
+    Flag("--federated-token-file", "federated_token_file", "federated token file (workloadidentity)",
+         metavar="FILE", env="AZURE_FEDERATED_TOKEN_FILE"),
+    Flag("--azure-pipelines-service-connection-id", "azure_pipelines_service_connection_id",
+         "Azure Pipelines service connection id (azurepipelines)", metavar="ID",
+         env="AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"),
+    Flag("--subscription", "subscription", "subscription passed to az (azurecli)", short="-s", metavar="ID"),
+    Flag("--redirect-url", "redirect_url", "loopback redirect URL (interactive)", metavar="URL"),
+    Flag("--login-hint", "login_hint", "account to preselect (interactive)", metavar="UPN"),
+    Flag("--legacy", "legacy", "use the v1 endpoint and the spn: audience (old AADv1 clusters)", boolean=True),
+    Flag("--pop-enabled", "pop_enabled", "proof-of-possession tokens (Azure Arc)", boolean=True),
+    Flag("--pop-claims", "pop_claims", "PoP claims, u=<ARM id of the cluster>", metavar="CLAIMS"),
+    Flag("--use-azurerm-env-vars", "use_azurerm_env_vars", "read ARM_* variables (Terraform) instead of "
+         "AAD_*/AZURE_*", boolean=True),
+    Flag("--disable-environment-override", "disable_environment_override",
+         "ignore environment variables (except KUBECACHEDIR)", boolean=True),
+    Flag("--cache-dir", "cache_dir", "token cache directory (default $KUBECACHEDIR or ~/.kube/cache/akslogin)",
+         metavar="DIR", env="KUBECACHEDIR"),
+    Flag("--token-cache-dir", "cache_dir", "deprecated alias of --cache-dir", metavar="DIR"),
+    Flag("--timeout", "timeout", "time limit for the whole run, e.g. 60s, 2m (default 60s)", metavar="DURATION",
+         env="AZURE_CLI_TIMEOUT"),
+    Flag("--certificate-authority", "certificate_authority", "extra CA bundle (PEM) to trust for the identity "
+         "provider, on top of the system store, REQUESTS_CA_BUNDLE and SSL_CERT_FILE; repeatable", metavar="FILE",
+         repeatable=True),
+    Flag("--v", "verbosity", "log verbosity on stderr (0-10); secrets are never logged", short="-v",
+         metavar="LEVEL"),
+)
+
+_BY_NAME: dict[str, Flag] = {}
+for _flag in FLAGS:
+    _BY_NAME[_flag.long] = _flag
+    if _flag.short:
+        _BY_NAME[_flag.short] = _flag
+_BY_NAME["-v"] = _BY_NAME["--v"]
+_BY_NAME["--verbose"] = _BY_NAME["--v"]
+
+SECRET_DESTS = frozenset({"client_secret", "client_certificate_password", "password"})
+
+
+class HelpRequested(Exception):
+    """``-h``/``--help`` was given."""
+
+
+@dataclass
+class TokenOptions:
+    login: str = "devicecode"
+    server_id: str = ""
+    client_id: str = ""
+    client_secret: str = ""
+    client_certificate: str = ""
+    client_certificate_password: str = ""
+    username: str = ""
+    password: str = ""
+    tenant_id: str = ""
+    environment: str = "AzurePublicCloud"
+    authority_host: str = ""
+    disable_instance_discovery: bool = False
+    identity_resource_id: str = ""
+    federated_token_file: str = ""
+    azure_pipelines_service_connection_id: str = ""
+    subscription: str = ""
+    redirect_url: str = ""
+    login_hint: str = ""
+    legacy: bool = False
+    pop_enabled: bool = False
+    pop_claims: str = ""
+    use_azurerm_env_vars: bool = False
+    disable_environment_override: bool = False
+    cache_dir: str = ""
+    timeout: str = ""
+    certificate_authority: list[str] = field(default_factory=list)
+    verbosity: str = "0"
+    explicit: set[str] = field(default_factory=set)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return parse_duration(self.timeout) if self.timeout else DEFAULT_TIMEOUT
+
+    @property
+    def verbosity_level(self) -> int:
+        try:
+            return int(self.verbosity or 0)
+        except ValueError:
+            raise UsageError(f"-v takes a number from 0 to 10, not {self.verbosity!r}.") from None
+
+    def describe(self) -> str:
+        """Options for a verbose log line, with every secret masked."""
+        parts = []
+        for f in fields(self):
+            if f.name == "explicit":
+                continue
+            value = getattr(self, f.name)
+            if f.name in SECRET_DESTS and value:
+                value = "***"
+            if value not in ("", False, [], None):
+                parts.append(f"{f.name}={value}")
+        return " ".join(parts)
+
+
+def parse_args(argv: Sequence[str]) -> TokenOptions:
+    """Parse get-token flags (no positional arguments)."""
+    opts = TokenOptions()
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if arg in ("-h", "--help"):
+            raise HelpRequested
+        name, eq, inline = arg.partition("=")
+        if not name.startswith("-") or arg in ("-", "--"):
+            raise UsageError(f"unexpected argument {arg[:60]!r}: get-token takes only flags.",
+                             "Run 'akslogin get-token --help'.")
+        flag = _BY_NAME.get(name)
+        if flag is None and name.startswith("-") and not name.startswith("--") and len(name) > 2:
+            # -lspn / -v5: short flag with the value attached
+            flag, eq, inline = _BY_NAME.get(name[:2]), "=", name[2:] + (("=" + inline) if eq else "")
+        if flag is None:
+            raise UsageError(f"unknown flag {name[:60]!r} for get-token.", "Run 'akslogin get-token --help'.")
+        if flag.boolean:
+            value: str | bool = True
+            if eq:
+                lowered = inline.lower()
+                if lowered not in ("true", "false", "1", "0", "t", "f"):
+                    raise UsageError(f"{flag.long} takes true or false, not {inline[:30]!r}.")
+                value = lowered in ("true", "1", "t")
+        elif eq:
+            value = inline
+        else:
+            if i >= len(argv):
+                raise UsageError(f"flag {flag.long} needs a value ({flag.metavar}).")
+            value = argv[i]
+            i += 1
+        if flag.repeatable:
+            getattr(opts, flag.dest).append(value)
+        else:
+            setattr(opts, flag.dest, value)
+        opts.explicit.add(flag.dest)
+    return opts
+
+
+def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> None:
+    """Apply kubelogin's environment overrides (variables win over flags; the last name listed wins)."""
+    if not opts.cache_dir:
+        opts.cache_dir = environ.get("KUBECACHEDIR", "")
+    if opts.disable_environment_override:
+        return
+
+    def take(dest: str, *names: str) -> None:
+        for name in names:
+            value = environ.get(name)
+            if value:
+                setattr(opts, dest, value)
+
+    def fill(dest: str, name: str) -> None:
+        value = environ.get(name)
+        if value and not getattr(opts, dest):
+            setattr(opts, dest, value)
+
+    take("login", "AAD_LOGIN_METHOD")
+    if opts.use_azurerm_env_vars:
+        take("client_id", "ARM_CLIENT_ID")
+        take("client_secret", "ARM_CLIENT_SECRET")
+        take("client_certificate", "ARM_CLIENT_CERTIFICATE_PATH")
+        take("client_certificate_password", "ARM_CLIENT_CERTIFICATE_PASSWORD")
+        take("tenant_id", "ARM_TENANT_ID")
+    else:
+        take("client_id", "AAD_SERVICE_PRINCIPAL_CLIENT_ID", "AZURE_CLIENT_ID")
+        take("client_secret", "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", "AZURE_CLIENT_SECRET")
+        take("client_certificate", "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE", "AZURE_CLIENT_CERTIFICATE_PATH")
+        take("client_certificate_password", "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD",
+             "AZURE_CLIENT_CERTIFICATE_PASSWORD")
+        take("tenant_id", "AZURE_TENANT_ID")
+    take("username", "AAD_USER_PRINCIPAL_NAME", "AZURE_USERNAME")
+    take("password", "AAD_USER_PRINCIPAL_PASSWORD", "AZURE_PASSWORD")
+    if opts.login == "workloadidentity":
+        take("federated_token_file", "AZURE_FEDERATED_TOKEN_FILE")
+        take("authority_host", "AZURE_AUTHORITY_HOST")
+    if opts.login == "azurepipelines":
+        fill("tenant_id", "AZURESUBSCRIPTION_TENANT_ID")
+        fill("client_id", "AZURESUBSCRIPTION_CLIENT_ID")
+        fill("azure_pipelines_service_connection_id", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
+    take("timeout", "AZURE_CLI_TIMEOUT")
+
+
+def validate(opts: TokenOptions) -> None:
+    """Checks every mode shares; mode-specific requirements are checked by the credential."""
+    opts.login = opts.login.strip().lower()
+    if opts.login not in LOGIN_MODES:
+        raise UsageError(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(LOGIN_MODES) + ".")
+    if not opts.server_id:
+        raise UsageError("--server-id is required.",
+                         "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")
+    if opts.authority_host:
+        if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", opts.authority_host):
+            raise UsageError(
+                f"--authority-host must be an https URL such as https://login.microsoftonline.com/, "
+                f"not {opts.authority_host[:80]!r}.")
+        if not opts.authority_host.endswith("/"):
+            opts.authority_host += "/"
+    if opts.timeout_seconds <= 0:
+        raise UsageError("--timeout must be greater than zero.")
+    level = opts.verbosity_level
+    if not 0 <= level <= 10:
+        raise UsageError("-v takes a number from 0 to 10.")
+    if opts.pop_enabled != bool(opts.pop_claims):
+        raise UsageError("--pop-enabled and --pop-claims go together.",
+                         "Pass both, e.g. --pop-enabled --pop-claims u=<ARM id of the cluster>.")
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> str:
+    home = environ.get("HOME") or os.path.expanduser("~")
+    return os.path.join(home, ".kube", "cache", "akslogin")
+
+
+_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+
+def parse_duration(text: str) -> float:
+    """Go-style durations as kubelogin takes them (90s, 1m30s, 500ms), or plain seconds."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    pos, total = 0, 0.0
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    for match in _DURATION_RE.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * scale[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise UsageError(f"--timeout {text[:30]!r} is not a duration.", "Use e.g. 60s, 2m or 1m30s.")
+    return total
+
+
+def render_help() -> str:
+    lines = [
+        "Usage: akslogin get-token --server-id ID [--login MODE] [flags]",
+        "",
+        "Print a kubectl ExecCredential (client.authentication.k8s.io v1 or v1beta1) with an Entra ID access token",
+        "for the cluster's server app. A cached token with more than 5 minutes left is returned without any",
+        "network request. Flags and environment variables are the same as Azure/kubelogin's; environment",
+        "variables override flags unless --disable-environment-override is given.",
+        "",
+        "Examples:",
+        "  # a CI service principal with a secret from the environment",
+        "  AAD_SERVICE_PRINCIPAL_CLIENT_ID=<app id> AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=<secret> \\",
+        "    akslogin get-token --login spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 --tenant-id <tenant>",
+        "  # a certificate (PEM with key, or PFX with --client-certificate-password)",
+        "  akslogin get-token -l spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 -t <tenant> \\",
+        "    --client-id <app id> --client-certificate ./sp.pem",
+        "",
+        "Flags:",
+    ]
+    for flag in FLAGS:
+        names = f"{flag.short}, {flag.long}" if flag.short else f"    {flag.long}"
+        if not flag.boolean:
+            names += f" {flag.metavar}"
+        lines.append(f"  {names}")
+        text = flag.help + (f" [env: {flag.env}]" if flag.env else "")
+        lines.append(f"        {text}")
+    lines += [
+        "",
+        "Exit codes: 0 token printed; 1 sign-in or network failure; 2 bad flags or input.",
+    ]
+    return "\n".join(lines)

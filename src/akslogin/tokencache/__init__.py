@@ -1,0 +1,1 @@
+"""On-disk token cache: one small JSON file per identity, read with the stdlib on the hot path."""

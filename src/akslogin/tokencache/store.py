@@ -1,0 +1,104 @@
+"""Writing the cache: per-identity lock, atomic replace, private permissions from the first byte."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+
+from akslogin.errors import CacheError
+from akslogin.tokencache.entry import ENTRY_VERSION, entry_path
+
+LOCK_POLL = 0.05
+
+
+def ensure_dir(path: str) -> None:
+    """Create ``path`` as 0700 (no window where it is wider); refuse an existing one others can write."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot create the cache directory {path}: {exc.strerror}.",
+                         "Pass a writable --cache-dir or set KUBECACHEDIR.") from None
+    st = os.stat(path)
+    if st.st_mode & 0o022:
+        raise CacheError(
+            f"the cache directory {path} is writable by other users (mode {st.st_mode & 0o777:04o}).",
+            f"Run 'chmod 700 {path}' or choose another --cache-dir.",
+        )
+
+
+def prepare(cache_dir: str) -> None:
+    """Create the cache directory and its parts as 0700 before anything is written into them."""
+    ensure_dir(cache_dir)
+    for part in ("tokens", "locks"):
+        ensure_dir(os.path.join(cache_dir, part))
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Write via a 0600 temp file in the same directory, fsync, rename, fsync the directory."""
+    directory = os.path.dirname(path)
+    ensure_dir(directory)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)  # mkstemp creates 0600
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str) -> None:
+    payload = {
+        "version": ENTRY_VERSION,
+        "access_token": access_token,
+        "expires_on": int(expires_on),
+        "login": login,
+        "written_at": int(time.time()),
+    }
+    atomic_write(entry_path(cache_dir, key), json.dumps(payload).encode("utf-8"))
+
+
+def remove_entry(cache_dir: str, key: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(entry_path(cache_dir, key))
+
+
+@contextlib.contextmanager
+def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
+    """Hold the per-identity lock. flock is released by the kernel if the holder dies, so a killed
+    process never blocks others; waiting is bounded by ``timeout``."""
+    prepare(cache_dir)
+    path = os.path.join(cache_dir, "locks", key + ".lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise CacheError(
+                        f"another akslogin process held the token lock {path} for more than {timeout:.0f}s.",
+                        "If a sign-in is waiting in another terminal, finish it; otherwise retry.",
+                    ) from None
+                time.sleep(LOCK_POLL)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock

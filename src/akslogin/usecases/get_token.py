@@ -1,0 +1,68 @@
+"""get-token: print an ExecCredential, from the cache when possible (the hot path is stdlib only).
+
+hot path:  options → identity key → read cache entry → fresh (> 5 min left)? → print
+slow path: per-identity lock → re-read (another process may have refreshed) → credential → write → print
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
+
+from akslogin import exec_credential, options
+from akslogin.errors import AksloginError
+from akslogin.log import Log
+from akslogin.tokencache.entry import CachedToken, read_entry
+from akslogin.tokencache.key import identity_key
+
+Clock = Callable[[], float]
+
+
+def authority_for_key(opts: options.TokenOptions) -> str:
+    """The authority host that goes into the cache key, without importing the network stack."""
+    if opts.authority_host:
+        return opts.authority_host
+    from akslogin.clouds import cloud
+
+    return cloud(opts.environment).authority_host
+
+
+def run(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    stderr: TextIO,
+    clock: Clock = time.time,
+) -> int:
+    try:
+        opts = options.parse_args(argv)
+    except options.HelpRequested:
+        stdout.write(options.render_help() + "\n")
+        return 0
+    except AksloginError as exc:
+        stderr.write(exc.render() + "\n")
+        return exc.exit_code
+    try:
+        options.apply_env(opts, environ)
+        options.validate(opts)
+        log = Log(opts.verbosity_level, stderr)
+        info = exec_credential.read_exec_info(environ)
+        cache_dir = opts.cache_dir or options.default_cache_dir(environ)
+        key = identity_key(opts, authority_for_key(opts))
+        log(5, f"options: {opts.describe()}")
+        log(3, f"identity key {key}, cache {cache_dir}")
+        cached = read_entry(cache_dir, key)
+        if cached is not None and cached.fresh(clock()):
+            log(2, "served from the cache")
+            token: CachedToken = cached
+        else:
+            from akslogin.usecases.acquire import acquire
+
+            token = acquire(opts, key, cache_dir, environ, log, clock)
+        stdout.write(exec_credential.render(info, token.access_token, token.expires_on) + "\n")
+        stdout.flush()
+        return 0
+    except AksloginError as exc:
+        stderr.write(exc.render() + "\n")
+        return exc.exit_code

@@ -1,0 +1,221 @@
+"""Shared fixtures: one emulator per test session with a world holding every identity the tests need."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from akslogin.emulator import Emulator
+from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
+from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+
+TENANT_ID = "11111111-2222-4333-8444-555555555555"
+TENANT_DOMAIN = "contoso.example"
+OTHER_TENANT_ID = "99999999-8888-4777-8666-555555555555"
+KUBECTL = "/usr/bin/kubectl"
+
+
+@dataclass
+class AppInfo:
+    name: str
+    client_id: str
+    object_id: str
+    secret: str | None = None
+    pem_path: Path | None = None  # certificate + key
+    pfx_path: Path | None = None
+    pfx_password: str | None = None
+    key_pem: bytes = b""
+    cert_pem: bytes = b""
+
+
+@dataclass
+class WorldInfo:
+    apps: dict[str, AppInfo] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+
+
+def _make_cert_app(directory: Path, name: str, client_id: str, object_id: str) -> AppInfo:
+    key = new_rsa_key()
+    cert = self_signed(f"{name}.contoso.example", key)
+    pem = directory / f"{name}.pem"
+    pem.write_bytes(key_pem(key) + cert_pem(cert))
+    pem.chmod(0o600)
+    password = f"pfx-pass-{name}"
+    pfx = directory / f"{name}.pfx"
+    pfx.write_bytes(pkcs12.serialize_key_and_certificates(
+        name.encode(), key, cert, None, serialization.BestAvailableEncryption(password.encode())
+    ))
+    return AppInfo(name, client_id, object_id, pem_path=pem, pfx_path=pfx, pfx_password=password,
+                   key_pem=key_pem(key), cert_pem=cert_pem(cert))
+
+
+@pytest.fixture(scope="session")
+def test_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[WorldInfo, dict[str, Any]]:
+    directory = tmp_path_factory.mktemp("world")
+    tw = WorldInfo()
+    tw.apps["viewer"] = AppInfo("ci-viewer", "aaaaaaaa-0000-4000-8000-000000000001",
+                                "0b0b0b0b-0000-4000-8000-000000000001", secret="viewer-secret-Zx9~abc")
+    tw.apps["nobody"] = AppInfo("ci-nobody", "aaaaaaaa-0000-4000-8000-000000000002",
+                                "0b0b0b0b-0000-4000-8000-000000000002", secret="nobody-secret-Qw8~def")
+    tw.apps["editor"] = AppInfo("ci-editor", "aaaaaaaa-0000-4000-8000-000000000003",
+                                "0b0b0b0b-0000-4000-8000-000000000003", secret="editor-secret-Er7~ghi")
+    tw.apps["cert"] = _make_cert_app(directory, "ci-cert", "aaaaaaaa-0000-4000-8000-000000000004",
+                                     "0b0b0b0b-0000-4000-8000-000000000004")
+    tw.apps["expired"] = AppInfo("ci-expired", "aaaaaaaa-0000-4000-8000-000000000005",
+                                 "0b0b0b0b-0000-4000-8000-000000000005", secret="expired-secret-Ty6~jkl")
+    tw.secrets = [a.secret for a in tw.apps.values() if a.secret] + [
+        a.pfx_password for a in tw.apps.values() if a.pfx_password
+    ]
+    spec: dict[str, Any] = {
+        "tenants": [
+            {
+                "id": TENANT_ID,
+                "domains": [TENANT_DOMAIN],
+                "groups": [{"name": "aks-viewers", "object_id": "9c9c9c9c-0000-4000-8000-000000000001"}],
+                "apps": [
+                    {"name": "ci-viewer", "client_id": tw.apps["viewer"].client_id,
+                     "object_id": tw.apps["viewer"].object_id, "secrets": [tw.apps["viewer"].secret]},
+                    {"name": "ci-nobody", "client_id": tw.apps["nobody"].client_id,
+                     "object_id": tw.apps["nobody"].object_id, "secrets": [tw.apps["nobody"].secret]},
+                    {"name": "ci-editor", "client_id": tw.apps["editor"].client_id,
+                     "object_id": tw.apps["editor"].object_id, "secrets": [tw.apps["editor"].secret],
+                     "groups": ["aks-viewers"]},
+                    {"name": "ci-cert", "client_id": tw.apps["cert"].client_id,
+                     "object_id": tw.apps["cert"].object_id, "certificates": [str(tw.apps["cert"].pem_path)]},
+                    {"name": "ci-expired", "client_id": tw.apps["expired"].client_id,
+                     "object_id": tw.apps["expired"].object_id,
+                     "secrets": [{"value": tw.apps["expired"].secret, "expires": 1_000_000_000}]},
+                ],
+                "users": [
+                    {"upn": "alice@contoso.example", "object_id": "5a5a5a5a-0000-4000-8000-000000000001",
+                     "password": "Alice-Passw0rd!", "groups": ["aks-viewers"]},
+                ],
+            },
+            {"id": OTHER_TENANT_ID, "domains": ["fabrikam.example"]},
+        ],
+        "clusters": [
+            {
+                "name": "aks1",
+                "tenant": TENANT_ID,
+                "namespaces": ["default", "kube-system", "team-a"],
+                "pods": {"default": ["web-1", "web-2"], "team-a": ["api-1"]},
+                "rbac": {"bindings": [
+                    {"name": "viewer", "role": "view", "subjects": [{"app": "ci-viewer"}]},
+                    {"name": "cert-viewer", "role": "view", "subjects": [{"app": "ci-cert"}]},
+                    {"name": "editors", "role": "edit", "namespace": "team-a",
+                     "subjects": [{"group": "aks-viewers"}]},
+                ]},
+            },
+            {"name": "legacy", "tenant": TENANT_ID, "audience": "spn",
+             "rbac": {"bindings": [{"name": "viewer", "role": "view", "subjects": [{"app": "ci-viewer"}]}]}},
+        ],
+    }
+    (directory / "world.yaml").write_text(yaml.safe_dump(spec))
+    return tw, spec
+
+
+@pytest.fixture(scope="session")
+def emulator(test_world: tuple[WorldInfo, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Emulator]:
+    _, spec = test_world
+    world = World.from_dict(spec)
+    with Emulator(world, tmp_path_factory.mktemp("emulator-state")) as emu:
+        yield emu
+
+
+@pytest.fixture
+def apps(test_world: tuple[WorldInfo, dict[str, Any]]) -> dict[str, AppInfo]:
+    return test_world[0].apps
+
+
+@pytest.fixture(autouse=True)
+def _fresh_emulator_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that use the emulator start with an empty request log, the real clock and default settings."""
+    yield
+    if "emulator" in request.fixturenames:
+        emu: Emulator = request.getfixturevalue("emulator")
+        emu.request_log.reset()
+        emu.clock.reset()
+        emu.entra.settings.access_token_lifetime = 3599
+
+
+def akslogin_bin() -> str:
+    found = shutil.which("akslogin", path=os.path.dirname(sys.executable)) or shutil.which("akslogin")
+    assert found, "the akslogin console script must be installed (pip install -e .)"
+    return found
+
+
+def clean_env(home: Path, **extra: str) -> dict[str, str]:
+    """A process environment without any AZURE_/AAD_/ARM_ variables from the developer's shell."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AZURE_", "AAD_", "ARM_", "KUBE", "AZURESUBSCRIPTION_"))}
+    env["HOME"] = str(home)
+    env.pop("HTTPS_PROXY", None)
+    env.pop("https_proxy", None)
+    env.update(extra)
+    return env
+
+
+def spn_args(emu: Emulator, app: AppInfo, *, tenant: str = TENANT_ID, cache_dir: Path | None = None) -> list[str]:
+    args = ["get-token", "--login", "spn", "--server-id", AKS_SERVER_APP_ID, "--tenant-id", tenant,
+            "--client-id", app.client_id, "--authority-host", emu.authority_host,
+            "--certificate-authority", str(emu.ca_path)]
+    if cache_dir is not None:
+        args += ["--cache-dir", str(cache_dir)]
+    return args
+
+
+def run_akslogin(args: list[str], env: Mapping[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([akslogin_bin(), *args], env=dict(env), capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def write_kubeconfig(path: Path, emu: Emulator, cluster: str, exec_args: list[str],
+                     exec_env: Mapping[str, str] | None = None, api_version: str = "v1") -> Path:
+    cfg = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [emu.kubeconfig_cluster(cluster)],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"clusterUser_rg_{cluster}"}}],
+        "current-context": cluster,
+        "users": [{
+            "name": f"clusterUser_rg_{cluster}",
+            "user": {"exec": {
+                "apiVersion": f"client.authentication.k8s.io/{api_version}",
+                "command": akslogin_bin(),
+                "args": exec_args,
+                "env": [{"name": k, "value": v} for k, v in (exec_env or {}).items()] or None,
+                "interactiveMode": "Never",
+                "provideClusterInfo": False,
+            }},
+        }],
+    }
+    path.write_text(yaml.safe_dump(cfg))
+    path.chmod(0o600)
+    return path
+
+
+def kubectl(kubeconfig: Path, *args: str, env: Mapping[str, str], timeout: float = 90
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([KUBECTL, "--kubeconfig", str(kubeconfig), "--request-timeout", "30s", *args],
+                          env=dict(env), capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def decode_jwt_payload(token: str) -> dict[str, Any]:
+    part = token.split(".")[1]
+    data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return data

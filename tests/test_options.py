@@ -1,0 +1,86 @@
+"""get-token option parsing and kubelogin's environment precedence."""
+
+from __future__ import annotations
+
+import pytest
+
+from akslogin import options
+from akslogin.errors import UsageError
+
+
+def _parse(argv: list[str], env: dict[str, str] | None = None) -> options.TokenOptions:
+    opts = options.parse_args(argv)
+    options.apply_env(opts, env or {})
+    return opts
+
+
+def test_flag_forms() -> None:
+    opts = _parse(["-l", "spn", "--server-id=abc", "-t", "t1", "--legacy", "--v=4", "--timeout", "1m30s",
+                   "--certificate-authority", "a.pem", "--certificate-authority=b.pem"])
+    assert (opts.login, opts.server_id, opts.tenant_id, opts.legacy) == ("spn", "abc", "t1", True)
+    assert opts.verbosity_level == 4 and opts.timeout_seconds == 90
+    assert opts.certificate_authority == ["a.pem", "b.pem"]
+    assert _parse(["-lspn", "--legacy=false"]).legacy is False
+
+
+def test_env_precedence_matches_kubelogin() -> None:
+    env = {"AAD_LOGIN_METHOD": "spn", "AAD_SERVICE_PRINCIPAL_CLIENT_ID": "aad", "AZURE_CLIENT_ID": "azure",
+           "AZURE_TENANT_ID": "tenant-env"}
+    opts = _parse(["--client-id", "flag", "-t", "tenant-flag", "-l", "devicecode"], env)
+    assert (opts.login, opts.client_id, opts.tenant_id) == ("spn", "azure", "tenant-env")
+    off = _parse(["--client-id", "flag", "--disable-environment-override"], env)
+    assert off.client_id == "flag" and off.login == "devicecode"
+
+
+def test_azurerm_variables_replace_the_azure_ones() -> None:
+    env = {"ARM_CLIENT_ID": "arm", "AZURE_CLIENT_ID": "azure", "ARM_CLIENT_SECRET": "s", "ARM_TENANT_ID": "t"}
+    opts = _parse(["--use-azurerm-env-vars"], env)
+    assert (opts.client_id, opts.client_secret, opts.tenant_id) == ("arm", "s", "t")
+
+
+def test_mode_scoped_variables() -> None:
+    env = {"AZURE_FEDERATED_TOKEN_FILE": "/f", "AZURE_AUTHORITY_HOST": "https://h/"}
+    assert _parse(["-l", "spn"], env).authority_host == ""
+    wi = _parse(["-l", "workloadidentity"], env)
+    assert (wi.federated_token_file, wi.authority_host) == ("/f", "https://h/")
+    pipes = _parse(["-l", "azurepipelines", "-t", "keep"], {"AZURESUBSCRIPTION_TENANT_ID": "fill",
+                                                            "AZURESUBSCRIPTION_CLIENT_ID": "cid"})
+    assert (pipes.tenant_id, pipes.client_id) == ("keep", "cid")
+
+
+def test_cache_dir_flag_beats_kubecachedir() -> None:
+    assert _parse([], {"KUBECACHEDIR": "/env"}).cache_dir == "/env"
+    assert _parse(["--cache-dir", "/flag"], {"KUBECACHEDIR": "/env"}).cache_dir == "/flag"
+    assert _parse(["--token-cache-dir", "/old"]).cache_dir == "/old"
+
+
+def test_describe_masks_secrets() -> None:
+    opts = _parse(["--client-secret", "s3cr3t", "--password", "pw", "--client-id", "c"])
+    text = opts.describe()
+    assert "s3cr3t" not in text and "pw" not in text.replace("password=***", "") and "client_id=c" in text
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("60", 60), ("90s", 90), ("2m", 120), ("1h", 3600),
+                                                ("1m30s", 90), ("500ms", 0.5)])
+def test_durations(text: str, seconds: float) -> None:
+    assert options.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5x", "1m30"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(UsageError):
+        options.parse_duration(text)
+
+
+def test_validation_normalises_authority_and_login() -> None:
+    opts = _parse(["--server-id", "x", "-l", "SPN", "--authority-host", "https://127.0.0.1:8443"])
+    options.validate(opts)
+    assert opts.login == "spn" and opts.authority_host == "https://127.0.0.1:8443/"
+    with pytest.raises(UsageError, match="go together"):
+        options.validate(_parse(["--server-id", "x", "--pop-enabled"]))
+
+
+def test_help_lists_every_flag() -> None:
+    text = options.render_help()
+    for flag in options.FLAGS:
+        assert flag.long in text
