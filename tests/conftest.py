@@ -150,6 +150,7 @@ def _fresh_emulator_state(request: pytest.FixtureRequest) -> Iterator[None]:
         emu.request_log.reset()
         emu.clock.reset()
         emu.entra.settings.access_token_lifetime = 3599
+        emu.faults.clear()
 
 
 def akslogin_bin() -> str:

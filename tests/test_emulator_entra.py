@@ -174,3 +174,25 @@ def test_control_api_over_https(emulator: Emulator) -> None:
     assert [e["path"] for e in log] == [f"/{TENANT_ID}/discovery/keys"]
     clock = requests.post(base + "/clock", json={"advance": 60}, verify=str(emulator.ca_path), timeout=10).json()
     assert clock["offset"] == pytest.approx(60, abs=1)
+
+
+def test_fault_knobs(emulator: Emulator) -> None:
+    from akslogin.emulator.faults import Fault
+
+    emulator.faults.add(Fault(service="entra", path="/discovery/keys", kind="status", status=429, retry_after=7))
+    throttled = _get(emulator, f"/{TENANT_ID}/discovery/keys")
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "7"
+    assert _get(emulator, f"/{TENANT_ID}/discovery/keys").status_code == 200  # one-shot
+    emulator.faults.add(Fault(service="entra", path="/discovery/keys", kind="html", status=502))
+    html = _get(emulator, f"/{TENANT_ID}/discovery/keys")
+    assert html.status_code == 502 and html.headers["Content-Type"] == "text/html"
+    emulator.faults.add(Fault(service="entra", path="/discovery/keys", kind="reset"))
+    with pytest.raises(requests.exceptions.ConnectionError):
+        _get(emulator, f"/{TENANT_ID}/discovery/keys")
+    emulator.faults.add(Fault(service="entra", path="/discovery/keys", kind="truncate"))
+    with pytest.raises((requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        _get(emulator, f"/{TENANT_ID}/discovery/keys").json()
+    emulator.faults.set_latency("entra", 0.3)
+    start = time.monotonic()
+    _get(emulator, f"/{TENANT_ID}/discovery/keys")
+    assert time.monotonic() - start >= 0.3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,12 @@ exit codes: 0 success; 1 sign-in, network or file failure; 2 bad flags or input.
 """
 
 
+#: Modules under akslogin.cli that each define ``register(subparsers)``; one line per command group.
+COMMAND_MODULES: list[str] = [
+    "emulator",
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="akslogin", description=DESCRIPTION, epilog=EPILOG,
@@ -34,9 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("get-token", help="print an ExecCredential for kubectl (see 'akslogin get-token --help')",
                    add_help=False)
-    from akslogin.cli import emulator
-
-    emulator.register(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"akslogin.cli.{name}").register(sub)
     return parser
 
 

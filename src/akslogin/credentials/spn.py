@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from akslogin.credentials.base import AccessToken, scope_for
+from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
 from akslogin.credentials.certificate import load_client_certificate
-from akslogin.credentials.msal_app import Authority, call, confidential_app, token_from_result
+from akslogin.credentials.msal_app import call, confidential_app, token_from_result
 from akslogin.errors import UsageError
-from akslogin.http import HttpClient
-from akslogin.options import TokenOptions
 
 
 class ServicePrincipalCredential:
-    def __init__(self, opts: TokenOptions, authority: Authority, http: HttpClient) -> None:
+    def __init__(self, ctx: CredentialContext) -> None:
+        opts = ctx.opts
         if not opts.client_id:
             raise UsageError("--client-id is required for --login spn.",
                              "Pass it, or set AAD_SERVICE_PRINCIPAL_CLIENT_ID / AZURE_CLIENT_ID.")
@@ -34,7 +33,7 @@ class ServicePrincipalCredential:
                 "--login spn needs a client secret or a client certificate.",
                 "Set AAD_SERVICE_PRINCIPAL_CLIENT_SECRET (or AZURE_CLIENT_SECRET), or pass --client-certificate.",
             )
-        self._app = confidential_app(authority, opts.client_id, credential, http)
+        self._app = confidential_app(ctx.authority, opts.client_id, credential, ctx.http)
 
     def get_token(self, resource: str) -> AccessToken:
         result = call(self._app.acquire_token_for_client, [scope_for(resource)])

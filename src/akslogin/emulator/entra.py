@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Tolerance ESTS applies to client-assertion time claims, in seconds.
 ASSERTION_SKEW = 300
 
-_TENANT = r"/(?P<tenant>[^/]+)"
+TENANT = r"/(?P<tenant>[^/]+)"
 
 
 @dataclass
@@ -40,8 +41,16 @@ class TokenError(Exception):
         self.fields = fields
 
 
+#: A token-endpoint grant: (request, form, v1 endpoint?) → response; raise TokenError for AADSTS errors.
+GrantHandler = Callable[[Request, dict[str, str], bool], Response]
+
+
 class EntraService:
-    """Routes for one authority host; ``base_url`` is filled in once the server has its port."""
+    """Routes for one authority host; ``base_url`` is filled in once the server has its port.
+
+    Grants and extra routes are registered by feature modules (``register_grant`` / ``add_route``), so each
+    flow lives in its own module and this one keeps discovery and the shared token plumbing.
+    """
 
     def __init__(self, world: World, issuer: TokenIssuer, clock: Clock) -> None:
         self.world = world
@@ -49,17 +58,28 @@ class EntraService:
         self.clock = clock
         self.settings = EntraSettings()
         self.base_url = ""
+        self.grants: dict[str, GrantHandler] = {"client_credentials": self._client_credentials}
+        self._extra_routes: list[tuple[str, str, Callable[[Request], Response]]] = []
+
+    def register_grant(self, grant_type: str, handler: GrantHandler) -> None:
+        self.grants[grant_type] = handler
+
+    def add_route(self, method: str, pattern: str, handler: Callable[[Request], Response]) -> None:
+        """Add a route before the router is built (pattern as in Router.add; ``TENANT`` is the tenant group)."""
+        self._extra_routes.append((method, pattern, handler))
 
     # -- routing -------------------------------------------------------------------------------
     def router(self) -> Router:
         r = Router()
+        for method, pattern, handler in self._extra_routes:
+            r.add(method, pattern, handler)
         r.add("GET", "/common/discovery/instance", self.instance_discovery)
-        r.add("GET", _TENANT + r"/v2\.0/\.well-known/openid-configuration", self.discovery_v2)
-        r.add("GET", _TENANT + r"/\.well-known/openid-configuration", self.discovery_v1)
-        r.add("GET", _TENANT + r"/discovery/v2\.0/keys", self.keys)
-        r.add("GET", _TENANT + r"/discovery/keys", self.keys)
-        r.add("POST", _TENANT + r"/oauth2/v2\.0/token", self.token_v2)
-        r.add("POST", _TENANT + r"/oauth2/token", self.token_v1)
+        r.add("GET", TENANT + r"/v2\.0/\.well-known/openid-configuration", self.discovery_v2)
+        r.add("GET", TENANT + r"/\.well-known/openid-configuration", self.discovery_v1)
+        r.add("GET", TENANT + r"/discovery/v2\.0/keys", self.keys)
+        r.add("GET", TENANT + r"/discovery/keys", self.keys)
+        r.add("POST", TENANT + r"/oauth2/v2\.0/token", self.token_v2)
+        r.add("POST", TENANT + r"/oauth2/token", self.token_v1)
         return r
 
     # -- discovery -----------------------------------------------------------------------------
@@ -163,13 +183,14 @@ class EntraService:
             grant_type = form.get("grant_type", "")
             if not grant_type:
                 raise TokenError(900144, parameter="grant_type")
-            if grant_type == "client_credentials":
-                return self._client_credentials(req, form, v1)
-            raise TokenError(70003, grant_type=grant_type)
+            handler = self.grants.get(grant_type)
+            if handler is None:
+                raise TokenError(70003, grant_type=grant_type)
+            return handler(req, form, v1)
         except TokenError as err:
             return error_response(err.code, self.clock.now(), **err.fields)
 
-    def _tenant(self, ref: str) -> Tenant:
+    def tenant_for_token(self, ref: str) -> Tenant:
         if ref.lower() in ("common", "consumers"):
             raise TokenError(9001023)
         tenant = self.world.tenant(ref)
@@ -189,7 +210,7 @@ class EntraService:
             secret = secret or urllib.parse.unquote_plus(pwd)
         if not client_id:
             raise TokenError(900144, parameter="client_id")
-        tenant = self._tenant(req.params["tenant"])
+        tenant = self.tenant_for_token(req.params["tenant"])
         app = tenant.app_by_client_id(client_id)
         if app is None:
             raise TokenError(700016, client_id=client_id, tenant=tenant.id)
@@ -206,13 +227,13 @@ class EntraService:
             appidacr = "2"
         else:
             raise TokenError(7000218)
-        _, audience = self._resource(tenant, form, req, v1, client_credentials=True)
+        _, audience = self.resource_for(tenant, form, req, v1, client_credentials=True)
         lifetime = self.settings.access_token_lifetime
         token = self.issuer.access_token(
             tenant_id=tenant.id, audience=audience, lifetime=lifetime, subject_oid=app.object_id,
             app_id=app.client_id, app_only=True, groups=app.groups, appidacr=appidacr,
         )
-        return self._success(token, lifetime, v1, resource=audience)
+        return self.success(token, lifetime, v1, resource=audience)
 
     def _check_secret(self, app: App, secret: str) -> None:
         now = self.clock.now()
@@ -267,7 +288,7 @@ class EntraService:
         ):
             raise TokenError(700024, current=_stamp(now), nbf=_stamp(nbf), exp=_stamp(exp))
 
-    def _resource(
+    def resource_for(
         self, tenant: Tenant, form: dict[str, str], req: Request, v1: bool, client_credentials: bool
     ) -> tuple[str, str]:
         """(resource, token audience) for the request, checking the resource exists in the tenant."""
@@ -293,7 +314,7 @@ class EntraService:
             audience = f"spn:{known}"  # the legacy AADv1 audience (kubernetes issue 86410)
         return known, audience
 
-    def _success(self, token: str, lifetime: int, v1: bool, resource: str, **extra: Any) -> Response:
+    def success(self, token: str, lifetime: int, v1: bool, resource: str, **extra: Any) -> Response:
         now = int(self.clock.now())
         body: dict[str, Any]
         if v1:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import ssl
+import struct
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from akslogin.emulator.faults import Fault, FaultPlan
 
 MAX_BODY = 1 << 20
 
@@ -86,6 +91,18 @@ class Router:
         return Response.json(404, {"error": "not_found", "path": request.path})
 
 
+def _fault_response(fault: Fault) -> Response:
+    if fault.kind == "html":
+        page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+        return Response(fault.status if fault.status >= 400 else 502, page.encode(),
+                        {"Content-Type": "text/html"})
+    if fault.kind == "not_json":
+        return Response(200, b"this is not json", {"Content-Type": "application/json"})
+    headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    return Response.json(fault.status, {"error": "temporarily_unavailable",
+                                        "error_description": f"injected fault: HTTP {fault.status}"}, headers)
+
+
 class _QuietServer(ThreadingHTTPServer):
     """Clients that hang up or reject our certificate are normal in tests; don't print tracebacks."""
 
@@ -105,9 +122,13 @@ class HTTPSServer:
         host: str = "127.0.0.1",
         observer: Observer | None = None,
         tls: bool = True,
+        service: str = "",
+        faults: FaultPlan | None = None,
     ) -> None:
         self.router = router
         self.observer = observer
+        self.service = service
+        self.faults = faults
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -134,8 +155,23 @@ class HTTPSServer:
                     body=body,
                     port=outer.port,
                 )
+                fault = None
+                if outer.faults is not None and not split.path.startswith("/_emulator"):
+                    delay = outer.faults.delay_for(outer.service)
+                    if delay > 0:
+                        time.sleep(delay)
+                    fault = outer.faults.take(outer.service, split.path)
+                if fault is not None and fault.kind == "reset":
+                    self._reset()
+                    return
+                if fault is not None and fault.kind == "slow":
+                    time.sleep(fault.delay)
+                    fault = None
                 try:
-                    response = outer.router.dispatch(request)
+                    if fault is not None and fault.kind != "truncate":
+                        response = _fault_response(fault)
+                    else:
+                        response = outer.router.dispatch(request)
                 except Exception as exc:  # an emulator bug must show up as a 500, not a hung client
                     response = Response.json(500, {"error": "emulator_error", "detail": type(exc).__name__})
                     import traceback
@@ -149,7 +185,24 @@ class HTTPSServer:
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(response.body)
+                    body_out = response.body
+                    if fault is not None and fault.kind == "truncate":
+                        body_out = body_out[: len(body_out) // 2]
+                        self.close_connection = True
+                    self.wfile.write(body_out)
+                    if fault is not None and fault.kind == "truncate":
+                        self.wfile.flush()
+                        self._reset()
+
+            def _reset(self) -> None:
+                """Drop the connection with a TCP RST, as a crashed proxy would."""
+                self.close_connection = True
+                try:
+                    raw = self.connection
+                    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    raw.close()
+                except OSError:
+                    pass
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -14,6 +15,7 @@ from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.entra import EntraService
+from akslogin.emulator.faults import Fault, FaultPlan
 from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
 from akslogin.emulator.requestlog import LoggedRequest, RequestLog
 from akslogin.emulator.tlsmaterial import TLSMaterial
@@ -21,6 +23,11 @@ from akslogin.emulator.tokens import TokenIssuer
 from akslogin.emulator.world import World
 
 CONTROL_PREFIX = "/_emulator"
+
+#: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
+#: router is built, so a new flow is one module plus one line here.
+Feature = Callable[["Emulator"], None]
+FEATURES: list[Feature] = []
 
 
 class Emulator:
@@ -35,12 +42,17 @@ class Emulator:
         self.state_dir = Path(state_dir)
         self.clock = Clock()
         self.request_log = RequestLog()
+        self.faults = FaultPlan()
         self.tls = TLSMaterial.create(self.state_dir)
         self.issuer = TokenIssuer(self.clock)
         self.entra = EntraService(world, self.issuer, self.clock)
+        self._extra_servers: dict[str, HTTPSServer] = {}
+        self._pending_servers: list[tuple[str, Router, int, bool]] = []
+        for feature in FEATURES:
+            feature(self)
         router = self.entra.router()
         self._add_control_routes(router)
-        self._entra_server = self._server(router, port, self._entra_observer)
+        self._entra_server = self._server(router, port, self._entra_observer, "entra")
         self.entra.base_url = self._entra_server.url
         self._cluster_servers: dict[str, HTTPSServer] = {}
         self._auth_outcome = threading.local()  # handler thread → who the API server saw, for the log
@@ -48,23 +60,36 @@ class Emulator:
         for cluster in world.clusters:
             authenticator = TokenAuthenticator(jwks, cluster, self.clock)
             router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth)
-            self._cluster_servers[cluster.name] = self._server(router, cluster.port, self._aks_observer(cluster.name))
+            self._cluster_servers[cluster.name] = self._server(
+                router, cluster.port, self._aks_observer(cluster.name), f"aks:{cluster.name}"
+            )
+        for service, extra_router, extra_port, tls in self._pending_servers:
+            self._extra_servers[service] = self._server(
+                extra_router, extra_port, self._service_observer(service), service, tls=tls
+            )
 
-    def _server(self, router: Router, port: int, observer: Any) -> HTTPSServer:
+    def add_server(self, service: str, router: Router, port: int = 0, tls: bool = True) -> None:
+        """Serve ``router`` as ``service`` (e.g. "arm", "imds") on its own port; call from a Feature."""
+        self._pending_servers.append((service, router, port, tls))
+
+    def server_url(self, service: str) -> str:
+        return self._extra_servers[service].url
+
+    def _server(self, router: Router, port: int, observer: Any, service: str, tls: bool = True) -> HTTPSServer:
         return HTTPSServer(
-            router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer
+            router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer,
+            service=service, faults=self.faults, tls=tls,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> Emulator:
-        self._entra_server.start()
-        for server in self._cluster_servers.values():
+        for server in (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values()):
             server.start()
         self._write_state()
         return self
 
     def stop(self) -> None:
-        for server in (self._entra_server, *self._cluster_servers.values()):
+        for server in (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values()):
             server.stop()
 
     def __enter__(self) -> Emulator:
@@ -102,6 +127,7 @@ class Emulator:
                 c.name: {"server": self.cluster_url(c.name), "tenant_id": c.tenant_id, "server_id": c.server_id}
                 for c in self.world.clusters
             },
+            "services": {name: server.url for name, server in self._extra_servers.items()},
             "pid": os.getpid(),
         }
         path = self.state_dir / "emulator.json"
@@ -122,6 +148,12 @@ class Emulator:
             service="entra", method=req.method, path=req.path, status=resp.status,
             grant_type=grant_type, client_id=client_id, error_code=_error_code(resp),
         ))
+
+    def _service_observer(self, service: str) -> Any:
+        def observe(req: Request, resp: Response) -> None:
+            self.request_log.add(LoggedRequest(service=service, method=req.method, path=req.path,
+                                               status=resp.status))
+        return observe
 
     def _record_auth(self, req: Request, outcome: UserInfo | AuthFailure) -> None:
         self._auth_outcome.value = outcome
@@ -165,6 +197,27 @@ class Emulator:
                     self.entra.settings.access_token_lifetime = int(body["access_token_lifetime"])
             return Response.json(200, {"access_token_lifetime": self.entra.settings.access_token_lifetime})
 
+        def faults(req: Request) -> Response:
+            if req.method == "DELETE":
+                self.faults.clear()
+            elif req.method == "POST":
+                body = req.json() if req.body else {}
+                for service, seconds in (body.get("latency") or {}).items():
+                    self.faults.set_latency(str(service), float(seconds))
+                for spec in body.get("faults") or []:
+                    try:
+                        self.faults.add(Fault(**spec))
+                    except (TypeError, ValueError) as exc:
+                        return Response.json(400, {"error": str(exc)})
+            return Response.json(200, {
+                "latency": self.faults.latency,
+                "faults": [{"service": f.service, "path": f.path, "kind": f.kind, "times": f.times}
+                           for f in self.faults.faults],
+            })
+
+        router.add("GET", CONTROL_PREFIX + "/faults", faults)
+        router.add("POST", CONTROL_PREFIX + "/faults", faults)
+        router.add("DELETE", CONTROL_PREFIX + "/faults", faults)
         router.add("GET", CONTROL_PREFIX + "/requests", requests)
         router.add("POST", CONTROL_PREFIX + "/requests/reset", reset)
         router.add("GET", CONTROL_PREFIX + "/clock", clock)

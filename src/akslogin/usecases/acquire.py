@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
+from typing import TextIO
 
-from akslogin.credentials.base import Credential
-from akslogin.errors import UsageError
+from akslogin.credentials.base import CredentialContext, create_credential
+from akslogin.credentials.msal_app import resolve_authority
 from akslogin.http import HttpClient
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
 from akslogin.tokencache.entry import CachedToken, read_entry
-
-IMPLEMENTED_MODES = ("spn",)
-
-
-def build_credential(opts: TokenOptions, http: HttpClient) -> Credential:
-    from akslogin.credentials.msal_app import resolve_authority
-
-    if opts.login == "spn":
-        from akslogin.credentials.spn import ServicePrincipalCredential
-
-        return ServicePrincipalCredential(opts, resolve_authority(opts), http)
-    raise UsageError(
-        f"--login {opts.login} is not available in this version of akslogin.",
-        "Available: " + ", ".join(IMPLEMENTED_MODES) + ".",
-    )
 
 
 def acquire(
@@ -35,6 +22,7 @@ def acquire(
     environ: Mapping[str, str],
     log: Log,
     clock: Callable[[], float],
+    stderr: TextIO | None = None,
 ) -> CachedToken:
     store.prepare(cache_dir)
     with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
@@ -42,8 +30,18 @@ def acquire(
         if cached is not None and cached.fresh(clock()):
             log(2, "another process refreshed the token while we waited")
             return cached
-        http = HttpClient(opts.timeout_seconds, opts.certificate_authority, environ)
-        credential = build_credential(opts, http)
+        ctx = CredentialContext(
+            opts=opts,
+            authority=resolve_authority(opts),
+            http=HttpClient(opts.timeout_seconds, opts.certificate_authority, environ),
+            environ=environ,
+            cache_dir=cache_dir,
+            identity_key=key,
+            log=log,
+            stderr=stderr if stderr is not None else sys.stderr,
+            clock=clock,
+        )
+        credential = create_credential(ctx)
         log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
         token = credential.get_token(opts.server_id)
         store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login)

@@ -59,7 +59,7 @@ def run(
         else:
             from akslogin.usecases.acquire import acquire
 
-            token = acquire(opts, key, cache_dir, environ, log, clock)
+            token = acquire(opts, key, cache_dir, environ, log, clock, stderr)
         stdout.write(exec_credential.render(info, token.access_token, token.expires_on) + "\n")
         stdout.flush()
         return 0

@@ -1,0 +1,72 @@
+"""Fault and latency injection for the emulator: what tests use to show behaviour under a bad network.
+
+A ``FaultPlan`` is consulted by every emulated server before it dispatches a request. Latency applies to
+every request of a service; faults are one-shot (or ``times=N``) and match a service and a path regex.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+#: What a fault does to the matching request.
+KINDS = ("status", "reset", "truncate", "html", "slow", "not_json")
+
+
+@dataclass
+class Fault:
+    service: str  # "entra", "arm", "aks:<cluster>", "msi", or "*"
+    path: str  # regex searched in the request path
+    kind: str
+    status: int = 503
+    retry_after: int | None = None
+    delay: float = 0.0  # for "slow": seconds to sleep before answering normally
+    times: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; use one of {', '.join(KINDS)}")
+        self._regex = re.compile(self.path)
+
+    def matches(self, service: str, path: str) -> bool:
+        wanted = self.service == "*" or self.service == service or service.startswith(self.service + ":")
+        return wanted and self._regex.search(path) is not None
+
+
+@dataclass
+class FaultPlan:
+    latency: dict[str, float] = field(default_factory=dict)  # service (or "*") → seconds added per request
+    faults: list[Fault] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def set_latency(self, service: str, seconds: float) -> None:
+        with self._lock:
+            self.latency[service] = seconds
+
+    def clear(self) -> None:
+        with self._lock:
+            self.latency.clear()
+            self.faults.clear()
+
+    def delay_for(self, service: str) -> float:
+        with self._lock:
+            prefix = service.split(":")[0]
+            return self.latency.get(service, self.latency.get(prefix, self.latency.get("*", 0.0)))
+
+    def take(self, service: str, path: str) -> Fault | None:
+        """The first matching fault, consumed once."""
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(service, path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
