@@ -10,9 +10,10 @@ from typing import Any
 
 import msal
 
+from akslogin.aadsts import describe_idp_error
 from akslogin.clouds import KNOWN_AUTHORITY_HOSTS, cloud
 from akslogin.credentials.base import AccessToken
-from akslogin.errors import AksloginError, AuthenticationError, ConfigError, NetworkError, describe_idp_error
+from akslogin.errors import AksloginError, AuthenticationError, ConfigError, NetworkError
 from akslogin.http import HttpClient
 from akslogin.options import TokenOptions
 
