@@ -1,0 +1,150 @@
+"""Reading and writing kubeconfig files without ever losing or half-writing one.
+
+Writes take an exclusive flock on a side file (released by the kernel if the process dies), re-read the
+file under the lock, apply the change, and replace the file atomically (temp file in the same directory,
+fsync, rename, fsync of the directory). The result is 0600. A backup of the previous version can be kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import yaml
+
+from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
+
+LOCK_TIMEOUT = 30.0
+T = TypeVar("T")
+
+
+def parse(text: str, source: str) -> KubeConfig:
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise KubeconfigError(
+            f"{source} is not valid YAML{where}.",
+            "Fix the file or point --kubeconfig/KUBECONFIG at another one; nothing was changed.",
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise KubeconfigError(f"{source} is not a kubeconfig (the top level must be a mapping).")
+    return KubeConfig(data, source)
+
+
+def load(path: str, missing_ok: bool = True) -> KubeConfig:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        if missing_ok:
+            return KubeConfig({}, path)
+        raise KubeconfigError(f"the kubeconfig {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise KubeconfigError(f"{path} is not a text file.") from None
+    except OSError as exc:
+        raise KubeconfigError(f"cannot read the kubeconfig {path}: {exc.strerror}.") from None
+    return parse(text, path)
+
+
+def dump(config: KubeConfig) -> str:
+    return yaml.safe_dump(config.data, default_flow_style=False, sort_keys=False, allow_unicode=True)
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str, text: str, mode: int = 0o600) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fchmod(fh.fileno(), mode)
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+@contextlib.contextmanager
+def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Exclusive lock for read-modify-write of ``path`` across processes."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd = os.open(os.path.join(directory, f".{os.path.basename(path)}.akslogin-lock"),
+                     os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise KubeconfigError(f"cannot lock {path}: {exc.strerror}.") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() > deadline:
+                    raise KubeconfigError(f"another process kept {path} locked for {timeout:.0f}s.",
+                                          "Retry when it has finished.") from None
+                time.sleep(0.02)
+        yield
+    finally:
+        os.close(fd)
+
+
+def backup(path: str) -> str | None:
+    """Copy the current file to ``<path>.akslogin-backup-<timestamp>`` (0600); None when there is none."""
+    if not os.path.exists(path):
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = f"{path}.akslogin-backup-{stamp}"
+    n = 1
+    while os.path.exists(target):
+        n += 1
+        target = f"{path}.akslogin-backup-{stamp}-{n}"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+        shutil.copyfileobj(src, out)
+        out.flush()
+        os.fsync(out.fileno())
+    return target
+
+
+def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = False) -> T:
+    """Lock, re-read, apply ``change``, write atomically. Nothing is written if ``change`` raises."""
+    with locked(path):
+        config = load(path)
+        result = change(config)
+        config.validate()
+        if keep_backup:
+            backup(path)
+        write_atomic(path, dump(config))
+        return result
+
+
+def exec_block(user: dict[str, Any]) -> dict[str, Any] | None:
+    block = user.get("exec")
+    return block if isinstance(block, dict) else None

@@ -1,0 +1,104 @@
+"""A kubeconfig as a mapping that keeps everything: named lists of clusters, contexts and users."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from akslogin.errors import ConfigError
+
+SECTIONS = {"clusters": "cluster", "contexts": "context", "users": "user"}
+
+
+class KubeconfigError(ConfigError):
+    """A kubeconfig file is malformed or does not hold what the command needs."""
+
+
+class KubeConfig:
+    """A view over the parsed YAML; fields akslogin does not know are kept untouched."""
+
+    def __init__(self, data: dict[str, Any] | None = None, source: str = "") -> None:
+        self.data: dict[str, Any] = data if data is not None else {}
+        self.source = source
+        self.data.setdefault("apiVersion", "v1")
+        self.data.setdefault("kind", "Config")
+        for section in SECTIONS:
+            if self.data.get(section) is None:
+                self.data[section] = []
+        self.validate()
+
+    def validate(self) -> None:
+        where = self.source or "kubeconfig"
+        for section, body_key in SECTIONS.items():
+            items = self.data[section]
+            if not isinstance(items, list):
+                raise KubeconfigError(f"{where}: '{section}' must be a list.")
+            seen: set[str] = set()
+            for i, item in enumerate(items):
+                if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+                    raise KubeconfigError(f"{where}: {section}[{i}] needs a non-empty 'name'.")
+                if item.get(body_key) is not None and not isinstance(item[body_key], dict):
+                    raise KubeconfigError(f"{where}: {section} entry {item['name']!r}: '{body_key}' must be a mapping.")
+                if item["name"] in seen:
+                    raise KubeconfigError(f"{where}: {section} has two entries named {item['name']!r}.")
+                seen.add(item["name"])
+        current = self.data.get("current-context")
+        if current is not None and not isinstance(current, str):
+            raise KubeconfigError(f"{where}: 'current-context' must be a string.")
+
+    # -- named entries -------------------------------------------------------------------------
+    def names(self, section: str) -> list[str]:
+        return [item["name"] for item in self.data[section]]
+
+    def get(self, section: str, name: str) -> dict[str, Any] | None:
+        """The body (``cluster``/``context``/``user`` mapping) of entry ``name``, or None."""
+        for item in self.data[section]:
+            if item["name"] == name:
+                body = item.get(SECTIONS[section])
+                if body is None:
+                    body = item[SECTIONS[section]] = {}
+                return body  # type: ignore[no-any-return]
+        return None
+
+    def entry(self, section: str, name: str) -> dict[str, Any] | None:
+        return next((item for item in self.data[section] if item["name"] == name), None)
+
+    def put(self, section: str, name: str, body: dict[str, Any]) -> None:
+        """Insert or replace entry ``name`` in place (order of other entries kept)."""
+        for item in self.data[section]:
+            if item["name"] == name:
+                item[SECTIONS[section]] = body
+                return
+        self.data[section].append({"name": name, SECTIONS[section]: body})
+
+    def remove(self, section: str, name: str) -> bool:
+        before = len(self.data[section])
+        self.data[section] = [i for i in self.data[section] if i["name"] != name]
+        return len(self.data[section]) != before
+
+    # -- contexts ------------------------------------------------------------------------------
+    @property
+    def current_context(self) -> str:
+        return str(self.data.get("current-context") or "")
+
+    @current_context.setter
+    def current_context(self, name: str) -> None:
+        self.data["current-context"] = name
+
+    def resolve_context(self, name: str | None = None) -> tuple[str, dict[str, Any]]:
+        """(context name, context body) for ``name`` or the current context, with a clear error."""
+        wanted = name or self.current_context
+        if not wanted:
+            raise KubeconfigError(
+                f"{self.source or 'the kubeconfig'} has no current-context.",
+                "Pass --context, or run 'kubectl config use-context NAME'.",
+            )
+        body = self.get("contexts", wanted)
+        if body is None:
+            known = ", ".join(self.names("contexts")) or "none"
+            raise KubeconfigError(f"no context named {wanted!r} in {self.source or 'the kubeconfig'}.",
+                                  f"Known contexts: {known}.")
+        return wanted, body
+
+    def copy(self) -> KubeConfig:
+        return KubeConfig(copy.deepcopy(self.data), self.source)

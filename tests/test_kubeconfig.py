@@ -1,0 +1,115 @@
+"""Kubeconfig loading, merging and safe concurrent writes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from akslogin.kubeconfig import files, merge, paths
+from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
+
+
+def _config(name: str, server: str = "https://a", user_body: dict[str, object] | None = None) -> KubeConfig:
+    return KubeConfig({
+        "clusters": [{"name": name, "cluster": {"server": server}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": f"user-{name}"}}],
+        "users": [{"name": f"user-{name}", "user": user_body or {"token": "t"}}],
+        "current-context": name,
+    })
+
+
+def test_paths_follow_kubectl(tmp_path: Path) -> None:
+    env = {"HOME": str(tmp_path)}
+    assert paths.read_paths(None, env) == [str(tmp_path / ".kube" / "config")]
+    env["KUBECONFIG"] = os.pathsep.join(["/a", "/b", "/a"])
+    assert paths.read_paths(None, env) == ["/a", "/b"]
+    assert paths.write_path(None, env) == "/a"
+    assert paths.write_path("/explicit", env) == "/explicit"
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("a: [", "not valid YAML at line"),
+    ("- 1\n- 2\n", "top level must be a mapping"),
+    ("clusters: {}", "'clusters' must be a list"),
+    ("users:\n- user: {}\n", "needs a non-empty 'name'"),
+    ("users:\n- name: a\n- name: a\n", "two entries named 'a'"),
+    ("contexts:\n- name: a\n  context: 5\n", "must be a mapping"),
+])
+def test_malformed_files_are_explained(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "config"
+    path.write_text(text)
+    with pytest.raises(KubeconfigError, match=needle):
+        files.load(str(path))
+
+
+def test_unknown_fields_survive_a_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "preferences": {"colors": True},
+        "extensions": [{"name": "x", "extension": {"a": 1}}],
+        "clusters": [{"name": "c", "cluster": {"server": "https://s", "x-custom": "keep"}}],
+        "contexts": [], "users": [],
+    }))
+    files.update(str(path), lambda cfg: cfg.put("users", "u", {"token": "t"}))
+    data = yaml.safe_load(path.read_text())
+    assert data["preferences"] == {"colors": True} and data["extensions"][0]["extension"] == {"a": 1}
+    assert data["clusters"][0]["cluster"]["x-custom"] == "keep"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_merge_rules() -> None:
+    target = _config("one")
+    result = merge.merge(target, _config("two"), set_current="two")
+    assert "cluster/two" in result.added and target.current_context == "two"
+    again = merge.merge(target, _config("two"))
+    assert again.added == [] and len(again.unchanged) == 3
+    with pytest.raises(KubeconfigError, match="cluster 'two'") as err:
+        merge.merge(target, _config("two", server="https://other"))
+    assert "--overwrite-existing" in err.value.render()
+    assert target.get("clusters", "two") == {"server": "https://a"}  # nothing changed
+    replaced = merge.merge(target, _config("two", server="https://other"), overwrite=True)
+    assert replaced.replaced == ["cluster/two"] and target.get("clusters", "two") == {"server": "https://other"}
+
+
+def test_failed_change_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(files.dump(_config("one")))
+    before = path.read_bytes()
+
+    def boom(cfg: KubeConfig) -> None:
+        cfg.put("users", "half", {"token": "x"})
+        raise KubeconfigError("stop")
+
+    with pytest.raises(KubeconfigError):
+        files.update(str(path), boom)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_backup_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(files.dump(_config("one")))
+    files.update(str(path), lambda cfg: cfg.remove("users", "user-one"), keep_backup=True)
+    backups = [p for p in tmp_path.iterdir() if ".akslogin-backup-" in p.name]
+    assert len(backups) == 1 and "user-one" in backups[0].read_text()
+    assert backups[0].stat().st_mode & 0o777 == 0o600
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    script = (
+        "import sys\n"
+        "from akslogin.kubeconfig import files\n"
+        "for i in range(int(sys.argv[3])):\n"
+        "    name = f'{sys.argv[2]}-{i}'\n"
+        "    files.update(sys.argv[1], lambda c: c.put('clusters', name, {'server': 'https://' + name}))\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), f"w{n}", "15"]) for n in range(4)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    names = set(files.load(str(path)).names("clusters"))
+    assert names == {f"w{n}-{i}" for n in range(4) for i in range(15)}
