@@ -1,0 +1,92 @@
+"""Hostile input: property-based tests over every parser that reads untrusted bytes.
+
+Each parser gets at least 10,000 generated cases; the only acceptable outcomes are a value or an
+akslogin error (one paragraph for the user), never another exception.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from akslogin import exec_credential
+from akslogin.aadsts import describe_idp_error
+from akslogin.credentials.msal_app import token_from_result
+from akslogin.errors import AksloginError
+from akslogin.kubeconfig import files
+from akslogin.tokencache.entry import parse_entry
+
+CASES = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    max_leaves=10,
+)
+keys = st.sampled_from(["apiVersion", "kind", "spec", "interactive", "status", "token", "access_token",
+                        "expires_on", "expires_in", "version", "error", "error_codes", "error_description",
+                        "clusters", "contexts", "users", "name", "cluster", "context", "user", "current-context",
+                        "exec", "auth-provider", "server"])
+shaped = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=6),
+    max_leaves=12,
+)
+
+
+def _ok_or_akslogin_error(fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except AksloginError as exc:
+        assert exc.render().startswith("akslogin: ")
+        assert "\n" not in exc.render()
+
+
+@CASES
+@given(st.one_of(st.text(max_size=200), shaped.map(json.dumps),
+                 st.sampled_from(["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"])
+                 .flatmap(lambda v: shaped.map(lambda s: json.dumps({"apiVersion": v, "spec": s})))))
+def test_exec_info_parser(raw: str) -> None:
+    _ok_or_akslogin_error(exec_credential.read_exec_info, {"KUBERNETES_EXEC_INFO": raw})
+
+
+@CASES
+@given(st.one_of(st.binary(max_size=200), shaped.map(lambda v: json.dumps(v).encode()),
+                 st.fixed_dictionaries({"version": st.sampled_from([1, 2, "1", None]), "access_token": json_values,
+                                        "expires_on": json_values}).map(lambda v: json.dumps(v).encode())))
+def test_cache_entry_parser(raw: bytes) -> None:
+    entry = parse_entry(raw)
+    if entry is not None:
+        assert isinstance(entry.access_token, str) and entry.access_token
+        assert isinstance(entry.expires_on, float)
+
+
+yaml_text = st.text(alphabet=string.printable, max_size=300)
+
+
+@CASES
+@given(st.one_of(yaml_text, shaped.map(json.dumps)))
+def test_kubeconfig_parser(text: str) -> None:
+    _ok_or_akslogin_error(files.parse, text, "fuzz")
+
+
+@CASES
+@given(st.one_of(shaped, st.fixed_dictionaries({
+    "error": json_values, "error_description": json_values, "error_codes": json_values,
+})))
+def test_idp_error_bodies(body: Any) -> None:
+    if isinstance(body, dict):
+        err = describe_idp_error(body)
+        assert err.render().startswith("akslogin: ")
+
+
+@CASES
+@given(st.one_of(shaped, st.fixed_dictionaries({"access_token": json_values, "expires_in": json_values,
+                                                "token_type": json_values})))
+def test_token_responses(body: Any) -> None:
+    _ok_or_akslogin_error(token_from_result, body, 1_000_000.0)
