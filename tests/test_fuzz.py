@@ -10,7 +10,7 @@ import json
 import string
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from akslogin import exec_credential
@@ -44,7 +44,7 @@ def _ok_or_akslogin_error(fn: Any, *args: Any) -> None:
         fn(*args)
     except AksloginError as exc:
         assert exc.render().startswith("akslogin: ")
-        assert "\n" not in exc.render()
+        assert "\n" not in exc.render() and "\x1b" not in exc.render()
 
 
 @CASES
@@ -76,13 +76,14 @@ def test_kubeconfig_parser(text: str) -> None:
 
 
 @CASES
+@example({"error": "bad\nline", "error_description": "AADSTS1: x\r\n\x1b[31mred\x1b[0m"})
 @given(st.one_of(shaped, st.fixed_dictionaries({
     "error": json_values, "error_description": json_values, "error_codes": json_values,
 })))
 def test_idp_error_bodies(body: Any) -> None:
     if isinstance(body, dict):
-        err = describe_idp_error(body)
-        assert err.render().startswith("akslogin: ")
+        text = describe_idp_error(body).render()
+        assert text.startswith("akslogin: ") and "\n" not in text and "\x1b" not in text
 
 
 @CASES

@@ -141,6 +141,15 @@ _AADSTS_RE = re.compile(r"AADSTS(\d+)")
 _TRACE_RE = re.compile(r"\s*(Trace ID|Correlation ID|Timestamp):.*", re.DOTALL)
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def clean(text: str, limit: int = 300) -> str:
+    """Server-provided text made safe for one terminal line: no control characters or escape sequences."""
+    flat = " ".join(_CONTROL_RE.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _first_sentence(text: str, limit: int = 240) -> str:
     end = text.find(". ")
     sentence = text if end < 0 else text[: end + 1]
@@ -149,8 +158,8 @@ def _first_sentence(text: str, limit: int = 240) -> str:
 
 def describe_idp_error(body: dict[str, object]) -> AuthenticationError:
     """Turn an Entra error body into one actionable paragraph (only codes and ids, never secrets)."""
-    error = str(body.get("error") or "unknown_error")
-    description = str(body.get("error_description") or "")
+    error = clean(str(body.get("error") or "unknown_error"), 80)
+    description = clean(str(body.get("error_description") or ""), 2000)
     code: int | None = None
     codes = body.get("error_codes")
     if isinstance(codes, list) and codes and isinstance(codes[0], int):
