@@ -1,0 +1,112 @@
+"""Crash safety: SIGKILL at random points while akslogin writes token caches and kubeconfigs.
+
+After every kill each file must parse and hold either the previous or the next version, and no entry that the
+writer was not changing may be lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from akslogin.emulator import Emulator
+from akslogin.kubeconfig import files
+from akslogin.tokencache.entry import read_entry
+from conftest import AppInfo, clean_env, run_akslogin, spn_args
+
+KILLS = 200
+
+# Writes versions 1, 2, 3, ... forever: token entry "k" and a kubeconfig whose user "writer" carries the version.
+WRITER = r"""
+import sys
+from akslogin.kubeconfig import files
+from akslogin.tokencache import store
+cache, kubeconfig, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store.prepare(cache)
+version = start
+print("ready", flush=True)
+while True:
+    version += 1
+    store.write_entry(cache, "k", f"token-{version}", 2_000_000_000 + version, "spn")
+    files.update(kubeconfig, lambda c: c.put("users", "writer", {"token": f"v{version}"}), keep_backup=False)
+"""
+
+
+def _versions(cache: str, kubeconfig: str) -> tuple[int, int]:
+    entry = read_entry(cache, "k")
+    assert entry is not None, "token cache entry unreadable after a kill"
+    token_version = int(entry.access_token.split("-")[1])
+    assert entry.expires_on == 2_000_000_000 + token_version
+    config = files.load(kubeconfig, missing_ok=False)
+    body = config.get("users", "writer")
+    assert body is not None
+    kube_version = int(body["token"][1:])
+    # Unrelated entries written once at the start must survive every kill.
+    assert config.get("clusters", "keep-me") == {"server": "https://keep.example", "extra-field": [1, 2, 3]}
+    assert config.data["preferences"] == {"colors": True}
+    return token_version, kube_version
+
+
+def test_sigkill_during_writes_never_leaves_partial_files(tmp_path: Path) -> None:
+    cache, kubeconfig = str(tmp_path / "cache"), str(tmp_path / "config")
+    Path(kubeconfig).write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "preferences": {"colors": True},
+        "clusters": [{"name": "keep-me", "cluster": {"server": "https://keep.example", "extra-field": [1, 2, 3]}}],
+        "users": [{"name": "writer", "user": {"token": "v0"}}], "contexts": [],
+    }))
+    from akslogin.tokencache import store
+
+    store.write_entry(cache, "k", "token-0", 2_000_000_000, "spn")
+    rng = random.Random(20261128)
+    previous = (0, 0)
+    partial = 0
+    for _ in range(KILLS):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, cache, kubeconfig, str(max(previous))],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.03))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        try:
+            current = _versions(cache, kubeconfig)
+        except (AssertionError, ValueError, json.JSONDecodeError):
+            partial += 1
+            continue
+        # Each file is the old version or a newer complete one: never older, never torn.
+        assert current[0] >= previous[0] and current[1] >= previous[1]
+        previous = current
+    assert partial == 0, f"{partial} of {KILLS} kills left a partial or unreadable file"
+    # The writer really was busy when killed: many versions were completed across the runs.
+    assert min(previous) >= KILLS // 2, previous
+    leftovers = [p for p in Path(tmp_path).rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
+    # Temp files of a killed writer may remain (they are never read); they must be private.
+    assert all(p.stat().st_mode & 0o077 == 0 for p in leftovers)
+    assert os.stat(kubeconfig).st_mode & 0o777 == 0o600
+
+
+def test_sigkill_of_get_token_keeps_cache_valid(tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo]) -> None:
+    """The real command, killed at random points of a refresh: the next run always works."""
+    emulator.entra.settings.access_token_lifetime = 200  # every run must refresh and rewrite the cache
+    app = apps["viewer"]
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
+    args = spn_args(emulator, app)
+    rng = random.Random(7)
+    from conftest import akslogin_bin
+
+    for _ in range(20):
+        proc = subprocess.Popen([akslogin_bin(), *args], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, 0.6))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        after = run_akslogin(args, env)
+        assert after.returncode == 0, after.stderr
+        assert json.loads(after.stdout)["status"]["token"]
