@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import ssl
+import time
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
@@ -17,6 +18,7 @@ from requests.adapters import HTTPAdapter
 
 from akslogin import __version__
 from akslogin.errors import ConfigError, NetworkError, TLSError
+from akslogin.retry import RETRY_STATUSES, RetryPolicy, is_safe_to_retry
 
 USER_AGENT = f"akslogin/{__version__}"
 
@@ -49,44 +51,115 @@ class _TLSAdapter(HTTPAdapter):
 
 
 class HttpClient(requests.Session):
-    """A requests session with our TLS context and timeout on every request.
+    """A requests session with our TLS context, a deadline for the whole run, and bounded retries.
 
-    It also remembers the last error response so that callers (MSAL raises bare ValueErrors on
-    discovery failures) can say what the server answered.
+    ``timeout`` is the budget of the whole command (kubelogin's ``--timeout``): every request, retry and
+    back-off wait must fit in it. It also remembers the last error response so that callers (MSAL raises bare
+    ValueErrors on discovery failures) can say what the server answered.
     """
 
-    def __init__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None):
+    def __init__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None,
+                 retry: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic):
         super().__init__()
         env = os.environ if environ is None else environ
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._clock = clock
+        self._deadline = clock() + timeout
         self.headers["User-Agent"] = USER_AGENT
         adapter = _TLSAdapter(build_ssl_context(extra_cas, env))
         self.mount("https://", adapter)
         self.last_error: requests.Response | None = None
+        self.retries = 0
+
+    def remaining(self) -> float:
+        return self._deadline - self._clock()
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
+        verb = method.decode() if isinstance(method, bytes) else method
+        safe = is_safe_to_retry(verb, kwargs.get("data"))
+        attempt = 1
+        while True:
+            try:
+                response = self._once(verb, url, *args, **kwargs)
+            except NetworkError:
+                if not safe or attempt >= self.retry.attempts or isinstance(self._last_exc, TLSError):
+                    raise
+                wait = self.retry.backoff(attempt, None)
+            else:
+                if (response.status_code not in RETRY_STATUSES or not safe
+                        or attempt >= self.retry.attempts):
+                    return response
+                wait = self.retry.backoff(attempt, response.headers.get("Retry-After"))
+            if wait + 0.5 > self.remaining():
+                if self._last_exc is not None:
+                    raise self._last_exc
+                return response
+            self.retry.sleep(wait)
+            attempt += 1
+            self.retries += 1
+
+    def _once(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        self._last_exc: NetworkError | None = None
+        remaining = self.remaining()
         target = url.decode() if isinstance(url, bytes) else url
+        if remaining <= 0:
+            raise NetworkError(f"the time limit of {self.timeout:.0f}s ran out before {_origin(target)} answered.",
+                               "Raise --timeout (or AZURE_CLI_TIMEOUT) if the network is slow.")
+        kwargs["timeout"] = min(float(kwargs.get("timeout") or self.timeout), remaining)
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.exceptions.SSLError as exc:
-            raise TLSError(
+            self._last_exc = TLSError(
                 f"the TLS certificate of {_origin(target)} is not trusted ({_ssl_reason(exc)}).",
                 "If this host uses a private CA, pass --certificate-authority <ca.pem> or set REQUESTS_CA_BUNDLE; "
                 "verification is never turned off.",
-            ) from None
+            )
+            raise self._last_exc from None
         except requests.exceptions.Timeout:
-            raise NetworkError(
-                f"{_origin(target)} did not answer within {self.timeout:.0f}s.",
-                "Check the network or proxy, or raise --timeout.",
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise NetworkError(
+            self._last_exc = NetworkError(
+                f"{_origin(target)} did not answer within {kwargs['timeout']:.0f}s.",
+                "Check the network or proxy, or raise --timeout (or AZURE_CLI_TIMEOUT).",
+            )
+            raise self._last_exc from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            self._last_exc = NetworkError(
                 f"cannot connect to {_origin(target)} ({_conn_reason(exc)}).",
                 "Check the host name, --authority-host / --environment, and your network or proxy settings.",
-            ) from None
+            )
+            raise self._last_exc from None
         self.last_error = response if response.status_code >= 400 else None
+        self.last_response = response
         return response
+
+    def describe_server_error(self, detail: str = "") -> NetworkError:
+        """A 5xx (after retries) or an unusable body, said plainly with the host and the status."""
+        response = getattr(self, "last_response", None)
+        if response is None:
+            return NetworkError(f"the identity provider failed{f' ({detail})' if detail else ''}.",
+                                "This is usually temporary; retry in a moment.")
+        if "html" in response.headers.get("Content-Type", "") or response.status_code < 400:
+            return self.describe_unusable()
+        tries = f" after {self.retries + 1} tries" if self.retries else ""
+        return NetworkError(
+            f"{_origin(response.url)} answered HTTP {response.status_code} ({response.reason or 'server error'})"
+            f"{tries}.",
+            "The service is failing or overloaded; this is usually temporary, retry in a moment.",
+        )
+
+    def describe_unusable(self) -> NetworkError:
+        """Why the last answer could not be used (HTML page, not JSON), for errors raised by parsers."""
+        response = getattr(self, "last_response", None)
+        if response is None:
+            return NetworkError("the server's answer could not be used.")
+        origin = _origin(response.url)
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+        what = "an HTML page" if "html" in kind else f"a body that is not JSON (Content-Type: {kind})"
+        return NetworkError(
+            f"{origin} answered HTTP {response.status_code} with {what} instead of JSON.",
+            "A proxy, firewall or captive portal may be in the way: check HTTPS_PROXY/NO_PROXY and the "
+            "--authority-host; retry if it was a temporary outage.",
+        )
 
 
 def _origin(url: str) -> str:
@@ -109,6 +182,8 @@ def _conn_reason(exc: Exception) -> str:
         return "the host name does not resolve"
     if "Connection refused" in text:
         return "connection refused"
+    if "IncompleteRead" in text or "Connection broken" in text:
+        return "the response was cut off"
     if "Connection reset" in text or "RemoteDisconnected" in text or "Connection aborted" in text:
         return "the connection was reset"
     return "network error"

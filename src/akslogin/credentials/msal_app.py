@@ -60,16 +60,20 @@ def _build(cls: Any, authority: Authority, http: HttpClient, client_id: str, **k
     except AksloginError:
         raise
     except msal.exceptions.MsalServiceError as exc:
-        raise NetworkError(f"the identity provider at {authority.host} failed: {exc}.",
-                           "This is usually temporary; retry in a moment.") from None
+        raise http.describe_server_error(str(exc)) from None
     except ValueError as exc:
         raise _discovery_error(authority, http, exc) from None
+    except (TypeError, KeyError):
+        raise http.describe_unusable() from None
 
 
 def _discovery_error(authority: Authority, http: HttpClient, exc: Exception) -> AksloginError:
-    body = _json_body(http.last_error)
+    last = getattr(http, "last_response", None)
+    body = _json_body(last)
     if body and "error" in body:
         return describe_idp_error(body)
+    if last is not None and body is None:
+        return http.describe_unusable()
     if http.last_error is not None:
         return AuthenticationError(
             f"the authority {authority.url} answered HTTP {http.last_error.status_code} to OpenID discovery.",
@@ -106,14 +110,18 @@ def token_from_result(result: Any, now: float | None = None) -> AccessToken:
     return AccessToken(str(result["access_token"]), now + lifetime)
 
 
-def call(action: Any, *args: Any, **kwargs: Any) -> Any:
+def call(action: Any, *args: Any, http: HttpClient | None = None, **kwargs: Any) -> Any:
     """Run an MSAL call, turning its exceptions into akslogin errors."""
     try:
         return action(*args, **kwargs)
     except AksloginError:
         raise
     except msal.exceptions.MsalServiceError as exc:
-        raise NetworkError(f"the identity provider failed: {exc}.",
+        if http is not None:
+            raise http.describe_server_error(str(exc)) from None
+        raise NetworkError(f"the identity provider failed ({exc}).",
                            "This is usually temporary; retry in a moment.") from None
     except ValueError as exc:
+        if http is not None:
+            raise http.describe_unusable() from None
         raise AuthenticationError(f"the identity provider's answer could not be used: {str(exc)[:200]}.") from None

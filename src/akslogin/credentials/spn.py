@@ -33,8 +33,9 @@ class ServicePrincipalCredential:
                 "--login spn needs a client secret or a client certificate.",
                 "Set AAD_SERVICE_PRINCIPAL_CLIENT_SECRET (or AZURE_CLIENT_SECRET), or pass --client-certificate.",
             )
+        self._http = ctx.http
         self._app = confidential_app(ctx.authority, opts.client_id, credential, ctx.http)
 
     def get_token(self, resource: str) -> AccessToken:
-        result = call(self._app.acquire_token_for_client, [scope_for(resource)])
+        result = call(self._app.acquire_token_for_client, [scope_for(resource)], http=self._http)
         return token_from_result(result)

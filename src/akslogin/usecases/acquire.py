@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
@@ -13,6 +14,10 @@ from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
 from akslogin.tokencache.entry import CachedToken, read_entry
+
+# Libraries (MSAL, urllib3) log through the logging module; without a handler Python prints their warnings,
+# with tracebacks, on stderr. akslogin reports failures itself, so their records go nowhere.
+logging.getLogger().addHandler(logging.NullHandler())
 
 
 def acquire(
