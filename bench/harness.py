@@ -1,7 +1,8 @@
 """Starting akslogin the way kubectl does, and measuring it: shared by ``bench/run`` and the tests.
 
 Everything here runs real processes (the installed console script) against a real emulator; nothing is
-mocked. Peak RSS is taken per child with ``os.wait4`` (``ru_maxrss`` of that child alone).
+mocked. Wall time is spawn-to-reap; peak RSS comes from GNU time (see :func:`peak_rss_kib` for why not from
+``os.wait4`` in this process).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_SERVER_APP_ID
+from akslogin.emulator.world import AKS_SERVER_APP_ID, World
 from akslogin.tokencache.entry import parse_entry
 
 EXEC_V1 = "client.authentication.k8s.io/v1"
@@ -51,7 +52,7 @@ class Run:
     stdout: str
     stderr: str
     wall: float  # seconds, from spawn to reaped
-    maxrss_kib: int  # peak resident set size of this child alone
+    maxrss_kib: int  # ru_maxrss from wait4: includes this (parent) process's size, see peak_rss_kib
 
 
 @dataclass
@@ -95,6 +96,33 @@ def reap(spawned: Spawned, timeout: float = 120.0) -> Run:
 
 def run_measured(argv: Sequence[str], env: Mapping[str, str], timeout: float = 120.0) -> Run:
     return reap(spawn(argv, env), timeout)
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def rss_probe_available() -> bool:
+    """Whether GNU time is here to report a child's own peak RSS (see :func:`peak_rss_kib`)."""
+    if not os.access(GNU_TIME, os.X_OK):
+        return False
+    with tempfile.NamedTemporaryFile() as out:
+        probe = subprocess.run([GNU_TIME, "-f", "%M", "-o", out.name, "true"], capture_output=True, timeout=30)
+        return probe.returncode == 0 and out.read().strip().isdigit()
+
+
+def peak_rss_kib(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Peak RSS of the process ``argv`` alone, in KiB, as GNU time reports it.
+
+    Not ``wait4`` from here: Linux carries a process's peak RSS across exec, so a child forked from this
+    (large) benchmark process would report our size. GNU time is small; its child starts from its size.
+    """
+    with tempfile.NamedTemporaryFile() as out:
+        result = subprocess.run([GNU_TIME, "-f", "%M", "-o", out.name, *argv], env=dict(env),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {result.stderr.decode('utf-8', 'replace')[:300]}")
+        return int(out.read().decode().strip().splitlines()[-1])
 
 
 def swarm(argv: Sequence[str], env: Mapping[str, str], count: int, timeout: float = 120.0) -> tuple[list[Run], float]:
@@ -244,3 +272,72 @@ def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     den = sum((x - mx) ** 2 for x in xs)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+# -- the world and the scenarios the bench and the tests share ---------------------------------------------
+
+TENANT = "5f5f5f5f-0000-4000-8000-00000000f11e"
+#: name → (client id, secret): service principals of TENANT.
+SPNS = {
+    "a": ("abababab-0000-4000-8000-000000000001", "bench-secret-A~1"),
+    "b": ("abababab-0000-4000-8000-000000000002", "bench-secret-B~2"),
+}
+
+
+def world() -> World:
+    """One tenant with what the scenarios sign in as. Add users / federated apps / managed identities here
+    when their login modes land."""
+    return World.from_dict({"tenants": [{"id": TENANT, "domains": ["bench.example"], "apps": [
+        {"name": f"bench-{name}", "client_id": cid, "object_id": f"0c0c0c0c-0000-4000-8000-00000000000{i}",
+         "secrets": [secret]}
+        for i, (name, (cid, secret)) in enumerate(SPNS.items(), start=1)
+    ]}], "clusters": []})
+
+
+def spn_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
+    cid, secret = SPNS[name]
+    return Invocation(spn_argv(emu, TENANT, cid, home / "cache"), base_env(home, AZURE_CLIENT_SECRET=secret))
+
+
+def run_ok(invocation: Invocation) -> Run:
+    run = run_measured(invocation.argv, invocation.env)
+    if run.returncode != 0 or not exec_credential_token(run.stdout):
+        raise AssertionError(f"get-token failed while preparing a scenario: {run.stderr.strip()}")
+    return run
+
+
+#: prepare(emulator, home) → the get-token call to measure; it may sign in first (its requests are not counted).
+Prepare = Callable[[Emulator, Path], Invocation]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    prepare: Prepare
+    #: grant_type of the one token request expected (None when it is not an Entra token request, e.g. IMDS)
+    grant: str | None
+
+
+def spn_second_identity(emu: Emulator, home: Path) -> Invocation:
+    """Service principal a signs in (the machine now knows the tenant); measured: b, same tenant, no token."""
+    run_ok(spn_invocation(emu, home, "a"))
+    return spn_invocation(emu, home, "b")
+
+
+def spn_empty_cache(emu: Emulator, home: Path) -> Invocation:
+    return spn_invocation(emu, home, "a")
+
+
+#: Target 2, "one request per token once the machine has seen the tenant". One line per login mode:
+#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
+#:   Scenario("workloadidentity", <like spn_second_identity, two federated apps>, "client_credentials")
+#:   Scenario("msi", <return the call; MI has no discovery>, None)
+REQUEST_SCENARIOS: list[Scenario] = [
+    Scenario("spn", spn_second_identity, "client_credentials"),
+]
+
+#: Target 3, "N processes at once make one token request". The refresh-token line, once that mode exists:
+#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
+SWARM_SCENARIOS: list[Scenario] = [
+    Scenario("spn, empty cache", spn_empty_cache, "client_credentials"),
+]
