@@ -239,10 +239,13 @@ def killed_lock_holder(emu: Emulator, holder: Invocation, waiter: Invocation, ca
     ``delay``: the kernel drops a dead process's flock."""
     from akslogin.emulator.faults import Fault
 
-    emu.faults.add(Fault(service="entra", path=r"/token$", kind="slow", delay=delay))
+    slow = Fault(service="entra", path=r"/token$", kind="slow", delay=delay)
+    emu.faults.add(slow)
     held = spawn(holder.argv, holder.env)
-    deadline = time.monotonic() + 30
-    while not lock_is_held(cache_dir) and time.monotonic() < deadline and held.proc.poll() is None:
+    deadline = time.monotonic() + 60
+    # The emulator consumes the one-shot fault when the holder's token request arrives: from then on the
+    # holder sits in that request, lock held.
+    while slow in emu.faults.faults and time.monotonic() < deadline and held.proc.poll() is None:
         time.sleep(0.01)
     holder_held = lock_is_held(cache_dir)
     waiting = spawn(waiter.argv, waiter.env)

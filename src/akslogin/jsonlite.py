@@ -34,10 +34,11 @@ class _ScannerContext:
 def _c_functions() -> tuple[Any, Any]:
     try:
         import _json
-    except ImportError:  # pragma: no cover - CPython always has it
+
+        # typeshed types the context as make_scanner itself; any object with the decoder attributes works.
+        return _json.make_scanner(_ScannerContext()), _json.encode_basestring_ascii  # type: ignore[arg-type]
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - not CPython, or a changed _json
         return None, None
-    # typeshed types the context as make_scanner itself; any object with the decoder attributes works.
-    return _json.make_scanner(_ScannerContext()), _json.encode_basestring_ascii  # type: ignore[arg-type]
 
 
 _scan, _c_quote = _c_functions()
