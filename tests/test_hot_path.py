@@ -196,3 +196,13 @@ def test_token_options_replace_copies_and_masks() -> None:
     assert "s3cr3t" not in repr(opts) and copy != opts and opts.replace() == opts
     with pytest.raises(TypeError):
         opts.replace(no_such_field=1)
+
+
+def test_token_options_fields_match_the_constructor() -> None:
+    """TokenOptions is a plain class: FIELDS, __slots__ and __init__ must list the same fields in order."""
+    import inspect
+
+    params = list(inspect.signature(options.TokenOptions.__init__).parameters)[1:]
+    assert params == list(options.FIELDS) == list(options.TokenOptions.__slots__)
+    defaults = options.TokenOptions()
+    assert all(hasattr(defaults, name) for name in options.FIELDS)
