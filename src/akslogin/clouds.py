@@ -1,18 +1,34 @@
-"""Azure clouds: where each one signs in and where its ARM lives. Unknown names are an error."""
+"""Azure clouds: where each one signs in and where its ARM lives. Unknown names are an error.
+
+Imported by the get-token hot path (the cache key names the authority host), so no dataclasses here.
+"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from akslogin.errors import UsageError
 
 
-@dataclass(frozen=True)
 class Cloud:
-    name: str
-    authority_host: str  # with trailing slash
-    arm_endpoint: str
-    arm_resource: str
+    """One Azure environment. Treat as read-only."""
+
+    __slots__ = ("arm_endpoint", "arm_resource", "authority_host", "name")
+
+    def __init__(self, name: str, authority_host: str, arm_endpoint: str, arm_resource: str) -> None:
+        self.name = name
+        self.authority_host = authority_host  # with trailing slash
+        self.arm_endpoint = arm_endpoint
+        self.arm_resource = arm_resource
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Cloud):
+            return NotImplemented
+        return self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"Cloud({self.name!r})"
 
 
 PUBLIC = Cloud(

@@ -1,28 +1,43 @@
 """kubectl's exec credential protocol: read KUBERNETES_EXEC_INFO, write one ExecCredential line.
 
-Stdlib only: this runs on every kubectl command.
+Stdlib only and import-light: this runs on every kubectl command (see :mod:`akslogin.jsonlite`).
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 
+from akslogin import jsonlite
 from akslogin.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 V1 = "client.authentication.k8s.io/v1"
 V1BETA1 = "client.authentication.k8s.io/v1beta1"
 SUPPORTED = (V1, V1BETA1)
 
 
-@dataclass(frozen=True)
 class ExecInfo:
     """What kubectl told us: the API version to answer in, and whether stdin is a usable terminal."""
 
-    api_version: str
-    interactive: bool
+    __slots__ = ("api_version", "interactive")
+
+    def __init__(self, api_version: str, interactive: bool) -> None:
+        self.api_version = api_version
+        self.interactive = interactive
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ExecInfo):
+            return NotImplemented
+        return (self.api_version, self.interactive) == (other.api_version, other.interactive)
+
+    def __hash__(self) -> int:
+        return hash((self.api_version, self.interactive))
+
+    def __repr__(self) -> str:
+        return f"ExecInfo(api_version={self.api_version!r}, interactive={self.interactive!r})"
 
 
 def read_exec_info(environ: Mapping[str, str]) -> ExecInfo:
@@ -30,7 +45,7 @@ def read_exec_info(environ: Mapping[str, str]) -> ExecInfo:
     if not raw:
         return ExecInfo(V1BETA1, False)
     try:
-        data = json.loads(raw)
+        data = jsonlite.loads(raw)
     except ValueError:
         raise UsageError(
             "KUBERNETES_EXEC_INFO is not valid JSON.",
@@ -55,13 +70,11 @@ def format_timestamp(epoch: float) -> str:
 
 
 def render(info: ExecInfo, token: str, expires_on: float) -> str:
-    """The single JSON line kubectl reads from stdout."""
-    return json.dumps(
-        {
-            "kind": "ExecCredential",
-            "apiVersion": info.api_version,
-            "spec": {"interactive": info.interactive},
-            "status": {"expirationTimestamp": format_timestamp(expires_on), "token": token},
-        },
-        separators=(",", ":"),
+    """The single JSON line kubectl reads from stdout (what ``json.dumps`` with compact separators writes)."""
+    q = jsonlite.quote
+    return (
+        '{"kind":"ExecCredential","apiVersion":' + q(info.api_version)
+        + ',"spec":{"interactive":' + ("true" if info.interactive else "false")
+        + '},"status":{"expirationTimestamp":' + q(format_timestamp(expires_on))
+        + ',"token":' + q(token) + "}}"
     )

@@ -3,16 +3,21 @@
 One table describes every flag; a small stdlib parser reads argv on the hot path, and the same table
 renders ``--help``. Environment variables are applied after flags and win over them, as in kubelogin
 (an empty variable is ignored rather than blanking a flag).
+
+This module is on the hot path of every kubectl command, so it imports neither typing, dataclasses nor
+re at run time: plain classes with ``__slots__``, and small hand-written parsers.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
 
 from akslogin.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
 
 LOGIN_MODES = (
     "devicecode", "interactive", "spn", "ropc", "msi", "azurecli", "azd", "workloadidentity", "azurepipelines",
@@ -20,16 +25,24 @@ LOGIN_MODES = (
 DEFAULT_TIMEOUT = 60.0
 
 
-@dataclass(frozen=True)
 class Flag:
-    long: str
-    dest: str
-    help: str
-    short: str | None = None
-    boolean: bool = False
-    metavar: str = "VALUE"
-    env: str = ""  # documentation only; the precedence logic lives in apply_env
-    repeatable: bool = False
+    """One get-token flag: its names, where it is stored, and its help line."""
+
+    __slots__ = ("boolean", "dest", "env", "help", "long", "metavar", "repeatable", "short")
+
+    def __init__(self, long: str, dest: str, help: str, short: str | None = None, boolean: bool = False,
+                 metavar: str = "VALUE", env: str = "", repeatable: bool = False) -> None:
+        self.long = long
+        self.dest = dest
+        self.help = help
+        self.short = short
+        self.boolean = boolean
+        self.metavar = metavar
+        self.env = env  # documentation only; the precedence logic lives in apply_env
+        self.repeatable = repeatable
+
+    def __repr__(self) -> str:
+        return f"Flag({self.long!r}, {self.dest!r})"
 
 
 FLAGS: tuple[Flag, ...] = (
@@ -103,36 +116,82 @@ class HelpRequested(Exception):
     """``-h``/``--help`` was given."""
 
 
-@dataclass
+#: Every TokenOptions field, in declaration order (what ``describe`` and ``replace`` walk).
+FIELDS = (
+    "login", "server_id", "client_id", "client_secret", "client_certificate", "client_certificate_password",
+    "username", "password", "tenant_id", "environment", "authority_host", "disable_instance_discovery",
+    "identity_resource_id", "federated_token_file", "azure_pipelines_service_connection_id", "subscription",
+    "redirect_url", "login_hint", "legacy", "pop_enabled", "pop_claims", "use_azurerm_env_vars",
+    "disable_environment_override", "cache_dir", "timeout", "certificate_authority", "verbosity", "explicit",
+)
+
+
 class TokenOptions:
-    login: str = "devicecode"
-    server_id: str = ""
-    client_id: str = ""
-    client_secret: str = ""
-    client_certificate: str = ""
-    client_certificate_password: str = ""
-    username: str = ""
-    password: str = ""
-    tenant_id: str = ""
-    environment: str = "AzurePublicCloud"
-    authority_host: str = ""
-    disable_instance_discovery: bool = False
-    identity_resource_id: str = ""
-    federated_token_file: str = ""
-    azure_pipelines_service_connection_id: str = ""
-    subscription: str = ""
-    redirect_url: str = ""
-    login_hint: str = ""
-    legacy: bool = False
-    pop_enabled: bool = False
-    pop_claims: str = ""
-    use_azurerm_env_vars: bool = False
-    disable_environment_override: bool = False
-    cache_dir: str = ""
-    timeout: str = ""
-    certificate_authority: list[str] = field(default_factory=list)
-    verbosity: str = "0"
-    explicit: set[str] = field(default_factory=set)
+    """The parsed get-token options. A plain class (not a dataclass) to keep the hot path import-light;
+    use :meth:`replace` for a modified copy. Its repr masks secrets."""
+
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        login: str = "devicecode",
+        server_id: str = "",
+        client_id: str = "",
+        client_secret: str = "",
+        client_certificate: str = "",
+        client_certificate_password: str = "",
+        username: str = "",
+        password: str = "",
+        tenant_id: str = "",
+        environment: str = "AzurePublicCloud",
+        authority_host: str = "",
+        disable_instance_discovery: bool = False,
+        identity_resource_id: str = "",
+        federated_token_file: str = "",
+        azure_pipelines_service_connection_id: str = "",
+        subscription: str = "",
+        redirect_url: str = "",
+        login_hint: str = "",
+        legacy: bool = False,
+        pop_enabled: bool = False,
+        pop_claims: str = "",
+        use_azurerm_env_vars: bool = False,
+        disable_environment_override: bool = False,
+        cache_dir: str = "",
+        timeout: str = "",
+        certificate_authority: list[str] | None = None,
+        verbosity: str = "0",
+        explicit: set[str] | None = None,
+    ) -> None:
+        self.login = login
+        self.server_id = server_id
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.client_certificate = client_certificate
+        self.client_certificate_password = client_certificate_password
+        self.username = username
+        self.password = password
+        self.tenant_id = tenant_id
+        self.environment = environment
+        self.authority_host = authority_host
+        self.disable_instance_discovery = disable_instance_discovery
+        self.identity_resource_id = identity_resource_id
+        self.federated_token_file = federated_token_file
+        self.azure_pipelines_service_connection_id = azure_pipelines_service_connection_id
+        self.subscription = subscription
+        self.redirect_url = redirect_url
+        self.login_hint = login_hint
+        self.legacy = legacy
+        self.pop_enabled = pop_enabled
+        self.pop_claims = pop_claims
+        self.use_azurerm_env_vars = use_azurerm_env_vars
+        self.disable_environment_override = disable_environment_override
+        self.cache_dir = cache_dir
+        self.timeout = timeout
+        self.certificate_authority: list[str] = [] if certificate_authority is None else certificate_authority
+        self.verbosity = verbosity
+        #: dests given on the command line (not from the environment)
+        self.explicit: set[str] = set() if explicit is None else explicit
 
     @property
     def timeout_seconds(self) -> float:
@@ -145,17 +204,38 @@ class TokenOptions:
         except ValueError:
             raise UsageError(f"-v takes a number from 0 to 10, not {self.verbosity!r}.") from None
 
+    def replace(self, **changes: Any) -> TokenOptions:
+        """A copy with ``changes`` applied (lists and sets are copied, not shared)."""
+        values: dict[str, Any] = {name: getattr(self, name) for name in FIELDS}
+        values["certificate_authority"] = list(self.certificate_authority)
+        values["explicit"] = set(self.explicit)
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise TypeError(f"TokenOptions has no field(s) {', '.join(sorted(unknown))}")
+        values.update(changes)
+        return TokenOptions(**values)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TokenOptions):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"TokenOptions({self.describe()})"
+
     def describe(self) -> str:
         """Options for a verbose log line, with every secret masked."""
         parts = []
-        for f in fields(self):
-            if f.name == "explicit":
+        for name in FIELDS:
+            if name == "explicit":
                 continue
-            value = getattr(self, f.name)
-            if f.name in SECRET_DESTS and value:
+            value = getattr(self, name)
+            if name in SECRET_DESTS and value:
                 value = "***"
             if value not in ("", False, [], None):
-                parts.append(f"{f.name}={value}")
+                parts.append(f"{name}={value}")
         return " ".join(parts)
 
 
@@ -253,7 +333,7 @@ def validate(opts: TokenOptions) -> None:
         raise UsageError("--server-id is required.",
                          "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")
     if opts.authority_host:
-        if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", opts.authority_host):
+        if not is_https_url(opts.authority_host):
             raise UsageError(
                 f"--authority-host must be an https URL such as https://login.microsoftonline.com/, "
                 f"not {opts.authority_host[:80]!r}.")
@@ -274,7 +354,17 @@ def default_cache_dir(environ: Mapping[str, str]) -> str:
     return os.path.join(home, ".kube", "cache", "akslogin")
 
 
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+def is_https_url(text: str) -> bool:
+    """``https://host[:port][/path]`` with no whitespace, query or fragment (what an authority host is)."""
+    if not text.startswith("https://"):
+        return False
+    rest = text[len("https://"):]
+    if any(c.isspace() or c in "?#" for c in rest):
+        return False
+    return bool(rest.partition("/")[0])
+
+
+_DURATION_UNITS = (("ms", 0.001), ("h", 3600.0), ("m", 60.0), ("s", 1.0))
 
 
 def parse_duration(text: str) -> float:
@@ -285,15 +375,35 @@ def parse_duration(text: str) -> float:
     except ValueError:
         pass
     pos, total = 0, 0.0
-    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    for match in _DURATION_RE.finditer(text):
-        if match.start() != pos:
+    while pos < len(text):
+        number = _decimal_at(text, pos)
+        if not number:
             break
-        total += float(match.group(1)) * scale[match.group(2)]
-        pos = match.end()
+        after = pos + len(number)
+        for unit, scale in _DURATION_UNITS:
+            if text.startswith(unit, after):
+                total += float(number) * scale
+                pos = after + len(unit)
+                break
+        else:
+            break
     if pos != len(text) or not text:
         raise UsageError(f"--timeout {text[:30]!r} is not a duration.", "Use e.g. 60s, 2m or 1m30s.")
     return total
+
+
+def _decimal_at(text: str, pos: int) -> str:
+    """The number (digits, optionally ``.digits``) starting at ``pos``, or "" when there is none."""
+    end = pos
+    while end < len(text) and text[end].isdecimal():
+        end += 1
+    if end == pos:
+        return ""
+    if end + 1 < len(text) and text[end] == "." and text[end + 1].isdecimal():
+        end += 1
+        while end < len(text) and text[end].isdecimal():
+            end += 1
+    return text[pos:end]
 
 
 def render_help() -> str:

@@ -12,6 +12,7 @@ import msal
 
 from akslogin.aadsts import describe_idp_error
 from akslogin.clouds import KNOWN_AUTHORITY_HOSTS, cloud
+from akslogin.credentials import discovery_cache
 from akslogin.credentials.base import AccessToken
 from akslogin.errors import AksloginError, AuthenticationError, ConfigError, NetworkError
 from akslogin.http import HttpClient
@@ -23,6 +24,8 @@ class Authority:
     host: str  # https://host[:port]/ (trailing slash)
     tenant: str
     instance_discovery: bool
+    #: JSON file where discovery answers persist across processes ("" = this process only).
+    discovery_cache: str = ""
 
     @property
     def url(self) -> str:
@@ -33,13 +36,14 @@ def authority_host(opts: TokenOptions) -> str:
     return opts.authority_host or cloud(opts.environment).authority_host
 
 
-def resolve_authority(opts: TokenOptions) -> Authority:
+def resolve_authority(opts: TokenOptions, cache_dir: str = "") -> Authority:
+    """Where to sign in; with ``cache_dir``, discovery answers are reused across processes."""
     host = authority_host(opts)
     hostname = urllib.parse.urlsplit(host).hostname or ""
     # Instance discovery only makes sense on Microsoft's own hosts; on any other host it would send the
     # request to login.microsoftonline.com, which is neither wanted nor reachable.
     discovery = not opts.disable_instance_discovery and hostname in KNOWN_AUTHORITY_HOSTS
-    return Authority(host, opts.tenant_id, discovery)
+    return Authority(host, opts.tenant_id, discovery, discovery_cache.cache_path(cache_dir) if cache_dir else "")
 
 
 def confidential_app(authority: Authority, client_id: str, credential: Any, http: HttpClient) -> Any:
@@ -52,7 +56,7 @@ def _build(cls: Any, authority: Authority, http: HttpClient, client_id: str, **k
         return cls(
             client_id,
             authority=authority.url,
-            http_client=http,
+            http_client=discovery_cache.wrap(http, authority.discovery_cache),
             instance_discovery=None if authority.instance_discovery else False,
             token_cache=msal.TokenCache(),
             **kwargs,

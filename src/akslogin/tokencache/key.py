@@ -1,11 +1,39 @@
-"""The identity key: everything that changes which token comes back, hashed into a file name."""
+"""The identity key: everything that changes which token comes back, hashed into a file name.
+
+On the hot path: the canonical form is built with :mod:`akslogin.jsonlite` and hashed with the
+interpreter's builtin SHA-256, so neither json/re nor OpenSSL (hashlib) is loaded for it. The key is
+byte-for-byte what ``sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")))`` gives.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import sys
 
-from akslogin.options import TokenOptions
+from akslogin import jsonlite
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from akslogin.options import TokenOptions
+
+
+def _builtin_sha256() -> Callable[[bytes], Any]:
+    """CPython's own SHA-256 (``_sha2`` from 3.12, ``_sha256`` before); hashlib elsewhere."""
+    for name in ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        sha: Callable[[bytes], Any] = module.sha256
+        return sha
+    import hashlib  # pragma: no cover
+
+    return hashlib.sha256  # pragma: no cover
+
+
+_sha256 = _builtin_sha256()
 
 
 def identity_fields(opts: TokenOptions, authority: str) -> dict[str, str]:
@@ -31,6 +59,11 @@ def identity_fields(opts: TokenOptions, authority: str) -> dict[str, str]:
     return fields
 
 
+def canonical(fields: dict[str, str]) -> str:
+    """Sorted, compact JSON: stable across runs and versions, so the key (a file name) is stable too."""
+    return jsonlite.dumps_flat(fields)
+
+
 def identity_key(opts: TokenOptions, authority: str) -> str:
-    canonical = json.dumps(identity_fields(opts, authority), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:40]
+    digest: str = _sha256(canonical(identity_fields(opts, authority)).encode("utf-8")).hexdigest()
+    return digest[:40]

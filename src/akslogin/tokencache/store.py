@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 
@@ -41,6 +39,8 @@ def prepare(cache_dir: str) -> None:
 
 def atomic_write(path: str, data: bytes) -> None:
     """Write via a 0600 temp file in the same directory, fsync, rename, fsync the directory."""
+    import tempfile  # not at module level: processes that only wait for the lock never write
+
     directory = os.path.dirname(path)
     ensure_dir(directory)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)  # mkstemp creates 0600
@@ -62,6 +62,8 @@ def atomic_write(path: str, data: bytes) -> None:
 
 
 def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str) -> None:
+    import json
+
     payload = {
         "version": ENTRY_VERSION,
         "access_token": access_token,

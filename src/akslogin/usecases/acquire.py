@@ -1,4 +1,10 @@
-"""The slow path of get-token: single-flight token acquisition under the per-identity lock."""
+"""The slow path of get-token: single-flight token acquisition under the per-identity lock.
+
+Many kubectl processes may miss the cache at once (helm, k9s, CI fan-out). They queue on the per-identity
+flock; the first one asks the identity provider, the others find its token when they get the lock. The
+network stack (msal, requests) is imported only after the lock is held and the cache re-read, so waiters
+that end up served from the cache never pay for it.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,6 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
-from akslogin.credentials.base import CredentialContext, create_credential
-from akslogin.credentials.msal_app import resolve_authority
-from akslogin.http import HttpClient
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
@@ -35,9 +38,13 @@ def acquire(
         if cached is not None and cached.fresh(clock()):
             log(2, "another process refreshed the token while we waited")
             return cached
+        from akslogin.credentials.base import CredentialContext, create_credential
+        from akslogin.credentials.msal_app import resolve_authority
+        from akslogin.http import HttpClient
+
         ctx = CredentialContext(
             opts=opts,
-            authority=resolve_authority(opts),
+            authority=resolve_authority(opts, cache_dir),
             http=HttpClient(opts.timeout_seconds, opts.certificate_authority, environ),
             environ=environ,
             cache_dir=cache_dir,

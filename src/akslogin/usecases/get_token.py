@@ -7,8 +7,6 @@ slow path: per-identity lock â†’ re-read (another process may have refreshed) â†
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from typing import TextIO
 
 from akslogin import exec_credential, options
 from akslogin.errors import AksloginError
@@ -16,7 +14,13 @@ from akslogin.log import Log
 from akslogin.tokencache.entry import CachedToken, read_entry
 from akslogin.tokencache.key import identity_key
 
-Clock = Callable[[], float]
+# Annotations only: importing typing/collections.abc here would cost more than the rest of a cache hit.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import TextIO
+
+    Clock = Callable[[], float]
 
 
 def authority_for_key(opts: options.TokenOptions) -> str:

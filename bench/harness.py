@@ -1,0 +1,346 @@
+"""Starting akslogin the way kubectl does, and measuring it: shared by ``bench/run`` and the tests.
+
+Everything here runs real processes (the installed console script) against a real emulator; nothing is
+mocked. Wall time is spawn-to-reap; peak RSS comes from GNU time (see :func:`peak_rss_kib` for why not from
+``os.wait4`` in this process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from akslogin.emulator import Emulator
+from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from akslogin.tokencache.entry import parse_entry
+
+EXEC_V1 = "client.authentication.k8s.io/v1"
+
+
+def akslogin_script() -> str:
+    """The installed console script next to this interpreter (what a kubeconfig's exec.command names)."""
+    found = shutil.which("akslogin", path=os.path.dirname(sys.executable)) or shutil.which("akslogin")
+    if not found:
+        raise RuntimeError("the akslogin console script is not installed; run 'make test' (pip install -e .)")
+    return found
+
+
+def script_interpreter(script: str) -> str:
+    """The interpreter in the console script's shebang: the baseline must be run by the same one."""
+    with open(script, "rb") as fh:
+        first = fh.readline().decode("utf-8", "replace").strip()
+    return first[2:].strip().split()[0] if first.startswith("#!") else sys.executable
+
+
+@dataclass
+class Run:
+    """One finished child process."""
+
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    wall: float  # seconds, from spawn to reaped
+    maxrss_kib: int  # ru_maxrss from wait4: includes this (parent) process's size, see peak_rss_kib
+
+
+@dataclass
+class Spawned:
+    proc: subprocess.Popen[bytes]
+    started: float
+    out: IO[bytes]
+    err: IO[bytes]
+    argv: list[str] = field(default_factory=list)
+
+
+def spawn(argv: Sequence[str], env: Mapping[str, str]) -> Spawned:
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 (closed by reap)
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+    return Spawned(proc, started, out, err, list(argv))
+
+
+def reap(spawned: Spawned, timeout: float = 120.0) -> Run:
+    """Wait for the child with wait4 (its own rusage), bounded by ``timeout`` (then it is killed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(spawned.proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            spawned.proc.kill()
+            pid, status, usage = os.wait4(spawned.proc.pid, 0)
+            break
+        time.sleep(0.001)
+    wall = time.perf_counter() - spawned.started
+    code = os.waitstatus_to_exitcode(status)
+    spawned.proc.returncode = code  # reaped here; keep Popen from waiting again
+    texts = []
+    for fh in (spawned.out, spawned.err):
+        fh.seek(0)
+        texts.append(fh.read().decode("utf-8", "replace"))
+        fh.close()
+    return Run(spawned.argv, code, texts[0], texts[1], wall, int(usage.ru_maxrss))
+
+
+def run_measured(argv: Sequence[str], env: Mapping[str, str], timeout: float = 120.0) -> Run:
+    return reap(spawn(argv, env), timeout)
+
+
+GNU_TIME = "/usr/bin/time"
+
+
+def rss_probe_available() -> bool:
+    """Whether GNU time is here to report a child's own peak RSS (see :func:`peak_rss_kib`)."""
+    if not os.access(GNU_TIME, os.X_OK):
+        return False
+    with tempfile.NamedTemporaryFile() as out:
+        probe = subprocess.run([GNU_TIME, "-f", "%M", "-o", out.name, "true"], capture_output=True, timeout=30)
+        return probe.returncode == 0 and out.read().strip().isdigit()
+
+
+def peak_rss_kib(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Peak RSS of the process ``argv`` alone, in KiB, as GNU time reports it.
+
+    Not ``wait4`` from here: Linux carries a process's peak RSS across exec, so a child forked from this
+    (large) benchmark process would report our size. GNU time is small; its child starts from its size.
+    """
+    with tempfile.NamedTemporaryFile() as out:
+        result = subprocess.run([GNU_TIME, "-f", "%M", "-o", out.name, *argv], env=dict(env),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {result.stderr.decode('utf-8', 'replace')[:300]}")
+        return int(out.read().decode().strip().splitlines()[-1])
+
+
+def swarm(argv: Sequence[str], env: Mapping[str, str], count: int, timeout: float = 120.0) -> tuple[list[Run], float]:
+    """Start ``count`` identical processes at once (all spawned before any is waited for); their runs and
+    the wall time until the last one finished."""
+    started = time.perf_counter()
+    spawned = [spawn(argv, env) for _ in range(count)]
+    runs = [reap(s, timeout) for s in spawned]
+    return runs, time.perf_counter() - started
+
+
+def exec_credential_token(stdout: str) -> str | None:
+    """The token of a valid one-line ExecCredential on stdout, else None."""
+    lines = stdout.strip().splitlines()
+    if len(lines) != 1:
+        return None
+    try:
+        data = json.loads(lines[0])
+    except ValueError:
+        return None
+    status = data.get("status") if isinstance(data, dict) else None
+    if data.get("kind") != "ExecCredential" or not isinstance(status, dict):
+        return None
+    token, stamp = status.get("token"), status.get("expirationTimestamp")
+    if not isinstance(token, str) or token.count(".") != 2 or not isinstance(stamp, str):
+        return None
+    return token
+
+
+def cache_entries_valid(cache_dir: Path) -> bool:
+    """Every token cache file parses, is 0600, and no temporary file was left behind."""
+    tokens = cache_dir / "tokens"
+    if not tokens.is_dir():
+        return False
+    files = list(tokens.iterdir())
+    if not files or any(p.name.startswith(".tmp") for p in files):
+        return False
+    return all(p.stat().st_mode & 0o777 == 0o600 and parse_entry(p.read_bytes()) is not None for p in files)
+
+
+def base_env(home: Path, **extra: str) -> dict[str, str]:
+    """A process environment without Azure/kubelogin variables from the caller's shell."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AZURE_", "AAD_", "ARM_", "KUBE", "AZURESUBSCRIPTION_", "MSAL_"))}
+    env.pop("HTTPS_PROXY", None)
+    env.pop("https_proxy", None)
+    env["HOME"] = str(home)
+    env["KUBERNETES_EXEC_INFO"] = json.dumps({"apiVersion": EXEC_V1, "kind": "ExecCredential",
+                                              "spec": {"interactive": False}})
+    env.update(extra)
+    return env
+
+
+def spn_argv(emu: Emulator, tenant: str, client_id: str, cache_dir: Path) -> list[str]:
+    return [akslogin_script(), "get-token", "--login", "spn", "--server-id", AKS_SERVER_APP_ID,
+            "--tenant-id", tenant, "--client-id", client_id, "--authority-host", emu.authority_host,
+            "--certificate-authority", str(emu.ca_path), "--cache-dir", str(cache_dir)]
+
+
+@dataclass
+class Invocation:
+    """One get-token call: its argv (console script first) and environment."""
+
+    argv: list[str]
+    env: dict[str, str]
+
+
+@contextmanager
+def short_lived_tokens(emu: Emulator, lifetime: int = 200) -> Iterator[None]:
+    """Tokens issued inside are already "expired" for akslogin and MSAL (under the 5-minute margin), so
+    the next get-token must renew them; tokens issued after the block are normal again."""
+    previous = emu.entra.settings.access_token_lifetime
+    emu.entra.settings.access_token_lifetime = lifetime
+    try:
+        yield
+    finally:
+        emu.entra.settings.access_token_lifetime = previous
+
+
+def requests_for(emu: Emulator, action: Callable[[], Any]) -> list[Any]:
+    """Every request any emulated service saw while ``action`` ran (the log is reset first)."""
+    emu.request_log.reset()
+    action()
+    return emu.request_log.entries()
+
+
+def lock_is_held(cache_dir: Path) -> bool:
+    """True while some process holds a per-identity flock in ``cache_dir``."""
+    import fcntl
+
+    for path in (cache_dir / "locks").glob("*.lock") if (cache_dir / "locks").is_dir() else []:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # closing releases the lock if we got it
+    return False
+
+
+@dataclass
+class KilledHolderResult:
+    holder_held_lock: bool
+    waiter: Run
+    waiter_after_kill: float  # seconds from SIGKILL of the holder to the waiter's exit
+    delay: float  # how long the holder's token request would have taken
+
+
+def killed_lock_holder(emu: Emulator, holder: Invocation, waiter: Invocation, cache_dir: Path,
+                       delay: float = 20.0) -> KilledHolderResult:
+    """A get-token whose token request hangs for ``delay`` s holds the identity lock; a second get-token
+    starts and waits; the holder is SIGKILLed. The waiter must then finish on its own, long before
+    ``delay``: the kernel drops a dead process's flock."""
+    from akslogin.emulator.faults import Fault
+
+    slow = Fault(service="entra", path=r"/token$", kind="slow", delay=delay)
+    emu.faults.add(slow)
+    held = spawn(holder.argv, holder.env)
+    deadline = time.monotonic() + 60
+    # The emulator consumes the one-shot fault when the holder's token request arrives: from then on the
+    # holder sits in that request, lock held.
+    while slow in emu.faults.faults and time.monotonic() < deadline and held.proc.poll() is None:
+        time.sleep(0.01)
+    holder_held = lock_is_held(cache_dir)
+    waiting = spawn(waiter.argv, waiter.env)
+    time.sleep(0.5)  # the waiter is now polling the lock
+    os.kill(held.proc.pid, signal.SIGKILL)
+    killed_at = time.perf_counter()
+    reap(held)
+    run = reap(waiting, timeout=delay + 30)
+    return KilledHolderResult(holder_held, run, time.perf_counter() - killed_at, delay)
+
+
+def median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-pct * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def slope(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Least-squares slope of ys over xs."""
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+
+
+# -- the world and the scenarios the bench and the tests share ---------------------------------------------
+
+TENANT = "5f5f5f5f-0000-4000-8000-00000000f11e"
+#: name → (client id, secret): service principals of TENANT.
+SPNS = {
+    "a": ("abababab-0000-4000-8000-000000000001", "bench-secret-A~1"),
+    "b": ("abababab-0000-4000-8000-000000000002", "bench-secret-B~2"),
+}
+
+
+def world() -> World:
+    """One tenant with what the scenarios sign in as. Add users / federated apps / managed identities here
+    when their login modes land."""
+    return World.from_dict({"tenants": [{"id": TENANT, "domains": ["bench.example"], "apps": [
+        {"name": f"bench-{name}", "client_id": cid, "object_id": f"0c0c0c0c-0000-4000-8000-00000000000{i}",
+         "secrets": [secret]}
+        for i, (name, (cid, secret)) in enumerate(SPNS.items(), start=1)
+    ]}], "clusters": []})
+
+
+def spn_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
+    cid, secret = SPNS[name]
+    return Invocation(spn_argv(emu, TENANT, cid, home / "cache"), base_env(home, AZURE_CLIENT_SECRET=secret))
+
+
+def run_ok(invocation: Invocation) -> Run:
+    run = run_measured(invocation.argv, invocation.env)
+    if run.returncode != 0 or not exec_credential_token(run.stdout):
+        raise AssertionError(f"get-token failed while preparing a scenario: {run.stderr.strip()}")
+    return run
+
+
+#: prepare(emulator, home) → the get-token call to measure; it may sign in first (its requests are not counted).
+Prepare = Callable[[Emulator, Path], Invocation]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    prepare: Prepare
+    #: grant_type of the one token request expected (None when it is not an Entra token request, e.g. IMDS)
+    grant: str | None
+
+
+def spn_second_identity(emu: Emulator, home: Path) -> Invocation:
+    """Service principal a signs in (the machine now knows the tenant); measured: b, same tenant, no token."""
+    run_ok(spn_invocation(emu, home, "a"))
+    return spn_invocation(emu, home, "b")
+
+
+def spn_empty_cache(emu: Emulator, home: Path) -> Invocation:
+    return spn_invocation(emu, home, "a")
+
+
+#: Target 2, "one request per token once the machine has seen the tenant". One line per login mode:
+#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
+#:   Scenario("workloadidentity", <like spn_second_identity, two federated apps>, "client_credentials")
+#:   Scenario("msi", <return the call; MI has no discovery>, None)
+REQUEST_SCENARIOS: list[Scenario] = [
+    Scenario("spn", spn_second_identity, "client_credentials"),
+]
+
+#: Target 3, "N processes at once make one token request". The refresh-token line, once that mode exists:
+#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
+SWARM_SCENARIOS: list[Scenario] = [
+    Scenario("spn, empty cache", spn_empty_cache, "client_credentials"),
+]

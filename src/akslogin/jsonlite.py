@@ -1,0 +1,76 @@
+"""JSON for the get-token hot path, without importing :mod:`json`.
+
+``import json`` imports and compiles :mod:`re` patterns (json.decoder, json.scanner, json.encoder), which
+costs about as much as the rest of a cached get-token together. The C accelerator ``_json`` behind the
+json module needs none of that, so the hot path calls it directly: :func:`loads` is ``json.loads`` for
+UTF-8 input and :func:`quote` is the string encoder ``json.dumps`` uses by default (``ensure_ascii``).
+On an interpreter without ``_json`` both fall back to the json module, with the same results.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_WHITESPACE = " \t\n\r"  # what JSON (and json.loads) allows around a value
+
+
+def _constant(name: str) -> float:
+    return float(name)  # "NaN", "Infinity", "-Infinity", as json.loads accepts them
+
+
+class _ScannerContext:
+    """The attributes ``_json.make_scanner`` reads from a ``json.JSONDecoder``, with its defaults."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = staticmethod(_constant)
+
+
+def _c_functions() -> tuple[Any, Any]:
+    try:
+        import _json
+
+        # typeshed types the context as make_scanner itself; any object with the decoder attributes works.
+        return _json.make_scanner(_ScannerContext()), _json.encode_basestring_ascii  # type: ignore[arg-type]
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - not CPython, or a changed _json
+        return None, None
+
+
+_scan, _c_quote = _c_functions()
+
+
+def loads(raw: bytes | str) -> Any:
+    """Parse a JSON document; raises ValueError (or a subclass) when it is not valid JSON."""
+    text = raw.decode("utf-8") if isinstance(raw, bytes) else raw  # UnicodeDecodeError is a ValueError
+    if _scan is None:  # pragma: no cover
+        import json
+
+        return json.loads(text)
+    start = len(text) - len(text.lstrip(_WHITESPACE))
+    try:
+        value, end = _scan(text, start)
+    except StopIteration:
+        raise ValueError("not a JSON document") from None
+    if text[end:].strip(_WHITESPACE):
+        raise ValueError("extra data after the JSON document")
+    return value
+
+
+def quote(text: str) -> str:
+    """``text`` as a JSON string literal, exactly as ``json.dumps`` writes it (ASCII, escaped)."""
+    if _c_quote is None:  # pragma: no cover
+        import json
+
+        return json.dumps(text)
+    result: str = _c_quote(text)
+    return result
+
+
+def dumps_flat(obj: dict[str, str]) -> str:
+    """A ``dict[str, str]`` as ``json.dumps(obj, sort_keys=True, separators=(",", ":"))`` writes it."""
+    return "{" + ",".join(quote(k) + ":" + quote(obj[k]) for k in sorted(obj)) + "}"

@@ -1,0 +1,66 @@
+"""Single flight: many get-token processes at once make one token request; a dead lock holder blocks nobody.
+
+Real processes (the installed console script, all started with Popen before any is waited for, as a
+kubectl fan-out does) against this module's own emulator; requests are counted in its request log. The
+scenarios are ``bench/harness.py`` ``SWARM_SCENARIOS`` (shared with ``bench/run``): adding the
+refresh-token case is one ``Scenario`` line there.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from akslogin.emulator import Emulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from harness import (
+    SWARM_SCENARIOS,
+    Scenario,
+    cache_entries_valid,
+    exec_credential_token,
+    killed_lock_holder,
+    spn_invocation,
+    swarm,
+    world,
+)
+
+PROCESSES = 32
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with Emulator(world(), tmp_path_factory.mktemp("swarm-emulator")) as emulator:
+        yield emulator
+
+
+@pytest.mark.parametrize("scenario", SWARM_SCENARIOS, ids=[s.name for s in SWARM_SCENARIOS])
+def test_many_processes_make_one_token_request(scenario: Scenario, emu: Emulator, tmp_path: Path) -> None:
+    invocation = scenario.prepare(emu, tmp_path)
+    emu.request_log.reset()
+    runs, _ = swarm(invocation.argv, invocation.env, PROCESSES, timeout=60)
+    assert [r.stderr for r in runs if r.returncode != 0] == []
+    tokens = {exec_credential_token(r.stdout) for r in runs}
+    assert None not in tokens and len(tokens) == 1, "every process prints the same valid ExecCredential"
+    assert [(e.grant_type, e.status) for e in emu.request_log.token_requests()] == [(scenario.grant, 200)]
+    assert len(emu.request_log.entries()) <= 2  # the token request, and discovery if the tenant was new
+    assert cache_entries_valid(tmp_path / "cache")
+
+
+def test_a_killed_lock_holder_does_not_block_the_next_process(emu: Emulator, tmp_path: Path) -> None:
+    """The holder's token request hangs (emulator fault); it is SIGKILLed while holding the identity lock;
+    the process waiting behind it carries on at once instead of waiting for the hung request or its timeout.
+    Last in this module: the hung request is logged by the emulator only when its delay ends."""
+    invocation = spn_invocation(emu, tmp_path, "a")
+    emu.request_log.reset()
+    result = killed_lock_holder(emu, invocation, invocation, tmp_path / "cache", delay=20.0)
+    assert result.holder_held_lock
+    assert result.waiter.returncode == 0, result.waiter.stderr
+    assert exec_credential_token(result.waiter.stdout)
+    assert result.waiter_after_kill < result.delay / 2
+    assert cache_entries_valid(tmp_path / "cache")
+    # The waiter's own request is the only one that completed (the holder's is still sleeping).
+    assert [e.grant_type for e in emu.request_log.token_requests()] == ["client_credentials"]
