@@ -243,3 +243,16 @@ def test_secrets_never_reach_stderr_at_top_verbosity(tmp_path: Path, emulator: E
     token = _credential(result.stdout)["status"]["token"]  # type: ignore[index]
     assert "options:" in result.stderr
     assert (app.secret or "") not in result.stderr and str(token) not in result.stderr
+
+
+def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path: Path, emulator: Emulator,
+                                                       apps: dict[str, AppInfo]) -> None:
+    app = apps["viewer"]
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
+    assert run_akslogin(spn_args(emulator, app), env).returncode == 0
+    entry = next((tmp_path / ".kube" / "cache" / "akslogin" / "tokens").glob("*.json"))
+    entry.write_bytes(b"\x00garbage{")
+    result = run_akslogin(spn_args(emulator, app), env)
+    assert result.returncode == 0, result.stderr
+    assert "warning" in result.stderr and "moved it to" in result.stderr
+    assert json.loads(entry.read_text())["version"] == 1

@@ -91,3 +91,26 @@ def test_killed_lock_holder_does_not_block(tmp_path: Path) -> None:
     with store.identity_lock(cache, "k", timeout=5):
         pass
     assert time.monotonic() - start < 5
+
+
+def test_corrupt_cache_is_moved_aside_with_a_warning(tmp_path: Path) -> None:
+    import io
+
+    from akslogin.log import Log
+    from akslogin.options import TokenOptions
+    from akslogin.usecases import acquire as acquire_mod
+
+    cache = str(tmp_path / "cache")
+    store.prepare(cache)
+    path = entry_path(cache, "k")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, b'{"version": 1, "access_token": "x", "expir')  # torn by an old crash
+    os.close(fd)
+    err = io.StringIO()
+    opts = TokenOptions()
+    opts.login, opts.server_id = "bogus-mode-for-test", "x"
+    with pytest.raises(Exception):  # noqa: B017 - the unknown login mode stops it after the quarantine
+        acquire_mod.acquire(opts, "k", cache, {}, Log(0, err), time.time, err)
+    assert "moved it to" in err.getvalue()
+    moved = [p for p in os.listdir(os.path.join(cache, "tokens")) if ".corrupt-" in p]
+    assert len(moved) == 1 and not os.path.exists(path)

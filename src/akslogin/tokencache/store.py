@@ -104,3 +104,10 @@ def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the flock
+
+
+def quarantine(path: str) -> str:
+    """Move an unreadable cache file aside (kept for inspection, still 0600) so it can be rebuilt."""
+    target = f"{path}.corrupt-{int(time.time())}"
+    os.replace(path, target)
+    return target

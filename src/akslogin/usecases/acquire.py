@@ -16,7 +16,7 @@ from typing import TextIO
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
-from akslogin.tokencache.entry import CachedToken, read_entry
+from akslogin.tokencache.entry import CachedToken, entry_path, parse_entry, read_private
 
 # Libraries (MSAL, urllib3) log through the logging module; without a handler Python prints their warnings,
 # with tracebacks, on stderr. akslogin reports failures itself, so their records go nowhere.
@@ -32,9 +32,16 @@ def acquire(
     clock: Callable[[], float],
     stderr: TextIO | None = None,
 ) -> CachedToken:
+    out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
     with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
-        cached = read_entry(cache_dir, key)
+        path = entry_path(cache_dir, key)
+        raw = read_private(path)
+        cached = None if raw is None else parse_entry(raw)
+        if raw is not None and cached is None:
+            moved = store.quarantine(path)
+            out.write(f"akslogin: warning: the token cache file {path} was unreadable (corrupt or from another "
+                      f"version); moved it to {moved} and getting a new token.\n")
         if cached is not None and cached.fresh(clock()):
             log(2, "another process refreshed the token while we waited")
             return cached
@@ -50,7 +57,7 @@ def acquire(
             cache_dir=cache_dir,
             identity_key=key,
             log=log,
-            stderr=stderr if stderr is not None else sys.stderr,
+            stderr=out,
             clock=clock,
         )
         credential = create_credential(ctx)
