@@ -53,3 +53,10 @@ class AuthenticationError(AksloginError):
     def __init__(self, message: str, hint: str | None = None, code: int | None = None) -> None:
         super().__init__(message, hint)
         self.code = code
+
+
+def internal_error(exc: BaseException) -> str:
+    """The one line printed for a bug: the exception type only (its text could hold anything), and a way
+    to get the traceback for a report."""
+    return (f"akslogin: internal error ({type(exc).__name__}). This is a bug in akslogin; please report it. "
+            "Run again with AKSLOGIN_DEBUG=1 to print the traceback (check it for secrets before sharing).")

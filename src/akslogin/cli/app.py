@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from akslogin import __version__
-from akslogin.errors import AksloginError
+from akslogin.errors import AksloginError, internal_error
 
 DESCRIPTION = """\
 Sign in to AKS clusters that use Microsoft Entra ID, without anyone at the keyboard.
@@ -60,4 +61,10 @@ def run_app(argv: Sequence[str]) -> int:
         sys.stderr.write(exc.render() + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
+        sys.stderr.write("akslogin: interrupted.\n")
         return 130
+    except Exception as exc:
+        if os.environ.get("AKSLOGIN_DEBUG"):
+            raise
+        sys.stderr.write(internal_error(exc) + "\n")
+        return 1

@@ -40,14 +40,11 @@ def run(
     clock: Clock = time.time,
 ) -> int:
     try:
-        opts = options.parse_args(argv)
-    except options.HelpRequested:
-        stdout.write(options.render_help() + "\n")
-        return 0
-    except AksloginError as exc:
-        stderr.write(exc.render() + "\n")
-        return exc.exit_code
-    try:
+        try:
+            opts = options.parse_args(argv)
+        except options.HelpRequested:
+            stdout.write(options.render_help() + "\n")
+            return 0
         options.apply_env(opts, environ)
         options.validate(opts)
         log = Log(opts.verbosity_level, stderr)
@@ -70,3 +67,13 @@ def run(
     except AksloginError as exc:
         stderr.write(exc.render() + "\n")
         return exc.exit_code
+    except KeyboardInterrupt:
+        stderr.write("akslogin: interrupted.\n")
+        return 130
+    except Exception as exc:
+        if environ.get("AKSLOGIN_DEBUG"):
+            raise
+        from akslogin.errors import internal_error
+
+        stderr.write(internal_error(exc) + "\n")
+        return 1
