@@ -252,6 +252,9 @@ def validate(opts: TokenOptions) -> None:
     if not opts.server_id:
         raise UsageError("--server-id is required.",
                          "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")
+    from akslogin.clouds import cloud
+
+    cloud(opts.environment)  # an unknown name is an error even when --authority-host overrides the host
     if opts.authority_host:
         if not re.match(r"^https://[^/\s?#]+(/[^\s?#]*)?$", opts.authority_host):
             raise UsageError(

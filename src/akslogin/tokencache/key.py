@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 
 from akslogin.options import TokenOptions
+from akslogin.tokencache.toolstate import tool_state
 
 
-def identity_fields(opts: TokenOptions, authority: str) -> dict[str, str]:
+def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None
+                    ) -> dict[str, str]:
     """The parts of the options that select a token. Secrets are deliberately not part of it."""
     fields = {
         "authority": authority.rstrip("/").lower(),
@@ -28,9 +31,11 @@ def identity_fields(opts: TokenOptions, authority: str) -> dict[str, str]:
         fields["connection"] = opts.azure_pipelines_service_connection_id.lower()
     if opts.pop_enabled:
         fields["pop"] = opts.pop_claims
+    if environ is not None:
+        fields.update(tool_state(opts.login, environ))  # azurecli/azd: which CLI sign-in the token is from
     return fields
 
 
-def identity_key(opts: TokenOptions, authority: str) -> str:
-    canonical = json.dumps(identity_fields(opts, authority), sort_keys=True, separators=(",", ":"))
+def identity_key(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None) -> str:
+    canonical = json.dumps(identity_fields(opts, authority, environ), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:40]
