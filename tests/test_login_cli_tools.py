@@ -123,6 +123,8 @@ def test_azurecli_refuses_flag_like_values(tmp_path: Path, machine_emulator: Emu
     env, config = _az_env(tmp_path, machine_emulator)
     result = run_akslogin(token_args("azurecli", "--subscription=--debug"), env)
     assert result.returncode == 2 and "is not a subscription id or name" in result.stderr
+    server = run_akslogin(["get-token", "-l", "azurecli", "--server-id=--debug"], env)
+    assert server.returncode == 2 and "is not an application id" in server.stderr
     assert calls(config) == []
 
 

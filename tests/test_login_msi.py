@@ -191,3 +191,23 @@ def test_unreadable_arc_key_dir_explains_the_himds_group(tmp_path: Path, machine
     result = run_akslogin(token_args("msi"), env)
     assert result.returncode == 1
     assert "cannot read the Azure Arc key file" in result.stderr and "himds" in result.stderr
+
+
+@pytest.mark.parametrize(("environ", "name", "endpoint"), [
+    ({}, "IMDS", "http://169.254.169.254/metadata/identity/oauth2/token"),
+    ({"AZURE_POD_IDENTITY_AUTHORITY_HOST": "http://10.0.0.4:2579/"}, "IMDS",
+     "http://10.0.0.4:2579/metadata/identity/oauth2/token"),
+    ({"IDENTITY_ENDPOINT": "http://127.0.0.1:41000/msi/token", "IDENTITY_HEADER": "h"}, "App Service",
+     "http://127.0.0.1:41000/msi/token"),
+    ({"IDENTITY_ENDPOINT": "https://10.0.0.5:2377/token", "IDENTITY_HEADER": "h", "IDENTITY_SERVER_THUMBPRINT": "t"},
+     "Service Fabric", "https://10.0.0.5:2377/token"),
+    ({"MSI_ENDPOINT": "http://127.0.0.1:46808/msi/token", "MSI_SECRET": "s"}, "Azure Machine Learning",
+     "http://127.0.0.1:46808/msi/token"),
+    ({"IDENTITY_ENDPOINT": "http://localhost:40342/metadata/identity/oauth2/token",
+      "IMDS_ENDPOINT": "http://localhost:40342"}, "Azure Arc", "http://localhost:40342/metadata/identity/oauth2/token"),
+])
+def test_endpoint_detection_follows_msal_order(environ: dict[str, str], name: str, endpoint: str) -> None:
+    from akslogin.credentials.managed_identity import detect_source
+
+    source = detect_source(environ)
+    assert (source.name, source.endpoint, source.via_msal) == (name, endpoint, name != "Azure Arc")

@@ -15,7 +15,14 @@ from typing import Any
 
 from akslogin.aadsts import AADSTS
 from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
-from akslogin.credentials.cli_tool import Tool, aadsts_code, check_tenant, first_error_line, run_tool
+from akslogin.credentials.cli_tool import (
+    Tool,
+    aadsts_code,
+    check_resource,
+    check_tenant,
+    first_error_line,
+    run_tool,
+)
 from akslogin.errors import AuthenticationError
 
 AZD = Tool("azd", "the Azure Developer CLI", "Install it (https://aka.ms/azd-install), or use another --login "
@@ -29,7 +36,7 @@ class AzdCredential:
         self._ctx = ctx
 
     def get_token(self, resource: str) -> AccessToken:
-        args = ["auth", "token", "--output", "json", "--no-prompt", "--scope", scope_for(resource)]
+        args = ["auth", "token", "--output", "json", "--no-prompt", "--scope", scope_for(check_resource(resource))]
         if self._tenant:
             args += ["--tenant-id", self._tenant]
         self._ctx.log(2, "running azd auth token")

@@ -18,6 +18,7 @@ from akslogin.credentials.base import AccessToken, CredentialContext
 from akslogin.credentials.cli_tool import (
     Tool,
     aadsts_code,
+    check_resource,
     check_subscription,
     check_tenant,
     first_error_line,
@@ -39,7 +40,7 @@ class AzureCliCredential:
         resource = resource.rstrip("/")
         if resource.endswith("/.default"):
             resource = resource[: -len("/.default")]
-        args = ["account", "get-access-token", "--output", "json", "--resource", resource]
+        args = ["account", "get-access-token", "--output", "json", "--resource", check_resource(resource)]
         if self._tenant:
             args += ["--tenant", self._tenant]
         if self._subscription:

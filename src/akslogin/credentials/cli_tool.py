@@ -85,6 +85,12 @@ def aadsts_code(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def check_resource(value: str) -> str:
+    if not value or value.startswith("-") or any(c.isspace() for c in value):
+        raise UsageError(f"--server-id {value[:60]!r} is not an application id or URI.")
+    return value
+
+
 def check_tenant(value: str) -> str:
     if value and not _TENANT_RE.match(value):
         raise UsageError(f"--tenant-id {value[:60]!r} is not a tenant id or domain name.")
