@@ -220,3 +220,35 @@ def decode_jwt_payload(token: str) -> dict[str, Any]:
     part = token.split(".")[1]
     data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     return data
+
+
+# -- machine sign-in tests (managed identity, workload identity, CI OIDC, az/azd) --------------------------
+# Their own emulator and world (tests/machine_world.py); the session world above is left untouched.
+
+@pytest.fixture(scope="session")
+def machine_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulator, Any]]:
+    from machine_world import build_machine_world
+
+    mw = build_machine_world(tmp_path_factory.mktemp("machine-world"))
+    world = World.load(mw.directory / "machines.yaml")
+    with Emulator(world, tmp_path_factory.mktemp("machine-emulator")) as emu:
+        yield emu, mw
+
+
+@pytest.fixture
+def machine_emulator(machine_session: tuple[Emulator, Any]) -> Iterator[Emulator]:
+    """The machine emulator, with a clean request log, clock, settings and faults after each test."""
+    emu = machine_session[0]
+    yield emu
+    from akslogin.emulator.managed_identity import managed_identities
+
+    emu.request_log.reset()
+    emu.clock.reset()
+    emu.faults.clear()
+    emu.entra.settings.access_token_lifetime = 3599
+    managed_identities(emu).settings.token_lifetime = 86399
+
+
+@pytest.fixture
+def machine_world(machine_session: tuple[Emulator, Any]) -> Any:
+    return machine_session[1]

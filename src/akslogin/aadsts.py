@@ -135,6 +135,16 @@ AADSTS: dict[int, AadstsExplanation] = {
         "the presented assertion or token is malformed",
         "Check the certificate or federated token file you are using.",
     ),
+    700212: AadstsExplanation(
+        "no federated identity credential on the app accepts the presented token's audience",
+        "Federated tokens must be requested for api://AzureADTokenExchange (or the audience the credential "
+        "lists); check the projected token's audience or the credential's audiences.",
+    ),
+    50013: AadstsExplanation(
+        "the federated token's signature could not be verified against its issuer's published keys",
+        "The token was not signed by the issuer it names (or its keys rotated): get a fresh token from the "
+        "issuer, and check the federated credential's issuer URL.",
+    ),
 }
 
 _AADSTS_RE = re.compile(r"AADSTS(\d+)")

@@ -332,6 +332,9 @@ def validate(opts: TokenOptions) -> None:
     if not opts.server_id:
         raise UsageError("--server-id is required.",
                          "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")
+    from akslogin.clouds import cloud
+
+    cloud(opts.environment)  # an unknown name is an error even when --authority-host overrides the host
     if opts.authority_host:
         if not is_https_url(opts.authority_host):
             raise UsageError(
@@ -422,6 +425,15 @@ def render_help() -> str:
         "  # a certificate (PEM with key, or PFX with --client-certificate-password)",
         "  akslogin get-token -l spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 -t <tenant> \\",
         "    --client-id <app id> --client-certificate ./sp.pem",
+        "  # in a pod with Azure workload identity (the webhook sets AZURE_CLIENT_ID, AZURE_TENANT_ID,",
+        "  # AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST); in GitHub Actions with 'id-token: write'",
+        "  akslogin get-token --login workloadidentity --server-id 6dae42f8-4368-4678-94ff-3960e28e3630",
+        "  # a VM, scale set or AKS node: system-assigned identity, or a user-assigned one by client id",
+        "  akslogin get-token --login msi --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 [--client-id <id>]",
+        "  # reuse 'az login' (or 'azd auth login' with --login azd)",
+        "  akslogin get-token --login azurecli --server-id 6dae42f8-4368-4678-94ff-3960e28e3630",
+        "",
+        "Login modes for machines and CI are described in docs/login-modes-machine.md.",
         "",
         "Flags:",
     ]

@@ -15,7 +15,9 @@ from akslogin.errors import ConfigError
 EPILOG = """\
 The emulator writes <state-dir>/ca.pem (trust it with --certificate-authority or REQUESTS_CA_BUNDLE) and
 <state-dir>/emulator.json (its URLs). Test knobs live under <authority>/_emulator/: GET requests,
-POST requests/reset, GET|POST clock ({"advance": seconds} or {"set": epoch}), GET|POST settings.
+POST requests/reset, GET|POST clock ({"advance": seconds} or {"set": epoch}), GET|POST settings,
+POST federation/service-account-token | github-job | pipelines-job (tokens and CI jobs for federated
+sign-in). Each managed identity host is printed with the variables that point --login msi at it.
 
 examples:
   akslogin emulator --state-dir ./.state
@@ -66,6 +68,12 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"CA certificate : {emulator.ca_path}\n")
         for cluster in world.clusters:
             out.write(f"cluster {cluster.name:<8}: {emulator.cluster_url(cluster.name)} (tenant {cluster.tenant_id})\n")
+        from akslogin.emulator.managed_identity import managed_identities
+
+        identities = managed_identities(emulator)
+        for host in identities.hosts:
+            variables = " ".join(f"{k}={v}" for k, v in identities.environment(host).items())
+            out.write(f"host {host:<11}: {variables}\n")
         out.write(f"state          : {Path(args.state_dir) / 'emulator.json'}\nPress Ctrl-C to stop.\n")
         out.flush()
         try:

@@ -45,6 +45,11 @@ class CredentialContext:
 #: login mode → "module:factory"; the factory takes a CredentialContext and returns a Credential.
 LOGIN_MODES: dict[str, str] = {
     "spn": "akslogin.credentials.spn:ServicePrincipalCredential",
+    "msi": "akslogin.credentials.managed_identity:ManagedIdentityCredential",
+    "workloadidentity": "akslogin.credentials.workload_identity:WorkloadIdentityCredential",
+    "azurepipelines": "akslogin.credentials.azure_pipelines:AzurePipelinesCredential",
+    "azurecli": "akslogin.credentials.azure_cli:AzureCliCredential",
+    "azd": "akslogin.credentials.azd:AzdCredential",
 }
 
 

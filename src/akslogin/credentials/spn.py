@@ -1,11 +1,15 @@
-"""Service principal sign-in (client secret, PEM certificate, PFX) through MSAL's confidential client."""
+"""Service principal sign-in (client secret, PEM certificate, PFX) through MSAL's confidential client.
+
+Certificates are sent with their chain (``x5c``) so apps that trust a subject name and issuer accept renewed
+certificates. ``--legacy`` asks the v1 endpoint for the ``spn:``-prefixed audience old clusters expect.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
-from akslogin.credentials.certificate import load_client_certificate
+from akslogin.credentials.certificate import ClientCertificate, load_client_certificate
 from akslogin.credentials.msal_app import call, confidential_app, token_from_result
 from akslogin.errors import UsageError
 
@@ -18,24 +22,30 @@ class ServicePrincipalCredential:
                              "Pass it, or set AAD_SERVICE_PRINCIPAL_CLIENT_ID / AZURE_CLIENT_ID.")
         if not opts.tenant_id:
             raise UsageError("--tenant-id is required for --login spn.", "Pass it, or set AZURE_TENANT_ID.")
-        if opts.legacy:
-            raise UsageError("--legacy is not supported with --login spn in this version.",
-                             "Drop --legacy unless the cluster only accepts the spn: audience.")
-        credential: Any
+        secret: str | ClientCertificate
         if opts.client_secret:
-            credential = opts.client_secret
+            secret = opts.client_secret
         elif opts.client_certificate:
-            credential = load_client_certificate(
-                opts.client_certificate, opts.client_certificate_password
-            ).msal_credential()
+            secret = load_client_certificate(opts.client_certificate, opts.client_certificate_password)
         else:
             raise UsageError(
                 "--login spn needs a client secret or a client certificate.",
                 "Set AAD_SERVICE_PRINCIPAL_CLIENT_SECRET (or AZURE_CLIENT_SECRET), or pass --client-certificate.",
             )
         self._http = ctx.http
-        self._app = confidential_app(ctx.authority, opts.client_id, credential, ctx.http)
+        self._legacy: Any = None
+        self._app: Any = None
+        if opts.legacy:
+            from akslogin.credentials.legacy import V1ClientCredentials
+
+            self._legacy = V1ClientCredentials(ctx.authority, opts.client_id, secret, ctx.http, ctx.clock)
+        else:
+            credential = secret.msal_credential() if isinstance(secret, ClientCertificate) else secret
+            self._app = confidential_app(ctx.authority, opts.client_id, credential, ctx.http)
 
     def get_token(self, resource: str) -> AccessToken:
+        if self._legacy is not None:
+            token: AccessToken = self._legacy.get_token(resource.rstrip("/"))
+            return token
         result = call(self._app.acquire_token_for_client, [scope_for(resource)], http=self._http)
         return token_from_result(result)

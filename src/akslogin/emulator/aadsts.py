@@ -88,6 +88,28 @@ CODES: dict[int, AadstsCode] = {
         "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations "
         "or tenant-specific endpoint.",
     ),
+    # -- federated credentials (workload identity, GitHub Actions, Azure Pipelines) --
+    70021: AadstsCode(
+        "invalid_request", 400,
+        "No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. "
+        "Assertion Subject: '{subject}'. Assertion Audience: '{audience}'. "
+        "https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+    ),
+    700212: AadstsCode(
+        "invalid_request", 400,
+        "No matching federated identity record found for presented assertion audience '{audience}'. Please check "
+        "your federated identity credential Subject, Audience and Issuer against the presented assertion. "
+        "https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+    ),
+    700213: AadstsCode(
+        "invalid_request", 400,
+        "No matching federated identity record found for presented assertion subject '{subject}'. Please check "
+        "your federated identity credential Subject, Audience and Issuer against the presented assertion. "
+        "https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+    ),
+    50013: AadstsCode(
+        "invalid_client", 401, "Assertion failed signature validation. [Reason - {reason}]",
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import jwt
 
 from akslogin.emulator.aadsts import error_response
+from akslogin.emulator.certchain import ChainError, certificate_from_x5c
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.httpbase import Request, Response, Router
 from akslogin.emulator.tlsmaterial import thumbprints
@@ -60,6 +61,9 @@ class EntraService:
         self.base_url = ""
         self.grants: dict[str, GrantHandler] = {"client_credentials": self._client_credentials}
         self._extra_routes: list[tuple[str, str, Callable[[Request], Response]]] = []
+        #: Checks a client assertion issued by someone other than the app itself (a federated token from
+        #: Kubernetes, GitHub, Azure Pipelines); raises TokenError. Set by the federation feature.
+        self.federated_assertion: Callable[[App, Tenant, str], None] | None = None
 
     def register_grant(self, grant_type: str, handler: GrantHandler) -> None:
         self.grants[grant_type] = handler
@@ -248,6 +252,15 @@ class EntraService:
             header = jwt.get_unverified_header(assertion)
         except jwt.PyJWTError:
             raise TokenError(50027, detail="The client assertion is not a JWT.") from None
+        try:
+            issuer = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError:
+            raise TokenError(50027, detail="The client assertion is not a JWT.") from None
+        # An assertion issued by an external identity provider (its iss is a URL, not a client id) is a
+        # federated credential; one the app signed itself names its own client id.
+        if issuer != app.client_id and "://" in str(issuer) and self.federated_assertion is not None:
+            self.federated_assertion(app, tenant, assertion)
+            return
         alg = header.get("alg")
         if alg not in ("RS256", "PS256"):
             raise TokenError(50027, detail=f"Unsupported signing algorithm {alg!r}.")
@@ -258,6 +271,15 @@ class EntraService:
             if wanted and wanted in (_b64_any(t) for t in thumbprints(candidate)):
                 cert = candidate
                 break
+        if cert is None:
+            try:
+                cert = certificate_from_x5c(app, header, self.clock.now())
+            except ChainError as exc:
+                raise TokenError(700027, reason=str(exc), thumbprint=str(presented),
+                                 client_id=app.client_id) from None
+            if cert is not None and wanted not in (_b64_any(t) for t in thumbprints(cert)):
+                raise TokenError(700027, reason="The thumbprint does not match the x5c certificate.",
+                                 thumbprint=str(presented), client_id=app.client_id)
         if cert is None:
             raise TokenError(700027, reason="The key was not found.", thumbprint=str(presented),
                              client_id=app.client_id)

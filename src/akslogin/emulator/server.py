@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from akslogin.emulator import federation, managed_identity
 from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
@@ -27,7 +28,10 @@ CONTROL_PREFIX = "/_emulator"
 #: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
 #: router is built, so a new flow is one module plus one line here.
 Feature = Callable[["Emulator"], None]
-FEATURES: list[Feature] = []
+FEATURES: list[Feature] = [
+    federation.install,
+    managed_identity.install,
+]
 
 
 class Emulator:
@@ -48,6 +52,8 @@ class Emulator:
         self.entra = EntraService(world, self.issuer, self.clock)
         self._extra_servers: dict[str, HTTPSServer] = {}
         self._pending_servers: list[tuple[str, Router, int, bool]] = []
+        #: Feature state by name (e.g. "federation", "managed_identity"), for tests and control routes.
+        self.services: dict[str, Any] = {}
         for feature in FEATURES:
             feature(self)
         router = self.entra.router()
@@ -89,8 +95,13 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        for server in (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values()):
-            server.stop()
+        # Each server's loop notices shutdown only at its next poll; stop them together, not one by one.
+        stoppers = [threading.Thread(target=server.stop) for server in
+                    (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values())]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
 
     def __enter__(self) -> Emulator:
         return self.start()

@@ -8,6 +8,7 @@ principals, managed identities, guests and groups.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,14 @@ import yaml
 from cryptography import x509
 
 AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+#: The audience Entra expects in federated (workload identity) assertions.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+#: Kinds of compute that serve a managed identity endpoint, and the ARM type of each.
+HOST_KINDS = {
+    "vm": "Microsoft.Compute/virtualMachines",
+    "appservice": "Microsoft.Web/sites",
+    "arc": "Microsoft.HybridCompute/machines",
+}
 AKS_CLIENT_APP_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 ARM_RESOURCE = "https://management.azure.com/"
@@ -33,6 +42,26 @@ class Secret:
 
 
 @dataclass
+class FederatedCredential:
+    """A federated identity credential: trust tokens from ``issuer`` (the name of an issuer the emulator
+    hosts, e.g. "kubernetes" or "github") whose ``sub`` is ``subject`` and ``aud`` one of ``audiences``."""
+
+    name: str
+    issuer: str
+    subject: str
+    audiences: list[str] = field(default_factory=lambda: [TOKEN_EXCHANGE_AUDIENCE])
+
+
+@dataclass
+class TrustedSubject:
+    """Subject name + issuer ("SNI") certificate trust: any certificate whose subject is ``subject`` and whose
+    chain ends at one of ``issuers`` is accepted, so a renewed leaf needs no change to the app."""
+
+    subject: str  # RFC 4514, e.g. "CN=ci-sni.contoso.example"
+    issuers: list[x509.Certificate]
+
+
+@dataclass
 class App:
     """An app registration together with its service principal in the home tenant."""
 
@@ -43,7 +72,8 @@ class App:
     certificates: list[x509.Certificate] = field(default_factory=list)
     public_client: bool = False
     groups: list[str] = field(default_factory=list)  # group object ids
-    federated_credentials: list[dict[str, Any]] = field(default_factory=list)
+    federated_credentials: list[FederatedCredential] = field(default_factory=list)
+    trusted_certificate_subjects: list[TrustedSubject] = field(default_factory=list)
 
 
 @dataclass
@@ -63,6 +93,34 @@ class Group:
 
 
 @dataclass
+class ManagedIdentity:
+    """A managed identity: a service principal without credentials, reachable only from its host(s)."""
+
+    name: str
+    client_id: str
+    object_id: str
+    resource_id: str
+    system_assigned: bool = False
+
+
+@dataclass
+class Host:
+    """A machine that serves a managed identity endpoint: an Azure VM (IMDS), an App Service site, or an
+    Arc-enabled server. The emulator gives each host its own plain-HTTP endpoint."""
+
+    name: str
+    kind: str  # one of HOST_KINDS
+    resource_id: str
+    system_identity: ManagedIdentity | None = None
+    user_identities: list[ManagedIdentity] = field(default_factory=list)
+    identity_header: str = ""  # App Service's IDENTITY_HEADER secret
+    port: int = 0
+
+    def identities(self) -> list[ManagedIdentity]:
+        return ([self.system_identity] if self.system_identity else []) + self.user_identities
+
+
+@dataclass
 class Tenant:
     id: str
     domains: list[str]
@@ -71,6 +129,8 @@ class Tenant:
     users: list[User]
     groups: list[Group]
     resources: list[str]
+    managed_identities: list[ManagedIdentity] = field(default_factory=list)  # user- and system-assigned
+    hosts: list[Host] = field(default_factory=list)
 
     def app_by_client_id(self, client_id: str) -> App | None:
         return next((a for a in self.apps if a.client_id.lower() == client_id.lower()), None)
@@ -80,6 +140,12 @@ class Tenant:
 
     def group_by_ref(self, ref: str) -> Group | None:
         return next((g for g in self.groups if ref in (g.name, g.object_id)), None)
+
+    def managed_identity(self, ref: str) -> ManagedIdentity | None:
+        """By name (a host's name for its system-assigned identity), client id or object id."""
+        low = ref.lower()
+        return next((m for m in self.managed_identities
+                     if low in (m.name.lower(), m.client_id.lower(), m.object_id.lower())), None)
 
 
 @dataclass
@@ -125,6 +191,13 @@ class World:
         for c in self.clusters:
             if c.name == name:
                 return c
+        raise KeyError(name)
+
+    def host(self, name: str) -> tuple[Tenant, Host]:
+        for t in self.tenants:
+            for h in t.hosts:
+                if h.name == name:
+                    return t, h
         raise KeyError(name)
 
     @classmethod
@@ -220,7 +293,10 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
             certificates=[_load_cert(str(c), base_dir, aw) for c in a.get("certificates") or []],
             public_client=bool(a.get("public_client", False)),
             groups=group_ids(a.get("groups"), aw),
-            federated_credentials=list(a.get("federated_credentials") or []),
+            federated_credentials=[_federated(f, f"{aw}.federated_credentials[{k}]")
+                                   for k, f in enumerate(a.get("federated_credentials") or [])],
+            trusted_certificate_subjects=[_trusted_subject(ts, base_dir, f"{aw}.trusted_certificate_subjects[{k}]")
+                                          for k, ts in enumerate(a.get("trusted_certificate_subjects") or [])],
         ))
     for well_known, name in ((AKS_CLIENT_APP_ID, "aks-client"), (AZURE_CLI_APP_ID, "azure-cli")):
         if not any(a.client_id == well_known for a in apps):
@@ -237,6 +313,15 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
             guest=bool(u.get("guest", False)),
         ))
     domains = [str(d) for d in (t.get("domains") or [])]
+    subscription = str(t.get("subscription", "00000000-0000-0000-0000-000000000000"))
+    identities = [_user_assigned(m, subscription, f"{where}.managed_identities[{j}]")
+                  for j, m in enumerate(_list(t, "managed_identities"))]
+    hosts = []
+    for j, h in enumerate(_list(t, "hosts")):
+        host = _host(h, subscription, identities, f"{where}.hosts[{j}]")
+        if host.system_identity is not None:
+            identities.append(host.system_identity)
+        hosts.append(host)
     return Tenant(
         id=tid,
         domains=domains,
@@ -245,7 +330,77 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
         users=users,
         groups=groups,
         resources=[AKS_SERVER_APP_ID, ARM_RESOURCE, *[str(r) for r in t.get("resources") or []]],
+        managed_identities=identities,
+        hosts=hosts,
     )
+
+
+def _federated(f: Any, where: str) -> FederatedCredential:
+    issuer = str(_req(f, "issuer", where))
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", issuer):
+        raise WorldError(f"{where}: issuer names an issuer the emulator hosts (e.g. kubernetes, github, "
+                         f"azure-pipelines), not a URL: {issuer!r}")
+    audiences = f.get("audiences") or [TOKEN_EXCHANGE_AUDIENCE]
+    if not isinstance(audiences, list):
+        raise WorldError(f"{where}: audiences must be a list")
+    return FederatedCredential(name=str(f.get("name") or issuer), issuer=issuer,
+                               subject=str(_req(f, "subject", where)), audiences=[str(a) for a in audiences])
+
+
+def _trusted_subject(ts: Any, base_dir: Path | None, where: str) -> TrustedSubject:
+    subject = str(_req(ts, "subject", where))
+    ref = str(_req(ts, "issuer_ca", where))
+    path = Path(ref)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        pem = ref.encode() if "-----BEGIN CERTIFICATE-----" in ref else path.read_bytes()
+        issuers = x509.load_pem_x509_certificates(pem)
+    except OSError as exc:
+        raise WorldError(f"{where}: cannot read issuer_ca {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise WorldError(f"{where}: issuer_ca is not a PEM certificate bundle: {exc}") from None
+    return TrustedSubject(subject=subject, issuers=issuers)
+
+
+def _identity_resource_id(subscription: str, resource_group: str, arm_type: str, name: str) -> str:
+    return f"/subscriptions/{subscription}/resourcegroups/{resource_group}/providers/{arm_type}/{name}"
+
+
+def _user_assigned(m: Any, subscription: str, where: str) -> ManagedIdentity:
+    name = str(_req(m, "name", where))
+    rg = str(m.get("resource_group", "rg"))
+    return ManagedIdentity(
+        name=name,
+        client_id=str(m.get("client_id") or _new_id()),
+        object_id=str(m.get("object_id") or _new_id()),
+        resource_id=str(m.get("resource_id") or _identity_resource_id(
+            subscription, rg, "Microsoft.ManagedIdentity/userAssignedIdentities", name)),
+    )
+
+
+def _host(h: Any, subscription: str, identities: list[ManagedIdentity], where: str) -> Host:
+    name = str(_req(h, "name", where))
+    kind = str(h.get("kind", "vm"))
+    if kind not in HOST_KINDS:
+        raise WorldError(f"{where}: kind must be one of {', '.join(HOST_KINDS)}, not {kind!r}")
+    resource_id = str(h.get("resource_id") or _identity_resource_id(
+        subscription, str(h.get("resource_group", "rg")), HOST_KINDS[kind], name))
+    system = None
+    spec = h.get("system_identity")
+    if spec:
+        spec = spec if isinstance(spec, dict) else {}
+        system = ManagedIdentity(name=name, client_id=str(spec.get("client_id") or _new_id()),
+                                 object_id=str(spec.get("object_id") or _new_id()), resource_id=resource_id,
+                                 system_assigned=True)
+    users = []
+    for ref in h.get("user_identities") or []:
+        found = next((m for m in identities if str(ref) in (m.name, m.client_id)), None)
+        if found is None:
+            raise WorldError(f"{where}: unknown user-assigned identity {ref!r} (declare it in managed_identities)")
+        users.append(found)
+    return Host(name=name, kind=kind, resource_id=resource_id, system_identity=system, user_identities=users,
+                identity_header=str(h.get("identity_header") or _new_id()), port=int(h.get("port", 0)))
 
 
 def _subject(s: Any, where: str, tenant: Tenant) -> dict[str, str]:
@@ -269,12 +424,17 @@ def _subject(s: Any, where: str, tenant: Tenant) -> dict[str, str]:
         if app is None:
             raise WorldError(f"{where}: unknown app {s['app']!r}")
         return {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": app.object_id}
+    if "managed_identity" in s:
+        identity = tenant.managed_identity(str(s["managed_identity"]))
+        if identity is None:
+            raise WorldError(f"{where}: unknown managed identity {s['managed_identity']!r}")
+        return {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": identity.object_id}
     if "group" in s:
         group = tenant.group_by_ref(str(s["group"]))
         if group is None:
             raise WorldError(f"{where}: unknown group {s['group']!r}")
         return {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group.object_id}
-    raise WorldError(f"{where}: a subject needs kind+name, or one of user/app/group")
+    raise WorldError(f"{where}: a subject needs kind+name, or one of user/app/managed_identity/group")
 
 
 def _binding(b: Any, where: str, tenant: Tenant, namespaced: bool) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from akslogin import jsonlite
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from typing import Any
 
     from akslogin.options import TokenOptions
@@ -36,7 +36,8 @@ def _builtin_sha256() -> Callable[[bytes], Any]:
 _sha256 = _builtin_sha256()
 
 
-def identity_fields(opts: TokenOptions, authority: str) -> dict[str, str]:
+def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None
+                    ) -> dict[str, str]:
     """The parts of the options that select a token. Secrets are deliberately not part of it."""
     fields = {
         "authority": authority.rstrip("/").lower(),
@@ -56,6 +57,10 @@ def identity_fields(opts: TokenOptions, authority: str) -> dict[str, str]:
         fields["connection"] = opts.azure_pipelines_service_connection_id.lower()
     if opts.pop_enabled:
         fields["pop"] = opts.pop_claims
+    if environ is not None:
+        from akslogin.tokencache.toolstate import tool_state
+
+        fields.update(tool_state(opts.login, environ))  # azurecli/azd: which CLI sign-in the token is from
     return fields
 
 
@@ -64,6 +69,6 @@ def canonical(fields: dict[str, str]) -> str:
     return jsonlite.dumps_flat(fields)
 
 
-def identity_key(opts: TokenOptions, authority: str) -> str:
-    digest: str = _sha256(canonical(identity_fields(opts, authority)).encode("utf-8")).hexdigest()
+def identity_key(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None) -> str:
+    digest: str = _sha256(canonical(identity_fields(opts, authority, environ)).encode("utf-8")).hexdigest()
     return digest[:40]

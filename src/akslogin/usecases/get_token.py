@@ -50,7 +50,7 @@ def run(
         log = Log(opts.verbosity_level, stderr)
         info = exec_credential.read_exec_info(environ)
         cache_dir = opts.cache_dir or options.default_cache_dir(environ)
-        key = identity_key(opts, authority_for_key(opts))
+        key = identity_key(opts, authority_for_key(opts), environ)
         log(5, f"options: {opts.describe()}")
         log(3, f"identity key {key}, cache {cache_dir}")
         cached = read_entry(cache_dir, key)

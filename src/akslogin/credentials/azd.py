@@ -1,0 +1,115 @@
+"""``--login azd``: reuse the Azure Developer CLI's sign-in (``azd auth token``).
+
+Contract with azd (documented in docs/login-modes-machine.md):
+``azd auth token --output json --no-prompt --scope <server id>/.default [--tenant-id T]`` prints
+``{"token": ..., "expiresOn": "<RFC 3339, e.g. 2026-05-15T18:22:37Z>"}`` and exits 0; when nobody is signed in
+it exits non-zero and says "not logged in, run `azd auth login` to login" (plain or as JSON lines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any
+
+from akslogin.aadsts import AADSTS
+from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
+from akslogin.credentials.cli_tool import (
+    Tool,
+    aadsts_code,
+    check_resource,
+    check_tenant,
+    first_error_line,
+    run_tool,
+)
+from akslogin.errors import AuthenticationError
+
+AZD = Tool("azd", "the Azure Developer CLI", "Install it (https://aka.ms/azd-install), or use another --login "
+           "mode such as azurecli, spn or workloadidentity.")
+_FRACTION_RE = re.compile(r"\.(\d{1,9})")
+
+
+class AzdCredential:
+    def __init__(self, ctx: CredentialContext) -> None:
+        self._tenant = check_tenant(ctx.opts.tenant_id)
+        self._ctx = ctx
+
+    def get_token(self, resource: str) -> AccessToken:
+        args = ["auth", "token", "--output", "json", "--no-prompt", "--scope", scope_for(check_resource(resource))]
+        if self._tenant:
+            args += ["--tenant-id", self._tenant]
+        self._ctx.log(2, "running azd auth token")
+        result = run_tool(AZD, args, self._ctx.environ, self._ctx.opts.timeout_seconds, {"NO_COLOR": "true"})
+        if result.returncode != 0:
+            raise _failure(result.stdout + "\n" + result.stderr, self._tenant)
+        return parse_azd_output(result.stdout, self._ctx.clock())
+
+
+def _messages(text: str) -> str:
+    """azd reports errors as JSON lines ({"error": ...} or a consoleMessage); flatten them to text."""
+    out = []
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            out.append(line)
+            continue
+        if isinstance(obj, dict):
+            data = obj.get("data")
+            message = obj.get("error") or (data.get("message") if isinstance(data, dict) else None)
+            if isinstance(message, str):
+                out.extend(message.splitlines())
+    return "\n".join(out)
+
+
+def _failure(output: str, tenant: str) -> AuthenticationError:
+    text = _messages(output)
+    line = first_error_line(text) or "no error message"
+    login = "azd auth login" + (f" --tenant-id {tenant}" if tenant else "")
+    code = aadsts_code(text)
+    if code is None and ("azd auth login" in text or "not logged in" in text):
+        return AuthenticationError(f"the Azure Developer CLI is not signed in (azd said: {line}).",
+                                   f"Run '{login}', then retry.")
+    explanation = AADSTS.get(code) if code is not None else None
+    if explanation is not None:
+        return AuthenticationError(f"azd could not get a token, AADSTS{code}: {explanation.cause} (azd said: {line}).",
+                                   f"{explanation.action} If that does not help, run '{login}' again.", code=code)
+    return AuthenticationError(f"'azd auth token' failed: {line}.",
+                               f"Run it yourself to see the whole error; '{login}' fixes expired sign-ins.", code=code)
+
+
+def parse_azd_output(stdout: str, now: float) -> AccessToken:
+    shape = "expected the JSON of 'azd auth token' (token and expiresOn)"
+    try:
+        data: Any = json.loads(stdout)
+    except ValueError:
+        raise AuthenticationError(f"azd printed output that is not JSON; {shape}.",
+                                  "Check that 'azd' on PATH is the Azure Developer CLI.") from None
+    token = data.get("token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not token:
+        raise AuthenticationError(f"azd printed JSON without a token; {shape}.")
+    expires_on = parse_rfc3339(data.get("expiresOn"))
+    if expires_on is None:
+        raise AuthenticationError(f"azd printed a token without a readable expiresOn; {shape}.")
+    if expires_on <= now:
+        raise AuthenticationError("azd returned a token that has already expired.",
+                                  "Check this machine's clock, or run 'azd auth login' again.")
+    return AccessToken(token, expires_on)
+
+
+def parse_rfc3339(value: Any) -> float | None:
+    """RFC 3339 with Z or an offset, any fraction length (Go prints up to nanoseconds)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("z", "Z")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    text = _FRACTION_RE.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None  # RFC 3339 always carries an offset; a naive time would be ambiguous
+    return moment.timestamp()

@@ -1,0 +1,105 @@
+"""``--login azurecli``: reuse the Azure CLI's sign-in (``az account get-access-token``).
+
+Contract with az (what any ``az`` on PATH must do; documented in docs/login-modes-machine.md):
+``az account get-access-token --output json --resource <server id> [--tenant T] [--subscription S]``
+prints a JSON object with ``accessToken`` and ``expires_on`` (epoch seconds; az ≥ 2.54) or only
+``expiresOn`` (local time, ``YYYY-MM-DD HH:MM:SS[.ffffff]``) and exits 0; when nobody is signed in it exits
+non-zero with "Please run 'az login'" on stderr. AZURE_CONFIG_DIR selects az's profile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from akslogin.aadsts import AADSTS
+from akslogin.credentials.base import AccessToken, CredentialContext
+from akslogin.credentials.cli_tool import (
+    Tool,
+    aadsts_code,
+    check_resource,
+    check_subscription,
+    check_tenant,
+    first_error_line,
+    run_tool,
+)
+from akslogin.errors import AuthenticationError
+
+AZ = Tool("az", "the Azure CLI", "Install it (https://aka.ms/InstallAzureCLI), or use another --login mode "
+          "such as spn, msi or workloadidentity.")
+
+
+class AzureCliCredential:
+    def __init__(self, ctx: CredentialContext) -> None:
+        self._tenant = check_tenant(ctx.opts.tenant_id)
+        self._subscription = check_subscription(ctx.opts.subscription)
+        self._ctx = ctx
+
+    def get_token(self, resource: str) -> AccessToken:
+        resource = resource.rstrip("/")
+        if resource.endswith("/.default"):
+            resource = resource[: -len("/.default")]
+        args = ["account", "get-access-token", "--output", "json", "--resource", check_resource(resource)]
+        if self._tenant:
+            args += ["--tenant", self._tenant]
+        if self._subscription:
+            args += ["--subscription", self._subscription]
+        env = self._ctx.environ
+        config = env.get("AZURE_CONFIG_DIR")
+        self._ctx.log(2, "running az account get-access-token" + (f" (AZURE_CONFIG_DIR={config})" if config else ""))
+        result = run_tool(AZ, args, env, self._ctx.opts.timeout_seconds, {"AZURE_CORE_NO_COLOR": "true"})
+        if result.returncode != 0:
+            raise _failure(result.stderr, config, self._tenant)
+        return parse_az_output(result.stdout, self._ctx.clock())
+
+
+def _failure(stderr: str, config: str | None, tenant: str) -> AuthenticationError:
+    line = first_error_line(stderr) or "no error message"
+    where = f" with AZURE_CONFIG_DIR={config}" if config else ""
+    login = "az login" + (f" --tenant {tenant}" if tenant else "")
+    code = aadsts_code(stderr)
+    if code is None and ("az login" in stderr or "az account set" in stderr):
+        return AuthenticationError(f"the Azure CLI is not signed in{where} (az said: {line}).",
+                                   f"Run '{login}'{where}, then retry.")
+    explanation = AADSTS.get(code) if code is not None else None
+    if explanation is not None:
+        return AuthenticationError(f"az could not get a token, AADSTS{code}: {explanation.cause} (az said: {line}).",
+                                   f"{explanation.action} If that does not help, run '{login}' again.", code=code)
+    return AuthenticationError(f"'az account get-access-token' failed: {line}.",
+                               f"Run it yourself to see the whole error; '{login}' fixes expired sign-ins.", code=code)
+
+
+def parse_az_output(stdout: str, now: float) -> AccessToken:
+    shape = ("expected the JSON of 'az account get-access-token' (accessToken and expires_on or expiresOn)")
+    try:
+        data: Any = json.loads(stdout)
+    except ValueError:
+        raise AuthenticationError(f"az printed output that is not JSON; {shape}.",
+                                  "Check that 'az' on PATH is the Azure CLI.") from None
+    token = data.get("accessToken") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not token:
+        raise AuthenticationError(f"az printed JSON without an accessToken; {shape}.")
+    expires_on = _expiry(data)
+    if expires_on is None:
+        raise AuthenticationError(f"az printed a token without a readable expiry; {shape}.")
+    if expires_on <= now:
+        raise AuthenticationError("az returned a token that has already expired.",
+                                  "Check this machine's clock and time zone, or run 'az login' again.")
+    return AccessToken(token, expires_on)
+
+
+def _expiry(data: dict[str, Any]) -> float | None:
+    epoch = data.get("expires_on")
+    if isinstance(epoch, (int, float)) and not isinstance(epoch, bool):
+        return float(epoch)
+    if isinstance(epoch, str) and epoch.strip().isdigit():
+        return float(epoch)
+    local = data.get("expiresOn")
+    if isinstance(local, str):
+        for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+            try:
+                return dt.datetime.strptime(local.strip(), fmt).timestamp()  # naive → this machine's local time
+            except ValueError:
+                continue
+    return None

@@ -1,0 +1,103 @@
+"""Running a developer CLI (az, azd) for a token: never through a shell, stdin closed, bounded in time.
+
+The child gets our environment (AZURE_CONFIG_DIR, proxies, PATH) and runs from the root directory, so a
+malicious ``az`` in the current directory is never picked up. On timeout the whole process group is killed
+(az is a Python program that may start helpers). Output is parsed as JSON; what is shown to the user from
+the tool's stderr is one short line with anything that looks like a token removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from akslogin.errors import ConfigError, NetworkError, UsageError
+
+_ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_SECRETISH_RE = re.compile(r'("(?:accessToken|token|access_token)"\s*:\s*")[^"]*')
+#: Values passed as argv elements to az/azd; no leading '-' so they can never be read as a flag.
+_TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$")
+_SUBSCRIPTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Tool:
+    executable: str  # "az"
+    display: str  # "the Azure CLI"
+    install_hint: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_tool(tool: Tool, args: Sequence[str], environ: Mapping[str, str], timeout: float,
+             extra_env: Mapping[str, str] | None = None) -> ToolResult:
+    path = shutil.which(tool.executable, path=environ.get("PATH", os.defpath))
+    if path is None:
+        raise ConfigError(f"{tool.display} ('{tool.executable}') is not installed or not on PATH.", tool.install_hint)
+    env = {**environ, **(extra_env or {})}
+    try:
+        proc = subprocess.Popen(
+            [path, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            cwd=os.path.abspath(os.sep), start_new_session=True,
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot run {path}: {exc.strerror}.", tool.install_hint) from None
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise NetworkError(
+            f"'{tool.executable} {' '.join(args[:2])}' did not finish within {timeout:.0f}s and was stopped.",
+            "It may be waiting for a network or a prompt; check that it works on its own, or raise --timeout "
+            "(AZURE_CLI_TIMEOUT).",
+        ) from None
+    if proc.returncode == 127:
+        raise ConfigError(f"{tool.display} ('{tool.executable}') could not be started (exit 127).", tool.install_hint)
+    return ToolResult(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def first_error_line(text: str, limit: int = 300) -> str:
+    """The most telling line of a CLI's error output, with colours and anything token-like removed."""
+    lines = [_ANSI_RE.sub("", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    chosen = next((line for line in lines if "AADSTS" in line or line.upper().startswith("ERROR")),
+                  lines[0] if lines else "")
+    chosen = _SECRETISH_RE.sub(r"\1***", _JWT_RE.sub("***", chosen))
+    return chosen if len(chosen) <= limit else chosen[: limit - 1] + "…"
+
+
+def aadsts_code(text: str) -> int | None:
+    match = re.search(r"AADSTS(\d+)", text)
+    return int(match.group(1)) if match else None
+
+
+def check_resource(value: str) -> str:
+    if not value or value.startswith("-") or any(c.isspace() for c in value):
+        raise UsageError(f"--server-id {value[:60]!r} is not an application id or URI.")
+    return value
+
+
+def check_tenant(value: str) -> str:
+    if value and not _TENANT_RE.match(value):
+        raise UsageError(f"--tenant-id {value[:60]!r} is not a tenant id or domain name.")
+    return value
+
+
+def check_subscription(value: str) -> str:
+    if value and not _SUBSCRIPTION_RE.match(value):
+        raise UsageError(f"--subscription {value[:60]!r} is not a subscription id or name.")
+    return value

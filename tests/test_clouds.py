@@ -1,0 +1,68 @@
+"""Clouds: --environment names map to authority hosts (unknown names are an error, never public cloud),
+--authority-host overrides them, and instance discovery happens only on Microsoft's own hosts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from akslogin import options
+from akslogin.clouds import cloud
+from akslogin.credentials.msal_app import resolve_authority
+from akslogin.emulator import Emulator
+from akslogin.errors import UsageError
+from conftest import AppInfo, clean_env, run_akslogin, spn_args
+
+
+@pytest.mark.parametrize(("name", "host", "arm"), [
+    ("AzurePublicCloud", "https://login.microsoftonline.com/", "https://management.azure.com/"),
+    ("azurecloud", "https://login.microsoftonline.com/", "https://management.azure.com/"),
+    ("AzureChinaCloud", "https://login.chinacloudapi.cn/", "https://management.chinacloudapi.cn/"),
+    ("AzureUSGovernmentCloud", "https://login.microsoftonline.us/", "https://management.usgovcloudapi.net/"),
+    ("AZUREUSGOVERNMENT", "https://login.microsoftonline.us/", "https://management.usgovcloudapi.net/"),
+])
+def test_environment_names(name: str, host: str, arm: str) -> None:
+    found = cloud(name)
+    assert (found.authority_host, found.arm_endpoint) == (host, arm)
+
+
+@pytest.mark.parametrize("name", ["AzureGermanCloud", "AzureStackCloud", "public", ""])
+def test_unknown_environment_is_an_error_not_public_cloud(name: str) -> None:
+    with pytest.raises(UsageError, match="unknown --environment"):
+        cloud(name)
+
+
+def _authority(*argv: str):  # type: ignore[no-untyped-def]
+    opts = options.parse_args(["--server-id", "x", "-t", "t1", *argv])
+    options.validate(opts)
+    return resolve_authority(opts)
+
+
+def test_authority_host_and_instance_discovery() -> None:
+    public = _authority()
+    assert (public.url, public.instance_discovery) == ("https://login.microsoftonline.com/t1", True)
+    assert _authority("-e", "AzureChinaCloud").url == "https://login.chinacloudapi.cn/t1"
+    assert _authority("-e", "AzureChinaCloud").instance_discovery is True
+    assert _authority("--disable-instance-discovery").instance_discovery is False
+    stack = _authority("-e", "AzureChinaCloud", "--authority-host", "https://adfs.contoso.example/adfs")
+    assert (stack.url, stack.instance_discovery) == ("https://adfs.contoso.example/adfs/t1", False)
+
+
+def test_unknown_environment_through_the_cli(tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo]) -> None:
+    result = run_akslogin([*spn_args(emulator, apps["viewer"]), "-e", "AzureGermanCloud"],
+                          clean_env(tmp_path, AZURE_CLIENT_SECRET=apps["viewer"].secret or ""))
+    assert result.returncode == 2
+    assert "unknown --environment 'AzureGermanCloud'" in result.stderr and "--authority-host" in result.stderr
+    assert emulator.request_log.entries() == []
+
+
+def test_authority_host_overrides_environment_and_skips_discovery(tmp_path: Path, emulator: Emulator,
+                                                                  apps: dict[str, AppInfo]) -> None:
+    # spn_args passes --authority-host (the emulator); the China cloud named here must not win.
+    result = run_akslogin([*spn_args(emulator, apps["viewer"]), "-e", "AzureChinaCloud"],
+                          clean_env(tmp_path, AZURE_CLIENT_SECRET=apps["viewer"].secret or ""))
+    assert result.returncode == 0, result.stderr
+    paths = [e.path for e in emulator.request_log.entries("entra")]
+    assert not any("discovery/instance" in p for p in paths)
+    assert any(p.endswith("/oauth2/v2.0/token") for p in paths)

@@ -1,0 +1,216 @@
+"""Federated sign-in end to end: workload identity (projected token file), GitHub Actions OIDC and Azure
+Pipelines service connections, each exchanged at the emulated Entra ID against the app's federated
+credentials, then used by real kubectl."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import jwt
+import pytest
+
+from akslogin.credentials.federated import TokenFileAssertion
+from akslogin.emulator import Emulator
+from akslogin.emulator.federation import federation
+from akslogin.errors import ConfigError
+from conftest import clean_env, kubectl, run_akslogin, write_kubeconfig
+from machine_world import ADO_APP, ADO_CONNECTION, GH_APP, OBJECT_IDS, TENANT, WI_APP, token_args
+
+
+def _whoami(tmp_path: Path, emu: Emulator, args: list[str], env: dict[str, str]) -> tuple[str, str]:
+    kc = write_kubeconfig(tmp_path / "config", emu, "aks1", args)
+    result = kubectl(kc, "auth", "whoami", "-o", "json", env=env)
+    if result.returncode != 0:
+        return "", result.stderr
+    return json.loads(result.stdout)["status"]["userInfo"]["username"], result.stderr
+
+
+def _projected(tmp_path: Path, token: str) -> Path:
+    """Lay the token out as the kubelet does: <dir>/azure-identity-token → ..data/azure-identity-token."""
+    volume = tmp_path / "tokens"
+    data = volume / "..data"
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "azure-identity-token").write_text(token)
+    link = volume / "azure-identity-token"
+    if not link.is_symlink():
+        os.symlink("..data/azure-identity-token", link)
+    return link
+
+
+def _pod_env(tmp_path: Path, emu: Emulator, token_file: Path, **extra: str) -> dict[str, str]:
+    """What the workload identity webhook injects into a pod."""
+    return clean_env(tmp_path, AZURE_CLIENT_ID=WI_APP, AZURE_TENANT_ID=TENANT,
+                     AZURE_FEDERATED_TOKEN_FILE=str(token_file), AZURE_AUTHORITY_HOST=emu.authority_host, **extra)
+
+
+def _wi_args(emu: Emulator) -> list[str]:
+    return token_args("workloadidentity", "--certificate-authority", str(emu.ca_path))
+
+
+# -- workload identity ----------------------------------------------------------------------------
+
+def test_pod_with_projected_token_reaches_the_cluster(tmp_path: Path, machine_emulator: Emulator) -> None:
+    token = federation(machine_emulator).service_account_token("deploy", "deployer")
+    env = _pod_env(tmp_path, machine_emulator, _projected(tmp_path, token))
+    user, stderr = _whoami(tmp_path, machine_emulator, _wi_args(machine_emulator), env)
+    assert user == OBJECT_IDS["wi"], stderr
+    requests_ = machine_emulator.request_log.token_requests()
+    assert [(r.grant_type, r.client_id, r.status) for r in requests_] == [("client_credentials", WI_APP, 200)]
+
+
+def test_flags_work_without_the_webhook_variables(tmp_path: Path, machine_emulator: Emulator) -> None:
+    token = federation(machine_emulator).service_account_token("deploy", "deployer", issuer="aks-west")
+    path = tmp_path / "token"
+    path.write_text(token + "\n")
+    args = [*_wi_args(machine_emulator), "--client-id", WI_APP, "--tenant-id", TENANT, "--federated-token-file",
+            str(path), "--authority-host", machine_emulator.authority_host]
+    result = run_akslogin(args, clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+
+
+def test_token_file_is_read_again_after_the_kubelet_rotates_it(tmp_path: Path, machine_emulator: Emulator) -> None:
+    fed = federation(machine_emulator)
+    link = _projected(tmp_path, fed.service_account_token("deploy", "deployer", lifetime=-3600))
+    env = _pod_env(tmp_path, machine_emulator, link)
+    expired = run_akslogin(_wi_args(machine_emulator), env)
+    assert expired.returncode == 1
+    assert "AADSTS700024" in expired.stderr and "projected token file is fresh" in expired.stderr
+    _projected(tmp_path, fed.service_account_token("deploy", "deployer"))
+    fresh = run_akslogin(_wi_args(machine_emulator), env)
+    assert fresh.returncode == 0, fresh.stderr
+    # Within one process, too, each exchange reads the file anew.
+    assertion = TokenFileAssertion(str(link))
+    first = assertion()
+    _projected(tmp_path, fed.service_account_token("deploy", "deployer"))
+    assert assertion() != first
+
+
+@pytest.mark.parametrize(("mint", "code"), [
+    (lambda f: f.service_account_token("deploy", "intruder"), "AADSTS700213"),
+    (lambda f: f.service_account_token("deploy", "deployer", issuer="github"), "AADSTS70021"),
+    (lambda f: f.service_account_token("deploy", "deployer", audience="api://SomethingElse"), "AADSTS700212"),
+])
+def test_tokens_that_match_no_federated_credential_are_refused(tmp_path: Path, machine_emulator: Emulator,
+                                                               mint: object, code: str) -> None:
+    token = mint(federation(machine_emulator))  # type: ignore[operator]
+    result = run_akslogin(_wi_args(machine_emulator), _pod_env(tmp_path, machine_emulator, _projected(tmp_path, token)))
+    assert result.returncode == 1 and code in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert token not in result.stderr
+
+
+def test_forged_token_fails_signature_validation(tmp_path: Path, machine_emulator: Emulator) -> None:
+    fed = federation(machine_emulator)
+    claims = {"iss": fed.issuer("kubernetes").url, "sub": "system:serviceaccount:deploy:deployer",
+              "aud": ["api://AzureADTokenExchange"], "iat": 0, "nbf": 0, "exp": 4_000_000_000}
+    # Kubernetes' claims, signed with a key that is not Kubernetes' (the GitHub issuer's).
+    forged = jwt.encode(claims, fed.issuer("github").key, algorithm="RS256",
+                        headers={"kid": fed.issuer("kubernetes").kid})
+    result = run_akslogin(_wi_args(machine_emulator), _pod_env(tmp_path, machine_emulator,
+                                                               _projected(tmp_path, forged)))
+    assert result.returncode == 1 and "AADSTS50013" in result.stderr
+
+
+def test_missing_token_file_says_what_to_do(tmp_path: Path, machine_emulator: Emulator) -> None:
+    env = _pod_env(tmp_path, machine_emulator, tmp_path / "nope")
+    result = run_akslogin(_wi_args(machine_emulator), env)
+    assert result.returncode == 1
+    assert "cannot read the federated token file" in result.stderr and "azure.workload.identity/use" in result.stderr
+    del env["AZURE_FEDERATED_TOKEN_FILE"]
+    usage = run_akslogin(_wi_args(machine_emulator), env)
+    assert usage.returncode == 2 and "needs a federated token" in usage.stderr
+
+
+def test_token_file_must_hold_a_jwt(tmp_path: Path) -> None:
+    (tmp_path / "t").write_text("not a token")
+    with pytest.raises(ConfigError, match="is not a JWT"):
+        TokenFileAssertion(str(tmp_path / "t"))()
+    with pytest.raises(ConfigError, match="not a regular file"):
+        TokenFileAssertion(str(tmp_path))()
+
+
+# -- GitHub Actions --------------------------------------------------------------------------------
+
+def _gh_env(tmp_path: Path, emu: Emulator, job: dict[str, str], **extra: str) -> dict[str, str]:
+    return clean_env(tmp_path, AZURE_CLIENT_ID=GH_APP, AZURE_TENANT_ID=TENANT, **job, **extra)
+
+
+def _gh_args(emu: Emulator) -> list[str]:
+    return token_args("workloadidentity", "--authority-host", emu.authority_host,
+                      "--certificate-authority", str(emu.ca_path))
+
+
+@pytest.mark.parametrize("environment", [None, "prod"])
+def test_github_actions_job_reaches_the_cluster(tmp_path: Path, machine_emulator: Emulator,
+                                                environment: str | None) -> None:
+    job = federation(machine_emulator).github_job("contoso/app", environment=environment)
+    # A stale token file is ignored when the job's OIDC variables are present (kubelogin's rule).
+    stale = tmp_path / "stale"
+    stale.write_text("x.y.z")
+    env = _gh_env(tmp_path, machine_emulator, job, AZURE_FEDERATED_TOKEN_FILE=str(stale))
+    user, stderr = _whoami(tmp_path, machine_emulator, _gh_args(machine_emulator), env)
+    assert user == OBJECT_IDS["gh"], stderr
+    assert [e.status for e in machine_emulator.request_log.entries("github")] == [200]
+
+
+def test_github_job_on_another_branch_is_refused(tmp_path: Path, machine_emulator: Emulator) -> None:
+    job = federation(machine_emulator).github_job("contoso/app", ref="refs/heads/feature")
+    result = run_akslogin(_gh_args(machine_emulator), _gh_env(tmp_path, machine_emulator, job))
+    assert result.returncode == 1 and "AADSTS700213" in result.stderr
+    assert "repo:contoso/app:ref:refs/heads/feature" in result.stderr
+
+
+def test_github_request_token_of_another_job_is_refused(tmp_path: Path, machine_emulator: Emulator) -> None:
+    job = federation(machine_emulator).github_job("contoso/app")
+    job["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = "token-of-another-job"
+    result = run_akslogin(_gh_args(machine_emulator), _gh_env(tmp_path, machine_emulator, job))
+    assert result.returncode == 1
+    assert "GitHub Actions refused the OIDC token request" in result.stderr and "HTTP 401" in result.stderr
+    assert "id-token: write" in result.stderr and "token-of-another-job" not in result.stderr
+    assert machine_emulator.request_log.token_requests() == []
+
+
+# -- Azure Pipelines -------------------------------------------------------------------------------
+
+def _ado_args(emu: Emulator, *extra: str) -> list[str]:
+    return token_args("azurepipelines", "--authority-host", emu.authority_host,
+                      "--certificate-authority", str(emu.ca_path), *extra)
+
+
+def _ado_job(emu: Emulator) -> dict[str, str]:
+    return federation(emu).pipelines_job("contoso", "aks", {ADO_CONNECTION: "aks-prod"})
+
+
+def test_azure_pipelines_service_connection_reaches_the_cluster(tmp_path: Path, machine_emulator: Emulator) -> None:
+    # As in an AzureCLI@2 step with 'env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)'.
+    env = clean_env(tmp_path, **_ado_job(machine_emulator), AZURESUBSCRIPTION_CLIENT_ID=ADO_APP,
+                    AZURESUBSCRIPTION_TENANT_ID=TENANT, AZURESUBSCRIPTION_SERVICE_CONNECTION_ID=ADO_CONNECTION)
+    user, stderr = _whoami(tmp_path, machine_emulator, _ado_args(machine_emulator), env)
+    assert user == OBJECT_IDS["ado"], stderr
+    assert [(e.method, e.status) for e in machine_emulator.request_log.entries("pipelines")] == [("POST", 200)]
+
+
+def test_azure_pipelines_with_flags(tmp_path: Path, machine_emulator: Emulator) -> None:
+    args = _ado_args(machine_emulator, "--client-id", ADO_APP, "--tenant-id", TENANT,
+                     "--azure-pipelines-service-connection-id", ADO_CONNECTION)
+    result = run_akslogin(args, clean_env(tmp_path, **_ado_job(machine_emulator)))
+    assert result.returncode == 0, result.stderr
+
+
+def test_azure_pipelines_errors(tmp_path: Path, machine_emulator: Emulator) -> None:
+    job = _ado_job(machine_emulator)
+    base = _ado_args(machine_emulator, "--client-id", ADO_APP, "--tenant-id", TENANT,
+                     "--azure-pipelines-service-connection-id")
+    no_token = {k: v for k, v in job.items() if k != "SYSTEM_ACCESSTOKEN"}
+    missing = run_akslogin([*base, ADO_CONNECTION], clean_env(tmp_path, **no_token))
+    assert missing.returncode == 2 and "$(System.AccessToken)" in missing.stderr
+    outside = run_akslogin([*base, ADO_CONNECTION], clean_env(tmp_path, SYSTEM_ACCESSTOKEN="x"))
+    assert outside.returncode == 2 and "SYSTEM_OIDCREQUESTURI" in outside.stderr
+    unknown = run_akslogin([*base, "00000000-0000-0000-0000-000000000000"], clean_env(tmp_path, **job))
+    assert unknown.returncode == 1 and "HTTP 404" in unknown.stderr
+    assert "authorized to use the service connection" in unknown.stderr
+    wrong = run_akslogin([*base, ADO_CONNECTION], clean_env(tmp_path, **{**job, "SYSTEM_ACCESSTOKEN": "stale"}))
+    assert wrong.returncode == 1 and "HTTP 401" in wrong.stderr and "TF400813" in wrong.stderr
+    assert job["SYSTEM_ACCESSTOKEN"] not in wrong.stderr + unknown.stderr
