@@ -39,9 +39,9 @@ def build_ssl_context(extra_cas: Sequence[str], environ: Mapping[str, str]) -> s
 
 
 class _TLSAdapter(HTTPAdapter):
-    def __init__(self, ctx: ssl.SSLContext) -> None:
+    def __init__(self, ctx: ssl.SSLContext, pool_maxsize: int = 10) -> None:
         self._ctx = ctx
-        super().__init__(max_retries=0)
+        super().__init__(max_retries=0, pool_maxsize=pool_maxsize)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._ctx
@@ -55,12 +55,14 @@ class HttpClient(requests.Session):
     discovery failures) can say what the server answered.
     """
 
-    def __init__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None):
+    def __init__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None,
+                 pool_maxsize: int = 10):
+        """``pool_maxsize``: connections kept per host; at least the number of threads sharing the client."""
         super().__init__()
         env = os.environ if environ is None else environ
         self.timeout = timeout
         self.headers["User-Agent"] = USER_AGENT
-        adapter = _TLSAdapter(build_ssl_context(extra_cas, env))
+        adapter = _TLSAdapter(build_ssl_context(extra_cas, env), pool_maxsize)
         self.mount("https://", adapter)
         self.last_error: requests.Response | None = None
 

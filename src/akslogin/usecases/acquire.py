@@ -12,7 +12,7 @@ from akslogin.http import HttpClient
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
-from akslogin.tokencache.entry import CachedToken, read_entry
+from akslogin.tokencache.entry import MIN_REMAINING, CachedToken, read_entry
 
 
 def acquire(
@@ -23,11 +23,14 @@ def acquire(
     log: Log,
     clock: Callable[[], float],
     stderr: TextIO | None = None,
+    min_remaining: float = MIN_REMAINING,
 ) -> CachedToken:
+    """``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
+    for more than get-token's five minutes)."""
     store.prepare(cache_dir)
     with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
         cached = read_entry(cache_dir, key)
-        if cached is not None and cached.fresh(clock()):
+        if cached is not None and cached.fresh(clock(), min_remaining):
             log(2, "another process refreshed the token while we waited")
             return cached
         ctx = CredentialContext(
