@@ -108,8 +108,13 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        for server in (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values()):
-            server.stop()
+        # Each server's loop notices a shutdown within its 0.5 s poll; stop them all at once, not one by one.
+        servers = (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values())
+        stoppers = [threading.Thread(target=server.stop, daemon=True) for server in servers]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
 
     def __enter__(self) -> Emulator:
         return self.start()
