@@ -81,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
         done = convert_file(path, opts, embed_style=args.embed_tokens,
                             embed_with=lambda cfg, users, style: embed_users(cfg, users, style, environ, sys.stderr,
                                                                             log))
-        if done.result.converted:
-            converted += len(done.result.converted)
-            print(f"Converted {len(done.result.converted)} user(s) in {path}: {', '.join(done.result.converted)} "
+        converted += len(done.result.converted)
+        if done.changed:
+            print(f"Converted {len(done.changed)} user(s) in {path}: {', '.join(done.changed)} "
                   f"(backup: {done.backup})")
+        elif done.result.converted:
+            print(f"{path} is already converted ({', '.join(done.result.converted)}); nothing changed.")
         if done.result.secrets_written:
             sys.stderr.write(f"akslogin: warning: {', '.join(done.result.secrets_written)} written in clear text "
                              f"into {path}. Anyone who can read the file can sign in as this identity.\n")

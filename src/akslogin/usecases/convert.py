@@ -181,6 +181,8 @@ def convert(config: KubeConfig, opts: ConvertOptions) -> ConvertResult:
 class FileConversion:
     path: str
     result: ConvertResult
+    #: Converted users whose entry actually changed (converting twice changes nothing the second time).
+    changed: list[str] = field(default_factory=list)
     backup: str | None = None
     embedded: int = 0
     earliest_expiry: float = float("inf")
@@ -201,7 +203,8 @@ def convert_file(path: str, opts: ConvertOptions, *, embed_style: str | None = N
     if embed_style is not None and result.converted and embed_with is not None:
         done.earliest_expiry = embed_with(snapshot, result.converted, embed_style)
         done.embedded = len(result.converted)
-    bodies = {n: snapshot.get("users", n) for n in result.converted}
+    bodies = {n: snapshot.get("users", n) for n in result.converted if snapshot.get("users", n) != originals[n]}
+    done.changed = list(bodies)
     if not bodies:
         return done
     done.backup = files.new_backup_path(os.path.realpath(path))
