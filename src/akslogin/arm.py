@@ -252,10 +252,10 @@ class ArmClient:
         try:
             seconds = float(value)
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
-            if parsed is None:
+            try:  # the HTTP-date form
+                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError, IndexError):
                 return None
-            seconds = parsed.timestamp() - time.time()
         return min(max(seconds, 0.0), self.max_retry_after)
 
 

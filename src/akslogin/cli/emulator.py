@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"CA certificate : {emulator.ca_path}\n")
         for cluster in world.clusters:
             out.write(f"cluster {cluster.name:<8}: {emulator.cluster_url(cluster.name)} (tenant {cluster.tenant_id})\n")
+        out.write(f"resource manager: {emulator.server_url('arm')} (akslogin get-credentials --arm-endpoint ...)\n")
         out.write(f"state          : {Path(args.state_dir) / 'emulator.json'}\nPress Ctrl-C to stop.\n")
         out.flush()
         try:

@@ -1,11 +1,13 @@
-"""convert-kubeconfig: turn Entra users of a kubeconfig into akslogin exec plugin users (a pure function).
+"""convert-kubeconfig: turn Entra users of a kubeconfig into akslogin exec plugin users.
 
-Converted: users with the legacy ``auth-provider: azure`` (its apiserver-id, client-id, tenant-id,
-environment and config-mode → --server-id, --client-id, --tenant-id, --environment, --legacy) and users whose
-exec command is kubelogin or akslogin (their get-token arguments are read back). Every other user is left
-exactly as it is. Values the user gives win over values read from the file. Azure/kubelogin's rules, with
-two differences: the exec block names akslogin, and without --login (or AAD_LOGIN_METHOD) an existing exec
-block keeps its login mode instead of falling back to devicecode.
+``convert`` is a pure function over a KubeConfig; ``convert_file`` applies it to a file (snapshot, then a
+locked re-read and atomic write with a backup). Converted: users with the legacy ``auth-provider: azure``
+(apiserver-id, client-id, tenant-id, environment and config-mode → --server-id, --client-id, --tenant-id,
+--environment, --legacy), users whose exec command is kubelogin or akslogin (their get-token arguments are read
+back) and users with a token embedded by akslogin. Every other user is left exactly as it is. Values the user
+gives win over values read from the file. Azure/kubelogin's rules, with two differences: the exec block names
+akslogin, and without --login (or AAD_LOGIN_METHOD) an existing exec block keeps its login mode instead of
+falling back to devicecode.
 """
 
 from __future__ import annotations
