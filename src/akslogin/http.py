@@ -41,9 +41,9 @@ def build_ssl_context(extra_cas: Sequence[str], environ: Mapping[str, str]) -> s
 
 
 class _TLSAdapter(HTTPAdapter):
-    def __init__(self, ctx: ssl.SSLContext) -> None:
+    def __init__(self, ctx: ssl.SSLContext, pool_maxsize: int = 10) -> None:
         self._ctx = ctx
-        super().__init__(max_retries=0)
+        super().__init__(max_retries=0, pool_maxsize=pool_maxsize)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._ctx
@@ -59,15 +59,19 @@ class HttpClient(requests.Session):
     """
 
     def __init__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None,
-                 retry: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic):
+                 retry: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic,
+                 pool_maxsize: int = 10, overall_deadline: bool = True):
+        """``timeout`` bounds each request and, with ``overall_deadline``, the whole run (retries and waits
+        included). ``pool_maxsize``: connections kept per host; at least the number of threads sharing it.
+        Callers that retry themselves (the ARM client) pass ``RetryPolicy(attempts=1)``."""
         super().__init__()
         env = os.environ if environ is None else environ
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._clock = clock
-        self._deadline = clock() + timeout
+        self._deadline = clock() + timeout if overall_deadline else float("inf")
         self.headers["User-Agent"] = USER_AGENT
-        adapter = _TLSAdapter(build_ssl_context(extra_cas, env))
+        adapter = _TLSAdapter(build_ssl_context(extra_cas, env), pool_maxsize)
         self.mount("https://", adapter)
         self.last_error: requests.Response | None = None
         self.retries = 0

@@ -21,6 +21,8 @@ fast on-disk token cache, and an offline emulator of Entra ID and AKS for tests 
 EPILOG = """\
 examples:
   akslogin get-token --login spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 -t <tenant> --client-id <app>
+  akslogin get-credentials --login spn -t <tenant> -g <rg> -n <cluster>   # kubeconfig from ARM, ready for kubectl
+  akslogin convert-kubeconfig -l azurecli      # kubelogin-compatible conversion to the akslogin exec plugin
   akslogin emulator --state-dir ./.state        # run the offline Entra ID + AKS emulator
 
 exit codes: 0 success; 1 sign-in, network or file failure; 2 bad flags or input.
@@ -31,6 +33,10 @@ exit codes: 0 success; 1 sign-in, network or file failure; 2 bad flags or input.
 COMMAND_MODULES: list[str] = [
     "emulator",
     "completion",
+    "get_credentials",
+    "convert",
+    "refresh",
+    "tokens",
 ]
 
 

@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         for host in identities.hosts:
             variables = " ".join(f"{k}={v}" for k, v in identities.environment(host).items())
             out.write(f"host {host:<11}: {variables}\n")
+        out.write(f"resource manager: {emulator.server_url('arm')} (akslogin get-credentials --arm-endpoint ...)\n")
         out.write(f"state          : {Path(args.state_dir) / 'emulator.json'}\nPress Ctrl-C to stop.\n")
         out.flush()
         try:

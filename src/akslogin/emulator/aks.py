@@ -8,6 +8,7 @@ kube-apiserver closely, because tests compare kubectl's output with what a real 
 from __future__ import annotations
 
 import calendar
+import hmac
 import json
 import time
 import uuid
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akslogin.emulator import rbac
-from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
+from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo, certificate_user
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.httpbase import Request, Response, Router
 from akslogin.emulator.world import Cluster
@@ -511,8 +512,15 @@ class _ApiServer:
     # request handling ---------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         auth = request.header("authorization").split(" ", 2)
-        if len(auth) >= 2 and auth[0].lower() == "bearer" and auth[1]:
-            result: UserInfo | AuthFailure = self.authenticator.authenticate(auth[1])
+        bearer = auth[1] if len(auth) >= 2 and auth[0].lower() == "bearer" else ""
+        result: UserInfo | AuthFailure
+        if request.client_cert is not None:  # x509 comes first in kube-apiserver's authenticator chain
+            result = certificate_user(request.client_cert)
+        elif bearer and not self.cluster.disable_local_accounts and hmac.compare_digest(
+                bearer.encode(), self.cluster.admin_token.encode()):
+            result = UserInfo(username="clusterAdmin", uid="", groups=("system:masters", "system:authenticated"))
+        elif bearer:
+            result = self.authenticator.authenticate(bearer)
         else:
             result = AuthFailure("no bearer token")
         if self.on_auth is not None:

@@ -31,15 +31,14 @@ class AuthFailure:
     reason: str
 
 
-class TokenAuthenticator:
-    """Validates signature (against the published JWKS), issuer, audience and expiry."""
+class SignedTokenVerifier:
+    """Checks what every Entra resource checks first: a known RS256 key, the signature, exp and nbf."""
 
-    def __init__(self, jwks: dict[str, Any], cluster: Cluster, clock: Clock) -> None:
+    def __init__(self, jwks: dict[str, Any], clock: Clock) -> None:
         self._keys = {k["kid"]: jwt.PyJWK(k).key for k in jwks["keys"]}
-        self._cluster = cluster
         self._clock = clock
 
-    def authenticate(self, token: str) -> UserInfo | AuthFailure:
+    def verify(self, token: str) -> dict[str, Any] | AuthFailure:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -48,7 +47,7 @@ class TokenAuthenticator:
         if key is None or header.get("alg") != "RS256":
             return AuthFailure("unknown signing key")
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=["RS256"],
@@ -61,6 +60,20 @@ class TokenAuthenticator:
             return AuthFailure("token expired")
         if isinstance(claims.get("nbf"), (int, float)) and claims["nbf"] - LEEWAY > now:
             return AuthFailure("token not yet valid")
+        return claims
+
+
+class TokenAuthenticator:
+    """Validates signature (against the published JWKS), issuer, audience and expiry."""
+
+    def __init__(self, jwks: dict[str, Any], cluster: Cluster, clock: Clock) -> None:
+        self._verifier = SignedTokenVerifier(jwks, clock)
+        self._cluster = cluster
+
+    def authenticate(self, token: str) -> UserInfo | AuthFailure:
+        claims = self._verifier.verify(token)
+        if isinstance(claims, AuthFailure):
+            return claims
         expected_iss = f"https://sts.windows.net/{self._cluster.tenant_id}/"
         if claims.get("iss") != expected_iss:
             return AuthFailure(f"issuer {claims.get('iss')!r} is not {expected_iss!r}")
@@ -79,3 +92,11 @@ class TokenAuthenticator:
             groups=(*[str(g) for g in groups], "system:authenticated"),
             extra={"oid": [oid]},
         )
+
+
+def certificate_user(client_cert: tuple[str, tuple[str, ...]]) -> UserInfo | AuthFailure:
+    """kube-apiserver's x509 authenticator: CN is the user, each O a group (the TLS layer verified the chain)."""
+    cn, orgs = client_cert
+    if not cn:
+        return AuthFailure("client certificate without a common name")
+    return UserInfo(username=cn, uid="", groups=(*orgs, "system:authenticated"))

@@ -31,6 +31,8 @@ class Request:
     body: bytes
     params: dict[str, str] = field(default_factory=dict)  # named groups of the route pattern
     port: int = 0
+    #: Verified TLS client certificate as (common name, organizations), when the server asks for one.
+    client_cert: tuple[str, tuple[str, ...]] | None = None
 
     def form(self) -> dict[str, str]:
         """Form fields; a repeated field keeps its first value, as ESTS does."""
@@ -103,6 +105,22 @@ def _fault_response(fault: Fault) -> Response:
                                         "error_description": f"injected fault: HTTP {fault.status}"}, headers)
 
 
+def _peer_identity(sock: Any) -> tuple[str, tuple[str, ...]] | None:
+    """(CN, Os) of a verified client certificate, or None when the client sent none."""
+    getpeercert = getattr(sock, "getpeercert", None)
+    cert = getpeercert() if getpeercert is not None else None
+    if not cert:
+        return None
+    cn, orgs = "", []
+    for rdn in cert.get("subject", ()):
+        for key, value in rdn:
+            if key == "commonName":
+                cn = value
+            elif key == "organizationName":
+                orgs.append(value)
+    return cn, tuple(orgs)
+
+
 class _QuietServer(ThreadingHTTPServer):
     """Clients that hang up or reject our certificate are normal in tests; don't print tracebacks."""
 
@@ -124,6 +142,7 @@ class HTTPSServer:
         tls: bool = True,
         service: str = "",
         faults: FaultPlan | None = None,
+        client_ca_pem: str | None = None,
     ) -> None:
         self.router = router
         self.observer = observer
@@ -133,6 +152,7 @@ class HTTPSServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms ACK stalls
             server_version = "akslogin-emulator"
             sys_version = ""
 
@@ -154,6 +174,7 @@ class HTTPSServer:
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
                     port=outer.port,
+                    client_cert=_peer_identity(self.connection) if client_ca_pem else None,
                 )
                 fault = None
                 if outer.faults is not None and not split.path.startswith("/_emulator"):
@@ -212,6 +233,10 @@ class HTTPSServer:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
             ctx.load_cert_chain(cert_file, key_file)
+            if client_ca_pem:
+                # Ask for (but do not require) a client certificate signed by this CA, as kube-apiserver does.
+                ctx.load_verify_locations(cadata=client_ca_pem)
+                ctx.verify_mode = ssl.CERT_OPTIONAL
             # Handshake in the handler thread, so one stalled client cannot block the accept loop.
             self._server.socket = ctx.wrap_socket(
                 self._server.socket, server_side=True, do_handshake_on_connect=False

@@ -9,12 +9,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from akslogin.emulator import federation, managed_identity
 from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
+from akslogin.emulator.clusterca import ClusterCA
 from akslogin.emulator.entra import EntraService
 from akslogin.emulator.faults import Fault, FaultPlan
 from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
@@ -23,14 +24,26 @@ from akslogin.emulator.tlsmaterial import TLSMaterial
 from akslogin.emulator.tokens import TokenIssuer
 from akslogin.emulator.world import World
 
+if TYPE_CHECKING:
+    from akslogin.emulator.arm import ArmService
+
 CONTROL_PREFIX = "/_emulator"
 
 #: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
 #: router is built, so a new flow is one module plus one line here.
 Feature = Callable[["Emulator"], None]
+
+
+def _arm_feature(emulator: Emulator) -> None:
+    from akslogin.emulator.arm import install
+
+    install(emulator)
+
+
 FEATURES: list[Feature] = [
     federation.install,
     managed_identity.install,
+    _arm_feature,
 ]
 
 
@@ -41,6 +54,9 @@ class Emulator:
     ``<state_dir>/ca.pem``; ``<state_dir>/emulator.json`` tells other processes where things are.
     """
 
+    #: Emulated ARM (subscriptions, managed clusters, credentials); set by the ARM feature.
+    arm: ArmService
+
     def __init__(self, world: World, state_dir: str | Path, port: int = 0) -> None:
         self.world = world
         self.state_dir = Path(state_dir)
@@ -50,6 +66,8 @@ class Emulator:
         self.tls = TLSMaterial.create(self.state_dir)
         self.issuer = TokenIssuer(self.clock)
         self.entra = EntraService(world, self.issuer, self.clock)
+        #: Per-cluster client CA (admin and other static client certificates).
+        self.cluster_cas: dict[str, ClusterCA] = {c.name: ClusterCA(c.name) for c in world.clusters}
         self._extra_servers: dict[str, HTTPSServer] = {}
         self._pending_servers: list[tuple[str, Router, int, bool]] = []
         #: Feature state by name (e.g. "federation", "managed_identity"), for tests and control routes.
@@ -67,7 +85,8 @@ class Emulator:
             authenticator = TokenAuthenticator(jwks, cluster, self.clock)
             router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth)
             self._cluster_servers[cluster.name] = self._server(
-                router, cluster.port, self._aks_observer(cluster.name), f"aks:{cluster.name}"
+                router, cluster.port, self._aks_observer(cluster.name), f"aks:{cluster.name}",
+                client_ca_pem=self.cluster_cas[cluster.name].ca_pem,
             )
         for service, extra_router, extra_port, tls in self._pending_servers:
             self._extra_servers[service] = self._server(
@@ -81,10 +100,11 @@ class Emulator:
     def server_url(self, service: str) -> str:
         return self._extra_servers[service].url
 
-    def _server(self, router: Router, port: int, observer: Any, service: str, tls: bool = True) -> HTTPSServer:
+    def _server(self, router: Router, port: int, observer: Any, service: str, tls: bool = True,
+                client_ca_pem: str | None = None) -> HTTPSServer:
         return HTTPSServer(
             router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer,
-            service=service, faults=self.faults, tls=tls,
+            service=service, faults=self.faults, tls=tls, client_ca_pem=client_ca_pem,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -95,9 +115,9 @@ class Emulator:
         return self
 
     def stop(self) -> None:
-        # Each server's loop notices shutdown only at its next poll; stop them together, not one by one.
-        stoppers = [threading.Thread(target=server.stop) for server in
-                    (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values())]
+        # Each server's loop notices a shutdown within its 0.5 s poll; stop them all at once, not one by one.
+        servers = (self._entra_server, *self._cluster_servers.values(), *self._extra_servers.values())
+        stoppers = [threading.Thread(target=server.stop, daemon=True) for server in servers]
         for thread in stoppers:
             thread.start()
         for thread in stoppers:

@@ -165,6 +165,26 @@ class Cluster:
     role_bindings: list[dict[str, Any]] = field(default_factory=list)
     cluster_role_bindings: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    #: Managed Entra ID integration; without it user credentials are client certificates, as on AKS.
+    aad: bool = True
+    #: Local accounts disabled: no admin/monitoring (static) credentials; ARM answers 400.
+    disable_local_accounts: bool = False
+    #: Private API server: the kubeconfig points at the private FQDN unless server-fqdn=public is asked.
+    private: bool = False
+    kubernetes_version: str = "1.32.4"
+    #: The static token AKS puts next to the admin client certificate.
+    admin_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The name ARM reports. ``name`` is the emulator's key (URLs, request log) and must be unique;
+    #: ``arm_name`` may repeat across resource groups and subscriptions, as real cluster names do.
+    arm_name: str = ""
+
+    def __post_init__(self) -> None:
+        self.arm_name = self.arm_name or self.name
+
+    @property
+    def arm_id(self) -> str:
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+                f"/providers/Microsoft.ContainerService/managedClusters/{self.arm_name}")
 
     def accepted_audiences(self) -> set[str]:
         if self.audience == "spn":
@@ -175,9 +195,65 @@ class Cluster:
 
 
 @dataclass
+class Subscription:
+    id: str
+    display_name: str
+    tenant_id: str
+
+
+#: Azure built-in roles the emulated ARM knows, by short name, with their full names and actions.
+ARM_ROLES: dict[str, tuple[str, frozenset[str]]] = {
+    "reader": ("Reader", frozenset({"*/read"})),
+    "contributor": ("Contributor", frozenset({"*"})),
+    "owner": ("Owner", frozenset({"*"})),
+    "cluster-user": ("Azure Kubernetes Service Cluster User Role", frozenset({
+        "Microsoft.ContainerService/managedClusters/read",
+        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+    })),
+    "cluster-admin": ("Azure Kubernetes Service Cluster Admin Role", frozenset({
+        "Microsoft.ContainerService/managedClusters/read",
+        "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action",
+    })),
+    "cluster-monitoring-user": ("Azure Kubernetes Service Cluster Monitoring User", frozenset({
+        "Microsoft.ContainerService/managedClusters/read",
+        "Microsoft.ContainerService/managedClusters/listClusterMonitoringUserCredential/action",
+    })),
+}
+
+
+@dataclass
+class RoleAssignment:
+    """An Azure role assignment: ``principal_id`` (object id of an app, user or group) holds ``role`` on
+    ``scope`` (an ARM id prefix: subscription, resource group or cluster)."""
+
+    principal_id: str
+    role: str  # key of ARM_ROLES
+    scope: str
+
+    def covers(self, resource_id: str) -> bool:
+        scope = self.scope.rstrip("/").lower()
+        target = resource_id.rstrip("/").lower()
+        return target == scope or target.startswith(scope + "/")
+
+
+@dataclass
 class World:
     tenants: list[Tenant]
     clusters: list[Cluster]
+    subscriptions: list[Subscription] = field(default_factory=list)
+    role_assignments: list[RoleAssignment] = field(default_factory=list)
+
+    def subscription(self, sub_id: str) -> Subscription | None:
+        return next((s for s in self.subscriptions if s.id.lower() == sub_id.lower()), None)
+
+    def principal_groups(self, object_id: str) -> list[str]:
+        """Group object ids of an app or user, looked up in the directory (not only the token)."""
+        for tenant in self.tenants:
+            members: list[App | User] = [*tenant.apps, *tenant.users]
+            for member in members:
+                if member.object_id == object_id:
+                    return list(member.groups)
+        return []
 
     def tenant(self, ref: str) -> Tenant | None:
         """By GUID or any verified domain, case-insensitively."""
@@ -222,6 +298,23 @@ class World:
             raise WorldError("a world needs at least one tenant")
         world = cls(tenants=tenants, clusters=[])
         world.clusters = [_cluster(c, i, world) for i, c in enumerate(_list(data, "clusters"))]
+        names = [c.name for c in world.clusters]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate is not None:
+            raise WorldError(f"two clusters are named {duplicate!r}; give them distinct names and the same "
+                             "arm_name if ARM should report the same name")
+        arm_ids = [c.arm_id.lower() for c in world.clusters]
+        clash = next((c.arm_id for c in world.clusters if arm_ids.count(c.arm_id.lower()) > 1), None)
+        if clash is not None:
+            raise WorldError(f"two clusters have the ARM id {clash}")
+        world.subscriptions = [_subscription(s, i, world) for i, s in enumerate(_list(data, "subscriptions"))]
+        for cluster in world.clusters:  # clusters may name subscriptions nobody declared: add them
+            if world.subscription(cluster.subscription) is None:
+                label = f"Subscription {cluster.subscription[:8]}"
+                world.subscriptions.append(Subscription(cluster.subscription, label, cluster.tenant_id))
+        world.role_assignments = [
+            _role_assignment(a, i, world) for i, a in enumerate(_list(data, "arm_role_assignments"))
+        ]
         return world
 
 
@@ -491,4 +584,77 @@ def _cluster(c: Any, i: int, world: World) -> Cluster:
         role_bindings=role_bindings,
         cluster_role_bindings=cluster_role_bindings,
         port=int(c.get("port", 0)),
+        aad=bool(c.get("aad", True)),
+        disable_local_accounts=bool(c.get("disable_local_accounts", False)),
+        private=bool(c.get("private", False)),
+        kubernetes_version=str(c.get("kubernetes_version", "1.32.4")),
+        arm_name=str(c.get("arm_name") or name),
+    )
+
+
+def _subscription(s: Any, i: int, world: World) -> Subscription:
+    where = f"subscriptions[{i}]"
+    sub_id = str(_req(s, "id", where))
+    tenant_ref = str(s.get("tenant") or world.tenants[0].id)
+    tenant = world.tenant(tenant_ref)
+    if tenant is None:
+        raise WorldError(f"{where}: unknown tenant {tenant_ref!r}")
+    return Subscription(sub_id, str(s.get("display_name") or f"Subscription {sub_id[:8]}"), tenant.id)
+
+
+def _principal_id(p: Any, where: str, world: World) -> str:
+    if not isinstance(p, dict) or len(p) != 1:
+        raise WorldError(f"{where}: principal is one of {{app: ...}}, {{user: ...}}, {{group: ...}}, "
+                         "{object_id: ...}")
+    kind, ref = next(iter(p.items()))
+    ref = str(ref)
+    if kind == "object_id":
+        return ref
+    for tenant in world.tenants:
+        if kind == "app":
+            app = next((a for a in tenant.apps if ref in (a.name, a.client_id)), None)
+            if app is not None:
+                return app.object_id
+        elif kind == "user":
+            user = tenant.user_by_upn(ref)
+            if user is not None:
+                return user.object_id
+        elif kind == "group":
+            group = tenant.group_by_ref(ref)
+            if group is not None:
+                return group.object_id
+        else:
+            raise WorldError(f"{where}: unknown principal kind {kind!r}")
+    raise WorldError(f"{where}: unknown {kind} {ref!r}")
+
+
+def _role_key(role: str, where: str) -> str:
+    for key, (full_name, _) in ARM_ROLES.items():
+        if role.lower() in (key, full_name.lower()):
+            return key
+    raise WorldError(f"{where}: unknown role {role!r}; use one of " + ", ".join(ARM_ROLES))
+
+
+def _scope(scope: Any, where: str, world: World) -> str:
+    if isinstance(scope, str) and scope.startswith("/subscriptions/"):
+        return scope
+    if isinstance(scope, dict):
+        if "cluster" in scope:
+            try:
+                return world.cluster(str(scope["cluster"])).arm_id
+            except KeyError:
+                raise WorldError(f"{where}: unknown cluster {scope['cluster']!r}") from None
+        if "subscription" in scope:
+            base = f"/subscriptions/{scope['subscription']}"
+            return base + (f"/resourceGroups/{scope['resource_group']}" if "resource_group" in scope else "")
+    raise WorldError(f"{where}: scope is an ARM id (/subscriptions/...) or {{cluster: name}} or "
+                     "{subscription: id[, resource_group: rg]}")
+
+
+def _role_assignment(a: Any, i: int, world: World) -> RoleAssignment:
+    where = f"arm_role_assignments[{i}]"
+    return RoleAssignment(
+        principal_id=_principal_id(_req(a, "principal", where), where, world),
+        role=_role_key(str(_req(a, "role", where)), where),
+        scope=_scope(_req(a, "scope", where), where, world),
     )

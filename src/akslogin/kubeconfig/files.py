@@ -8,6 +8,7 @@ fsync, rename, fsync of the directory). The result is 0600. A backup of the prev
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import fcntl
 import os
@@ -115,16 +116,22 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
         os.close(fd)
 
 
-def backup(path: str) -> str | None:
-    """Copy the current file to ``<path>.akslogin-backup-<timestamp>`` (0600); None when there is none."""
-    if not os.path.exists(path):
-        return None
+def new_backup_path(path: str) -> str:
+    """``<path>.akslogin-backup-<timestamp>``, not yet taken."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     target = f"{path}.akslogin-backup-{stamp}"
     n = 1
     while os.path.exists(target):
         n += 1
         target = f"{path}.akslogin-backup-{stamp}-{n}"
+    return target
+
+
+def backup(path: str) -> str | None:
+    """Copy the current file to ``<path>.akslogin-backup-<timestamp>`` (0600); None when there is none."""
+    if not os.path.exists(path):
+        return None
+    target = new_backup_path(path)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
         shutil.copyfileobj(src, out)
@@ -133,16 +140,37 @@ def backup(path: str) -> str | None:
     return target
 
 
-def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = False) -> T:
-    """Lock, re-read, apply ``change``, write atomically. Nothing is written if ``change`` raises."""
+def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = False,
+           backup_path: str | None = None, skip_unchanged: bool = False) -> T:
+    """Lock, re-read, apply ``change``, write atomically. Nothing is written if ``change`` raises.
+
+    A symlinked kubeconfig is updated where it points (the link stays, as with kubectl). ``keep_backup``
+    copies the previous version first (to ``backup_path`` if given, replacing it, else a new timestamped
+    file); ``skip_unchanged`` writes nothing (and keeps no backup) when ``change`` changed nothing.
+    """
+    path = os.path.realpath(path)
     with locked(path):
         config = load(path)
+        before = copy.deepcopy(config.data) if skip_unchanged else None
         result = change(config)
         config.validate()
+        if skip_unchanged and config.data == before and os.path.exists(path):
+            return result
         if keep_backup:
-            backup(path)
+            if backup_path is not None:
+                replace_backup(path, backup_path)
+            else:
+                backup(path)
         write_atomic(path, dump(config))
         return result
+
+
+def replace_backup(path: str, target: str) -> None:
+    """Copy ``path`` over ``target`` atomically (0600): one rolling backup, e.g. for a cron job."""
+    if not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as src:
+        write_atomic(target, src.read())
 
 
 def exec_block(user: dict[str, Any]) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from typing import TextIO
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
-from akslogin.tokencache.entry import CachedToken, entry_path, parse_entry, read_private
+from akslogin.tokencache.entry import MIN_REMAINING, CachedToken, entry_path, parse_entry, read_private
 
 # Libraries (MSAL, urllib3) log through the logging module; without a handler Python prints their warnings,
 # with tracebacks, on stderr. akslogin reports failures itself, so their records go nowhere.
@@ -31,7 +31,10 @@ def acquire(
     log: Log,
     clock: Callable[[], float],
     stderr: TextIO | None = None,
+    min_remaining: float = MIN_REMAINING,
 ) -> CachedToken:
+    """``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
+    for more than get-token's five minutes)."""
     out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
     with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
@@ -42,7 +45,7 @@ def acquire(
             moved = store.quarantine(path)
             out.write(f"akslogin: warning: the token cache file {path} was unreadable (corrupt or from another "
                       f"version); moved it to {moved} and getting a new token.\n")
-        if cached is not None and cached.fresh(clock()):
+        if cached is not None and cached.fresh(clock(), min_remaining):
             log(2, "another process refreshed the token while we waited")
             return cached
         from akslogin.credentials.base import CredentialContext, create_credential

@@ -1,0 +1,327 @@
+"""The few Azure Resource Manager calls akslogin makes: subscriptions, managed clusters, their credentials.
+
+One client per run, sharing one HttpClient (TLS trust, timeouts) and one ARM token. Every call here is
+idempotent, including the ``list*Credential`` POST actions, so 429 (honouring Retry-After), 5xx and dropped
+connections are retried a bounded number of times with exponential backoff and jitter. ARM answers errors in
+two shapes: the front door's envelope ``{"error":{"code","message"}}`` and the AKS resource provider's flat
+``{"code","message"}``; both are read, and each becomes one actionable paragraph.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import json
+import random
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from akslogin.errors import AksloginError, NetworkError, TLSError
+from akslogin.http import HttpClient
+from akslogin.log import Log
+
+API_SUBSCRIPTIONS = "2022-12-01"
+API_AKS = "2025-07-01"
+PROVIDER = "Microsoft.ContainerService/managedClusters"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_PAGES = 1000
+
+#: credential kind → (ARM action, the built-in role that grants it)
+CREDENTIAL_KINDS: dict[str, tuple[str, str]] = {
+    "user": ("listClusterUserCredential", "Azure Kubernetes Service Cluster User Role"),
+    "admin": ("listClusterAdminCredential", "Azure Kubernetes Service Cluster Admin Role"),
+    "monitoring": ("listClusterMonitoringUserCredential", "Azure Kubernetes Service Cluster Monitoring User"),
+}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    display_name: str
+    tenant_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class ManagedCluster:
+    id: str
+    name: str
+    subscription_id: str
+    resource_group: str
+    location: str
+    fqdn: str
+    private_fqdn: str
+    aad: bool
+    disable_local_accounts: bool
+    provisioning_state: str
+
+
+@dataclass(frozen=True)
+class Kubeconfig:
+    """One entry of a ``list*Credential`` answer: its name and the decoded kubeconfig text."""
+
+    name: str
+    text: str
+
+
+class ArmError(AksloginError):
+    """ARM answered with an error (after retries, where retrying made sense)."""
+
+    def __init__(self, message: str, hint: str | None, status: int, code: str) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.code = code
+
+    @property
+    def short(self) -> str:
+        """One line for a summary table."""
+        return f"HTTP {self.status} {self.code}"
+
+
+def parse_arm_id(resource_id: str) -> dict[str, str]:
+    """``/subscriptions/S/resourceGroups/R/providers/P/T/N`` → {"subscriptions": S, "resourcegroups": R, ...}
+    (keys lower-cased: ARM ids are case-insensitive and list results vary in casing)."""
+    parts = [p for p in resource_id.split("/") if p]
+    return {parts[i].lower(): parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+
+
+def cluster_from_json(item: dict[str, Any]) -> ManagedCluster:
+    props = item.get("properties") or {}
+    ids = parse_arm_id(str(item.get("id", "")))
+    return ManagedCluster(
+        id=str(item.get("id", "")),
+        name=str(item.get("name", "")),
+        subscription_id=ids.get("subscriptions", ""),
+        resource_group=ids.get("resourcegroups", ""),
+        location=str(item.get("location", "")),
+        fqdn=str(props.get("fqdn") or ""),
+        private_fqdn=str(props.get("privateFQDN") or ""),
+        aad=bool(props.get("aadProfile")),
+        disable_local_accounts=bool(props.get("disableLocalAccounts")),
+        provisioning_state=str(props.get("provisioningState") or ""),
+    )
+
+
+class ArmClient:
+    def __init__(
+        self,
+        http: HttpClient,
+        endpoint: str,
+        token: str,
+        log: Log,
+        *,
+        max_attempts: int = 5,
+        max_retry_after: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.http = http
+        self.endpoint = endpoint.rstrip("/") + "/"
+        self._origin = _origin(self.endpoint)
+        self._token = token
+        self.log = log
+        self.max_attempts = max(1, max_attempts)
+        self.max_retry_after = max_retry_after
+        self._sleep = sleep
+        self._jitter = jitter
+
+    # -- calls ---------------------------------------------------------------------------------
+    def list_subscriptions(self) -> list[Subscription]:
+        return [
+            Subscription(str(s.get("subscriptionId", "")), str(s.get("displayName", "")),
+                         str(s.get("tenantId", "")), str(s.get("state", "")))
+            for s in self._paged("subscriptions", API_SUBSCRIPTIONS, "list subscriptions")
+        ]
+
+    def list_clusters(self, subscription: str, resource_group: str | None = None) -> list[ManagedCluster]:
+        path = f"subscriptions/{_q(subscription)}"
+        if resource_group:
+            path += f"/resourceGroups/{_q(resource_group)}"
+        what = f"list the AKS clusters of subscription {subscription}"
+        return [cluster_from_json(c) for c in self._paged(f"{path}/providers/{PROVIDER}", API_AKS, what)]
+
+    def get_cluster(self, subscription: str, resource_group: str, name: str) -> ManagedCluster:
+        path = self._cluster_path(subscription, resource_group, name)
+        return cluster_from_json(self._call("GET", path, {"api-version": API_AKS}, f"read cluster {name}"))
+
+    def credentials(self, subscription: str, resource_group: str, name: str, kind: str = "user",
+                    fmt: str | None = None, public_fqdn: bool = False) -> list[Kubeconfig]:
+        """The kubeconfigs of ``list{User,Admin,MonitoringUser}Credential``, decoded."""
+        action, _ = CREDENTIAL_KINDS[kind]
+        params = {"api-version": API_AKS}
+        if fmt:
+            params["format"] = fmt
+        if public_fqdn:
+            params["server-fqdn"] = "public"
+        what = f"{action} on cluster {name} (resource group {resource_group}, subscription {subscription})"
+        body = self._call("POST", self._cluster_path(subscription, resource_group, name) + f"/{action}", params,
+                          what)
+        results = []
+        for entry in body.get("kubeconfigs") or []:
+            try:
+                text = base64.b64decode(str(entry.get("value", "")), validate=True).decode("utf-8")
+            except (ValueError, binascii.Error, UnicodeDecodeError):
+                raise ArmError(f"ARM returned a credential for {name} that is not base64 text.", None, 200,
+                               "InvalidCredential") from None
+            results.append(Kubeconfig(str(entry.get("name", "")), text))
+        if not results:
+            raise ArmError(f"ARM returned no kubeconfig for cluster {name}.", None, 200, "NoCredentials")
+        return results
+
+    @staticmethod
+    def _cluster_path(subscription: str, resource_group: str, name: str) -> str:
+        return (f"subscriptions/{_q(subscription)}/resourceGroups/{_q(resource_group)}/providers/{PROVIDER}/"
+                f"{_q(name)}")
+
+    # -- transport -----------------------------------------------------------------------------
+    def _paged(self, path: str, api_version: str, what: str) -> Iterator[dict[str, Any]]:
+        url: str | None = self.endpoint + path
+        params: dict[str, str] | None = {"api-version": api_version}
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            if url is None:
+                return
+            body = self._call("GET", url, params, what)
+            items = body.get("value")
+            if not isinstance(items, list):
+                raise ArmError(f"ARM's answer to '{what}' has no 'value' list.", None, 200, "InvalidResponse")
+            yield from (i for i in items if isinstance(i, dict))
+            next_link = body.get("nextLink")
+            if not next_link:
+                return
+            next_link = str(next_link)
+            if _origin(next_link) != self._origin:
+                # Never send the bearer token anywhere but the ARM endpoint we were given.
+                raise ArmError(f"ARM's nextLink for '{what}' points at another host ({_origin(next_link)}).",
+                               "Refusing to follow it with your token.", 200, "InvalidNextLink")
+            if next_link in seen:
+                raise ArmError(f"ARM's paging for '{what}' loops.", None, 200, "InvalidNextLink")
+            seen.add(next_link)
+            url, params = next_link, None
+        raise ArmError(f"ARM's answer to '{what}' has more than {MAX_PAGES} pages.", None, 200, "TooManyPages")
+
+    def _call(self, method: str, path_or_url: str, params: dict[str, str] | None, what: str) -> dict[str, Any]:
+        url = path_or_url if path_or_url.startswith("https://") else self.endpoint + path_or_url
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
+        for attempt in range(1, self.max_attempts + 1):
+            last = attempt == self.max_attempts
+            try:
+                response = self.http.request(method, url, params=params, headers=headers)
+            except TLSError:
+                raise
+            except NetworkError as exc:
+                if last or not _transient(exc):
+                    raise
+                delay = self._backoff(attempt)
+                self.log(1, f"ARM: {exc.message} ({what}); retry {attempt} in {delay:.1f}s")
+                self._sleep(delay)
+                continue
+            if response.status_code in RETRY_STATUSES and not last:
+                delay = self._retry_after(response) or self._backoff(attempt)
+                self.log(1, f"ARM answered HTTP {response.status_code} to {what}; retry {attempt} in {delay:.1f}s")
+                self._sleep(delay)
+                continue
+            if response.status_code >= 400:
+                raise describe_error(response, what, self.endpoint)
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if not isinstance(body, dict):
+                raise ArmError(f"ARM's answer to '{what}' is not a JSON object (HTTP {response.status_code}).",
+                               "Check --arm-endpoint: it must be the Resource Manager URL.", response.status_code,
+                               "InvalidResponse")
+            return body
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: 0.5 s, 1 s, 2 s, ... capped at 8 s, each scaled by 0.5-1.0."""
+        base: float = min(8.0, 0.5 * 2.0 ** (attempt - 1))
+        return base * (0.5 + self._jitter() / 2)
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        value = response.headers.get("Retry-After", "").strip()
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:  # the HTTP-date form
+                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError, IndexError):
+                return None
+        return min(max(seconds, 0.0), self.max_retry_after)
+
+
+def _q(segment: str) -> str:
+    return urllib.parse.quote(segment, safe="")
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _transient(exc: NetworkError) -> bool:
+    """Dropped connections and timeouts are worth retrying; refused connections and unknown hosts are not."""
+    return "reset" in exc.message or "did not answer" in exc.message
+
+
+def _error_fields(response: requests.Response) -> tuple[str, str]:
+    try:
+        body = json.loads(response.text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        envelope = body.get("error")
+        inner: dict[str, Any] = envelope if isinstance(envelope, dict) else body  # or AKS's flat shape
+        code, message = inner.get("code"), inner.get("message")
+        if isinstance(code, str) and code:
+            return code, str(message or "")[:600]
+    return f"HTTP{response.status_code}", ""
+
+
+def describe_error(response: requests.Response, what: str, endpoint: str) -> ArmError:
+    """One paragraph for an ARM error: what failed, ARM's own words, and what to do."""
+    status = response.status_code
+    code, message = _error_fields(response)
+    said = f": {code}: {message}" if message else f" (HTTP {status} {code})"
+    text = f"ARM refused to {what}{said}"
+    if not text.endswith("."):
+        text += "."
+    hint: str | None
+    lowered = message.lower()
+    if status == 400 and "disable local accounts" in lowered:
+        return ArmError(
+            f"the cluster has local accounts disabled, so it issues no admin or other static (certificate) "
+            f"credentials ({what}).",
+            "Drop --admin (or --user clusterMonitoringUser) and use your Entra ID identity: the cluster user "
+            "credential plus a Kubernetes role for you (a RoleBinding, or Azure RBAC for Kubernetes).",
+            status, code)
+    if code == "AuthorizationFailed":
+        role = next((r for a, r in CREDENTIAL_KINDS.values() if a.lower() in message.lower()), "Reader")
+        hint = (f"Ask for the '{role}' role (or one that includes the action) on the cluster, its resource group "
+                "or subscription; new assignments can take a few minutes to apply.")
+    elif code in ("ResourceNotFound", "ResourceGroupNotFound", "SubscriptionNotFound", "NotFound"):
+        hint = "Check --subscription, --resource-group and --name (and that you signed in to the right tenant)."
+    elif code == "InvalidAuthenticationTokenTenant":
+        hint = "Sign in to the subscription's own tenant: pass its --tenant-id."
+    elif code in ("ExpiredAuthenticationToken", "InvalidAuthenticationToken", "AuthenticationFailed",
+                  "InvalidAuthenticationTokenAudience"):
+        hint = ("The Resource Manager token was rejected; check the machine's clock, then run 'akslogin logout' "
+                "with the same sign-in flags and retry.")
+    elif status == 429:
+        hint = "Resource Manager kept throttling; wait a minute, or lower --max-concurrency."
+    elif status >= 500:
+        hint = "Resource Manager had a server error; this is usually temporary, retry in a moment."
+    elif not message:
+        hint = f"Check --arm-endpoint ({endpoint}): it must be the Resource Manager URL."
+    else:
+        hint = None
+    return ArmError(text, hint, status, code)

@@ -1,0 +1,132 @@
+"""The one place that writes an akslogin exec block (get-credentials, convert-kubeconfig and login use it).
+
+Which ``get-token`` flags are written per login mode follows Azure/kubelogin's convert-kubeconfig: values
+read from the existing user entry (``source``) and values the user gave (``given``) are combined; for modes
+that identify a machine identity (msi, azurecli, azd, workloadidentity) only given values count, because the
+AKS-provided client and tenant ids describe the AKS public client, not that identity. Secrets (client secret,
+password, certificate password) are written only when explicitly allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from akslogin import options
+from akslogin.errors import UsageError
+
+API_VERSION = "client.authentication.k8s.io/v1"
+COMMAND = "akslogin"
+INSTALL_HINT = (
+    "\nakslogin is not installed; kubectl needs it to sign in to this cluster with Microsoft Entra ID.\n\n"
+    "Install it (pip install akslogin) or put it on PATH, then retry. See 'akslogin get-token --help'.\n"
+)
+#: Modes that may need the terminal (a device-code prompt on stderr, a browser); the rest never prompt.
+INTERACTIVE = frozenset({"devicecode", "interactive"})
+SECRET_DESTS = options.SECRET_DESTS
+
+#: (dest, also taken from the existing entry?, required?)
+Rule = tuple[str, bool, bool]
+_POP: tuple[Rule, ...] = (("pop_enabled", True, False), ("pop_claims", True, False))
+MODE_RULES: dict[str, tuple[Rule, ...]] = {
+    "devicecode": (("client_id", True, True), ("tenant_id", True, True), ("environment", True, False),
+                   ("legacy", True, False)),
+    "interactive": (("client_id", True, True), ("tenant_id", True, True), ("environment", True, False), *_POP,
+                    ("redirect_url", True, False), ("login_hint", True, False)),
+    "spn": (("client_id", True, True), ("tenant_id", True, True), ("environment", True, False),
+            ("client_secret", False, False), ("client_certificate", False, False),
+            ("client_certificate_password", False, False), ("legacy", True, False), *_POP,
+            ("disable_environment_override", False, False)),
+    "ropc": (("client_id", True, True), ("tenant_id", True, True), ("environment", True, False),
+             ("username", False, False), ("password", False, False), ("legacy", True, False), *_POP),
+    "msi": (("client_id", False, False), ("identity_resource_id", False, False)),
+    "azurecli": (("tenant_id", False, False), ("subscription", False, False)),
+    "azd": (("tenant_id", False, False),),
+    "workloadidentity": (("client_id", False, False), ("tenant_id", False, False),
+                         ("federated_token_file", False, False)),
+    "azurepipelines": (("client_id", False, False), ("tenant_id", True, True),
+                       ("azure_pipelines_service_connection_id", False, False)),
+}
+#: Where to reach the identity provider and the cache: carried over for every mode (akslogin additions).
+COMMON_RULES: tuple[Rule, ...] = (
+    ("authority_host", True, False), ("disable_instance_discovery", True, False),
+    ("certificate_authority", True, False), ("cache_dir", True, False), ("use_azurerm_env_vars", True, False),
+    ("timeout", True, False),
+)
+
+_FLAG_FOR: dict[str, str] = {}
+for _flag in options.FLAGS:
+    _FLAG_FOR.setdefault(_flag.dest, _flag.long)
+
+
+def flag_for(dest: str) -> str:
+    return _FLAG_FOR[dest]
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value is False or value == "" or value == []
+
+
+def exec_args(login: str, source: Mapping[str, Any], given: Mapping[str, Any], *,
+              allow_secrets: bool = False) -> list[str]:
+    """``get-token`` arguments for ``login``; raises UsageError naming a missing required value."""
+    if login not in MODE_RULES:
+        raise UsageError(f"unknown login mode {login[:40]!r}.", "Use one of: " + ", ".join(MODE_RULES) + ".")
+    server_id = given.get("server_id") or source.get("server_id")
+    if not server_id:
+        raise UsageError("--server-id is required.", "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")
+    values: dict[str, Any] = {}
+    for dest, from_source, required in (*MODE_RULES[login], *COMMON_RULES):
+        value = given[dest] if dest in given else (source.get(dest) if from_source else None)
+        if _empty(value):
+            if required:
+                raise UsageError(f"{flag_for(dest)} is required for --login {login}.",
+                                 f"Pass {flag_for(dest)}.")
+            continue
+        if dest in SECRET_DESTS and not allow_secrets:
+            continue
+        values[dest] = value
+    if login == "msi" and "client_id" in values:
+        values.pop("identity_resource_id", None)  # kubelogin: a client id wins over a resource id
+    if ("pop_enabled" in values) != ("pop_claims" in values):
+        raise UsageError("--pop-enabled and --pop-claims go together.",
+                         "Pass both, e.g. --pop-enabled --pop-claims u=<ARM id of the cluster>.")
+    args = ["get-token", "--login", login, "--server-id", str(server_id)]
+    for dest, value in values.items():
+        flag = flag_for(dest)
+        if value is True:
+            args.append(flag)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                args += [flag, str(item)]
+        else:
+            args += [flag, str(value)]
+    return args
+
+
+def secrets_in(args: Sequence[str]) -> list[str]:
+    """The secret-bearing flags present in ``args`` (for the warning)."""
+    secret_flags = {flag_for(d) for d in SECRET_DESTS}
+    return [a for a in args if a in secret_flags]
+
+
+def install_hint(existing: Any) -> str:
+    """Ours, unless the entry carries a custom hint that is not kubelogin's (kubelogin keeps any hint)."""
+    if isinstance(existing, str) and existing.strip() and "kubelogin" not in existing.lower():
+        return existing
+    return INSTALL_HINT
+
+
+def exec_block(login: str, args: Sequence[str], *, command: str = COMMAND, hint: Any = None,
+               env: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "command": command,
+        "args": list(args),
+        "env": env or None,
+        "installHint": install_hint(hint),
+        # Never: kubectl runs the plugin without a terminal (CI, IDEs, Lens); the device-code prompt goes to
+        # stderr and needs no stdin, but browser and device-code modes still benefit from a terminal.
+        "interactiveMode": "IfAvailable" if login in INTERACTIVE else "Never",
+        "provideClusterInfo": False,
+    }

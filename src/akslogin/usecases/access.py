@@ -1,0 +1,76 @@
+"""Tokens for commands other than get-token (ARM for get-credentials, login, embedded tokens).
+
+They go through exactly what get-token uses: the same options and environment precedence, the same identity
+key and cache, and the same single-flight acquisition, so a token one command fetched serves the others.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
+
+from akslogin import options
+from akslogin.log import Log
+from akslogin.tokencache.entry import MIN_REMAINING, CachedToken, read_entry
+from akslogin.tokencache.key import identity_key
+from akslogin.usecases.get_token import authority_for_key
+
+#: Azure CLI's public client: signs users in to Resource Manager when no --client-id is given (as az does).
+AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+USER_MODES = frozenset({"devicecode", "interactive", "ropc"})
+
+
+def cache_dir_for(opts: options.TokenOptions, environ: Mapping[str, str]) -> str:
+    return opts.cache_dir or options.default_cache_dir(environ)
+
+
+def key_for(opts: options.TokenOptions, environ: Mapping[str, str] | None = None) -> str:
+    """The same cache key get-token computes (with ``environ``, azurecli/azd keys include the CLI's sign-in)."""
+    return identity_key(opts, authority_for_key(opts), environ)
+
+
+def for_resource(opts: options.TokenOptions, server_id: str) -> options.TokenOptions:
+    """A checked copy of ``opts`` that asks for a token for ``server_id`` (an app id or an ARM resource)."""
+    copy = opts.replace(server_id=server_id)
+    options.validate(copy)
+    return copy
+
+
+def for_arm(opts: options.TokenOptions, arm_resource: str) -> options.TokenOptions:
+    """The options for a Resource Manager token: users without --client-id sign in with Azure CLI's client."""
+    arm = for_resource(opts, arm_resource)
+    if arm.login in USER_MODES and not arm.client_id:
+        arm.client_id = AZURE_CLI_CLIENT_ID
+    return arm
+
+
+def obtain(
+    opts: options.TokenOptions,
+    environ: Mapping[str, str],
+    stderr: TextIO,
+    log: Log,
+    clock: Callable[[], float] = time.time,
+    min_remaining: float = MIN_REMAINING,
+) -> CachedToken:
+    """A token for ``opts.server_id`` with at least ``min_remaining`` seconds left (validated options)."""
+    cache_dir = cache_dir_for(opts, environ)
+    key = key_for(opts, environ)
+    cached = read_entry(cache_dir, key)
+    if cached is not None and cached.fresh(clock(), min_remaining):
+        log(2, f"token for {opts.server_id} served from the cache")
+        return cached
+    from akslogin.usecases.acquire import acquire
+
+    return acquire(opts, key, cache_dir, environ, log, clock, stderr, min_remaining=min_remaining)
+
+
+def options_from_exec_args(args: Sequence[str], environ: Mapping[str, str]) -> options.TokenOptions:
+    """The options an akslogin exec block runs with (``get-token`` and its flags), environment applied."""
+    argv = list(args)
+    if argv and argv[0] == "get-token":
+        argv = argv[1:]
+    opts = options.parse_args(argv)
+    options.apply_env(opts, environ)
+    options.validate(opts)
+    return opts

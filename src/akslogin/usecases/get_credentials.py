@@ -1,0 +1,214 @@
+"""get-credentials: from an identity to a working kubectl context, through ARM.
+
+sign in for ARM (any login mode, cached like get-token) → list{User,Admin,MonitoringUser}Credential →
+rename (--context, admin contexts) → convert Entra users to the akslogin exec plugin for the chosen login
+mode (or embed a token) → merge into the kubeconfig under its lock, or print it with ``--file -``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from akslogin import clouds, options
+from akslogin.arm import ArmClient
+from akslogin.errors import UsageError
+from akslogin.http import HttpClient
+from akslogin.kubeconfig import files, merge
+from akslogin.kubeconfig.model import KubeConfig
+from akslogin.log import Log
+from akslogin.retry import RetryPolicy
+from akslogin.usecases import access
+from akslogin.usecases.convert import ConvertOptions, convert
+
+#: Modes where the client id names the identity itself, so the one used for ARM goes into the exec block.
+APP_MODES = frozenset({"spn", "msi", "workloadidentity", "azurepipelines"})
+ADMIN_WARNING = (
+    "akslogin: warning: --admin fetches the cluster's local admin credential: a client certificate in the "
+    "system:masters group (cluster-admin on everything), valid for two years and not tied to any Entra ID "
+    "identity, so it cannot be revoked per user, bypasses Conditional Access and leaves no Entra sign-in trail. "
+    "Use it for break-glass only, keep the file private, and prefer your Entra identity with a Kubernetes role."
+)
+
+
+@dataclass
+class Session:
+    """One run's ARM access: one HTTP client and one ARM token, shared by every call (and thread)."""
+
+    arm: ArmClient
+    signin: options.TokenOptions
+    environ: Mapping[str, str]
+    stderr: TextIO
+    log: Log
+    clock: Callable[[], float] = time.time
+
+
+def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log, *,
+                 arm_endpoint: str | None = None, arm_resource: str | None = None, pool_size: int = 10,
+                 clock: Callable[[], float] = time.time) -> Session:
+    """Sign in for Resource Manager with the command's sign-in flags and open the client."""
+    cloud = clouds.cloud(signin.environment)
+    endpoint = arm_endpoint or cloud.arm_endpoint
+    if not endpoint.startswith("https://"):
+        raise UsageError(f"--arm-endpoint must be an https URL, not {endpoint[:80]!r}.")
+    arm_opts = access.for_arm(signin, arm_resource or cloud.arm_resource)
+    log(1, f"signing in to Resource Manager ({arm_opts.server_id}) with --login {arm_opts.login}")
+    token = access.obtain(arm_opts, environ, stderr, log, clock)
+    # The ARM client retries (and honours Retry-After) itself, and a fleet import may take longer than one
+    # request's --timeout: no built-in retries, no run-wide deadline here.
+    http = HttpClient(arm_opts.timeout_seconds, arm_opts.certificate_authority, environ, pool_maxsize=pool_size,
+                      retry=RetryPolicy(attempts=1), overall_deadline=False)
+    return Session(ArmClient(http, endpoint, token.access_token, log), signin, environ, stderr, log, clock)
+
+
+@dataclass
+class ImportSettings:
+    """How an ARM kubeconfig becomes what is merged."""
+
+    kind: str = "user"  # user | admin | monitoring
+    fmt: str | None = None  # exec | azure (user credential only)
+    public_fqdn: bool = False
+    convert: bool = True
+    convert_opts: ConvertOptions = field(default_factory=ConvertOptions)
+    embed_style: str | None = None  # auth-provider | token
+    overwrite: bool = False
+
+
+def conversion_for(signin: options.TokenOptions, *, command: str, allow_secrets: bool,
+                   azure_config_dir: str | None = None) -> ConvertOptions:
+    """What get-credentials writes into the exec block: the login mode it used, the flags given, and for
+    machine identities the client id they signed in with (non-secret values only, unless allowed)."""
+    skip = {"subscription", "verbosity", "login", "server_id"}
+    given: dict[str, Any] = {d: getattr(signin, d) for d in signin.explicit if d not in skip}
+    if signin.login in APP_MODES:
+        for dest in ("client_id", "tenant_id", "federated_token_file", "authority_host"):
+            value = getattr(signin, dest)
+            if value:
+                given.setdefault(dest, value)
+    return ConvertOptions(login=signin.login, given=given, command=command, allow_secrets=allow_secrets,
+                          azure_config_dir=azure_config_dir)
+
+
+def fetch(session: Session, subscription: str, resource_group: str, name: str, settings: ImportSettings
+          ) -> KubeConfig:
+    """The cluster's kubeconfig as ARM returns it, parsed."""
+    results = session.arm.credentials(subscription, resource_group, name, settings.kind, settings.fmt,
+                                      settings.public_fqdn)
+    return files.parse(results[0].text, f"the kubeconfig ARM returned for {name}")
+
+
+def rename(config: KubeConfig, context: str, *, cluster_name: str | None = None,
+           user_name: str | None = None) -> None:
+    """Rename the (single) imported context, and optionally its cluster and user entries, keeping references."""
+    old_ctx, body = config.resolve_context(None)
+    if cluster_name and body.get("cluster") and cluster_name != body["cluster"]:
+        entry = config.entry("clusters", str(body["cluster"]))
+        if entry is not None:
+            entry["name"] = cluster_name
+        body["cluster"] = cluster_name
+    if user_name and body.get("user") and user_name != body["user"]:
+        entry = config.entry("users", str(body["user"]))
+        if entry is not None:
+            entry["name"] = user_name
+        body["user"] = user_name
+    merge.rename_context(config, old_ctx, context)
+    config.current_context = context
+
+
+def default_context(config: KubeConfig, settings: ImportSettings) -> str:
+    name, body = config.resolve_context(None)
+    # As az does: an admin context gets "-admin" so it does not replace the user context of the same cluster.
+    if str(body.get("user", "")).startswith("clusterAdmin") and not name.endswith("-admin"):
+        return f"{name}-admin"
+    return name
+
+
+@dataclass
+class Prepared:
+    secrets_written: list[str] = field(default_factory=list)
+    embedded: int = 0
+    earliest_expiry: float = float("inf")
+
+    def add(self, other: Prepared) -> None:
+        self.secrets_written += [s for s in other.secrets_written if s not in self.secrets_written]
+        self.embedded += other.embedded
+        self.earliest_expiry = min(self.earliest_expiry, other.earliest_expiry)
+
+
+def prepare(session: Session, config: KubeConfig, settings: ImportSettings) -> Prepared:
+    """Convert (and embed a token for) the imported Entra users in place."""
+    done = Prepared()
+    if not settings.convert:
+        return done
+    result = convert(config, settings.convert_opts)
+    done.secrets_written = result.secrets_written
+    if settings.embed_style is not None and result.converted:
+        from akslogin.usecases.embed import embed_users
+
+        done.earliest_expiry = embed_users(config, result.converted, settings.embed_style, session.environ,
+                                           session.stderr, session.log, session.clock)
+        done.embedded = len(result.converted)
+    return done
+
+
+def report_prepared(stderr: TextIO, done: Prepared, target: str) -> None:
+    where = "the printed kubeconfig" if target == "-" else target
+    if done.secrets_written:
+        stderr.write(f"akslogin: warning: {', '.join(done.secrets_written)} written in clear text into {where}, "
+                     "as asked with --allow-secrets-in-kubeconfig. Anyone who can read it can sign in as this "
+                     "identity; prefer the environment variables (e.g. AAD_SERVICE_PRINCIPAL_CLIENT_SECRET) at "
+                     "kubectl time.\n")
+    if done.embedded:
+        from akslogin.usecases.embed import warn_embedded
+
+        warn_embedded(stderr, where, done.embedded, done.earliest_expiry)
+
+
+def import_one(session: Session, subscription: str, resource_group: str, name: str, settings: ImportSettings,
+               *, context: str | None, target: str, out: TextIO) -> str:
+    """Fetch, prepare and merge (or print) one cluster's credential; returns the context name."""
+    config = fetch(session, subscription, resource_group, name, settings)
+    new_name = context or default_context(config, settings)
+    # --context renames the context and its cluster entry, as az does (the admin suffix only applies by default).
+    rename(config, new_name, cluster_name=context)
+    done = prepare(session, config, settings)
+    if target == "-":
+        out.write(files.dump(config))
+        out.flush()
+    else:
+        files.update(target, lambda existing: merge.merge(existing, config, overwrite=settings.overwrite,
+                                                          set_current=new_name))
+        session.stderr.write(f'Merged "{new_name}" as current context in {target}\n')
+    report_prepared(session.stderr, done, target)
+    return new_name
+
+
+def resolve_subscription(session: Session, given: str | None) -> str:
+    """--subscription, else AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID, else the only one the identity sees."""
+    if given:
+        return given
+    for var in ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID"):
+        if session.environ.get(var):
+            return session.environ[var]
+    subs = session.arm.list_subscriptions()
+    if len(subs) == 1:
+        session.log(1, f"using the only subscription this identity sees: {subs[0].id} ({subs[0].display_name})")
+        return subs[0].id
+    if not subs:
+        raise UsageError("this identity sees no subscription.",
+                         "Pass --subscription, and check its Azure role assignments.")
+    listed = ", ".join(f"{s.id} ({s.display_name})" for s in subs[:10]) + (" ..." if len(subs) > 10 else "")
+    raise UsageError(f"this identity sees {len(subs)} subscriptions; say which one holds the cluster.",
+                     f"Pass --subscription (or set AZURE_SUBSCRIPTION_ID). Seen: {listed}.")
+
+
+def note_unwritten_secrets(signin: options.TokenOptions, stderr: TextIO) -> None:
+    given = [d for d in sorted(options.SECRET_DESTS) if d in signin.explicit]
+    if given:
+        flags = ", ".join("--" + d.replace("_", "-") for d in given)
+        stderr.write(f"akslogin: note: {flags} signed in to Resource Manager but is not written into the "
+                     "kubeconfig; kubectl will need it from the environment (AAD_SERVICE_PRINCIPAL_CLIENT_SECRET, "
+                     "AZURE_CLIENT_CERTIFICATE_PASSWORD, AZURE_PASSWORD, ...), or pass "
+                     "--allow-secrets-in-kubeconfig.\n")

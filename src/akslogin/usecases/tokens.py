@@ -1,0 +1,79 @@
+"""login (warm the cache now, so later kubectl runs never prompt) and logout / remove-tokens (forget tokens).
+
+The cache keeps one set of files per identity key (a 40-hex-digit hash of authority, tenant, client, server
+and login mode), so forgetting one identity deletes exactly the files named after its keys, whatever kinds of
+per-identity files the login modes keep. Lock files are left alone: they hold nothing, and removing one that
+another process holds would let two sign-ins run at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable, Mapping
+
+from akslogin import clouds, options
+from akslogin.usecases import access
+
+AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+_KEYED = re.compile(r"^([0-9a-f]{40})(\..*)?$")
+MAX_DEPTH = 3
+
+
+def identity_keys(opts: options.TokenOptions, server_ids: Iterable[str],
+                  environ: Mapping[str, str] | None = None) -> set[str]:
+    """The cache keys one identity may have: one per server (resource) it signed in to."""
+    keys = set()
+    for server in server_ids:
+        keys.add(access.key_for(access.for_resource(opts, server), environ))
+        # users sign in to ARM with Azure CLI's client
+        keys.add(access.key_for(access.for_arm(opts, server), environ))
+    return keys
+
+
+def servers_of(opts: options.TokenOptions) -> list[str]:
+    """Everything one identity signs in to: the --server-id given, the AKS server app, Resource Manager."""
+    servers = [opts.server_id] if opts.server_id else []
+    for server in (AKS_SERVER_ID, clouds.cloud(opts.environment).arm_resource):
+        if server not in servers:
+            servers.append(server)
+    return servers
+
+
+def _cache_files(cache_dir: str) -> Iterable[str]:
+    """Per-identity files under the cache directory (never following symlinks, never lock files)."""
+    base = os.path.abspath(cache_dir)
+    for root, dirs, names in os.walk(base, followlinks=False):
+        depth = root[len(base):].count(os.sep)
+        if depth >= MAX_DEPTH:
+            dirs[:] = []
+        for name in names:
+            path = os.path.join(root, name)
+            match = _KEYED.match(name)
+            if match is None or name.endswith(".lock"):
+                continue
+            try:
+                if not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue
+            except OSError:
+                continue
+            yield path
+
+
+def remove_identity(cache_dir: str, keys: set[str]) -> list[str]:
+    removed = []
+    for path in _cache_files(cache_dir):
+        match = _KEYED.match(os.path.basename(path))
+        if match is not None and match.group(1) in keys:
+            os.unlink(path)
+            removed.append(path)
+    return removed
+
+
+def remove_all(cache_dir: str) -> list[str]:
+    removed = []
+    for path in _cache_files(cache_dir):
+        os.unlink(path)
+        removed.append(path)
+    return removed

@@ -1,0 +1,157 @@
+"""get-credentials --all over a fleet of 55 clusters in 5 subscriptions, end to end, plus concurrency and speed."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from akslogin import options
+from akslogin.emulator import Emulator
+from akslogin.emulator.world import World
+from akslogin.log import Log
+from akslogin.usecases.fleet import collect, unique_names
+from akslogin.usecases.get_credentials import ImportSettings, open_session
+from armworld import FLEETBOT, Runner, fleet_spec, named, sub_id
+from conftest import akslogin_bin, kubectl
+
+SUBS, PER_SUB = 5, 11
+DENIED = "s3-c5"
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    world = World.from_dict(fleet_spec(SUBS, PER_SUB, denied=(DENIED,)))
+    with Emulator(world, tmp_path_factory.mktemp("fleet-emu")) as e:
+        yield e
+
+
+@pytest.fixture
+def runner(emu: Emulator, tmp_path: Path) -> Iterator[Runner]:
+    emu.request_log.reset()
+    yield Runner(emu, tmp_path)
+    emu.faults.clear()
+    emu.arm.page_size = 20
+
+
+def sub8(n: int) -> str:
+    return sub_id(100 + n)[:8]
+
+
+def test_whole_fleet_imports_with_unique_names_and_one_403_does_not_stop_the_rest(runner: Runner,
+                                                                                    emu: Emulator) -> None:
+    emu.arm.page_size = 4  # 2 pages of subscriptions, 3 pages of clusters per subscription
+    result = runner.get_credentials("--all", principal=FLEETBOT)
+    assert result.returncode == 1, result.stderr  # one cluster failed
+    summary = result.stdout
+    assert "54 imported, 0 unchanged, 0 skipped, 1 failed (55 clusters in 5 subscription(s))" in summary
+    failed = [line for line in summary.splitlines() if "failed:" in line]
+    assert len(failed) == 1 and "AuthorizationFailed" in failed[0] and "app-3-5" in failed[0]
+
+    data = runner.config()
+    contexts = {c["name"]: c["context"] for c in data["contexts"]}
+    assert len(contexts) == 54
+    # names: unique alone; else with the resource group; else also with the subscription
+    assert {f"api-rg-a-{sub8(s)}" for s in range(1, SUBS + 1)} <= set(contexts)
+    assert {"svc-2-rg-a", "svc-2-rg-b", "app-2-3", "app-5-10"} <= set(contexts)
+    assert "app-3-5" not in contexts
+    for name, body in contexts.items():  # every context points at its own cluster and user entries
+        assert body["cluster"] == name
+        assert named(data, "users", body["user"])["user"]["exec"]["command"] == akslogin_bin()
+    assert len({c["user"] for c in contexts.values()}) == 54
+    assert "current-context" not in data or not data["current-context"]  # a fleet import does not switch context
+
+    env = runner.env(FLEETBOT)
+    for context, pod in ((f"api-rg-a-{sub8(3)}", "pod/pod-s3-c0"), ("svc-4-rg-b", "pod/pod-s4-c1"),
+                         ("app-5-10", "pod/pod-s5-c10")):
+        pods = kubectl(runner.kubeconfig, "--context", context, "get", "pods", "-o", "name", env=env)
+        assert pods.returncode == 0, pods.stderr
+        assert pods.stdout.strip() == pod
+
+    arm = emu.request_log.entries("arm")
+    assert sum(1 for r in arm if r.path == "/subscriptions") == 2
+    assert sum(1 for r in arm if r.path.endswith("/managedClusters")) == SUBS * 3
+    assert sum(1 for r in arm if r.path.endswith("/listClusterUserCredential")) == SUBS * PER_SUB
+    # one Resource Manager token for the whole run (the kubectl calls above add one AKS token)
+    assert len(emu.request_log.token_requests()) == 2
+
+    again = runner.get_credentials("--all", principal=FLEETBOT)
+    assert "0 imported, 54 unchanged, 0 skipped, 1 failed" in again.stdout
+
+
+def test_subscriptions_can_be_chosen_and_conflicts_are_skipped(runner: Runner) -> None:
+    first = runner.get_credentials("--all", "-s", sub_id(101), principal=FLEETBOT, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "11 imported" in first.stdout and "(11 clusters in 1 subscription(s))" in first.stdout
+    # Another identity's import of the same names differs (other client id): skipped, not clobbered.
+    data = runner.config()
+    user_name = named(data, "contexts", "app-1-3")["context"]["user"]
+    named(data, "users", user_name)["user"]["exec"]["args"].append("--v")
+    named(data, "users", user_name)["user"]["exec"]["args"].append("1")
+    runner.kubeconfig.write_text(yaml.safe_dump(data))
+    second = runner.get_credentials("--all", "-s", sub_id(101), principal=FLEETBOT)
+    assert second.returncode == 0, second.stderr
+    assert "0 imported, 10 unchanged, 1 skipped" in second.stdout
+    assert "already has a different user" in second.stdout and "--overwrite-existing" in second.stdout
+
+
+def test_two_processes_importing_different_clusters_lose_nothing(runner: Runner) -> None:
+    env = runner.env(FLEETBOT)
+    procs = []
+    for subs in ((sub_id(101), sub_id(102)), (sub_id(104), sub_id(105))):
+        argv = [akslogin_bin(), "get-credentials", *runner.signin(FLEETBOT), "--arm-endpoint",
+                runner.emu.server_url("arm"), "--exec-command", akslogin_bin(), "--all", "--max-concurrency", "4"]
+        for s in subs:
+            argv += ["-s", s]
+        procs.append(subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    # and a third writer doing single clusters at the same time
+    singles = [runner.get_credentials("-g", "rg-a", "-n", "svc-3", "-s", sub_id(103), principal=FLEETBOT)]
+    outs = [p.communicate(timeout=180) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert all(s.returncode == 0 for s in singles)
+    contexts = {c["name"] for c in runner.config()["contexts"]}
+    assert len(contexts) == 4 * PER_SUB + 1
+    assert "svc-3" in contexts and "app-5-10" in contexts and "app-1-3" in contexts
+
+
+def test_unique_names_are_stable_and_never_collide() -> None:
+    from akslogin.arm import ManagedCluster
+
+    def mc(name: str, rg: str, sub: str) -> ManagedCluster:
+        return ManagedCluster(f"/subscriptions/{sub}/resourceGroups/{rg}/providers/x/{name}", name, sub, rg, "eastus",
+                              "", "", True, False, "Succeeded")
+
+    clusters = [mc("a", "rg1", "11111111-x"), mc("a", "rg1", "22222222-x"), mc("a", "rg2", "11111111-x"),
+                mc("b", "rg1", "11111111-x"), mc("a-rg2", "rg9", "11111111-x")]
+    names = unique_names(clusters, admin=False)
+    contexts = [names[c.id.lower()][0] for c in clusters]
+    # "a-rg2" is both a derived name and a real cluster name: the later one in sort order gets a counter
+    assert contexts == ["a-rg1-11111111", "a-rg1-22222222", "a-rg2", "b", "a-rg2-2"]
+    assert unique_names(list(reversed(clusters)), admin=False) == names  # order of discovery does not matter
+    assert names[clusters[0].id.lower()][1] == "clusterUser_rg1_a_11111111"
+
+
+def test_parallel_fetch_is_much_faster_than_serial(runner: Runner, emu: Emulator) -> None:
+    """With 50 ms of ARM latency, the bounded pool beats one-at-a-time by a wide margin."""
+    opts = options.parse_args(runner.signin(FLEETBOT))
+    options.apply_env(opts, runner.env(FLEETBOT))
+    session = open_session(opts, runner.env(FLEETBOT), io.StringIO(), Log(0), arm_endpoint=emu.server_url("arm"),
+                           pool_size=16)
+    settings = ImportSettings()
+    subs = [sub_id(100 + s) for s in range(1, SUBS + 1)]
+    emu.faults.set_latency("arm", 0.05)
+    timings = {}
+    for workers in (1, 16):
+        start = time.perf_counter()
+        fetched, failures, _ = collect(session, subs, settings, workers, None)
+        timings[workers] = time.perf_counter() - start
+        assert len(fetched) == SUBS * PER_SUB - 1 and len(failures) == 1
+    speedup = timings[1] / timings[16]
+    print(f"fleet fetch of {SUBS * PER_SUB} clusters at 50 ms: serial {timings[1]:.2f}s, "
+          f"16 workers {timings[16]:.2f}s, {speedup:.1f}x")
+    assert speedup > 4, timings
