@@ -16,6 +16,7 @@ from akslogin.emulator.world import World
 from akslogin.errors import NetworkError
 from akslogin.http import HttpClient
 from akslogin.log import Log
+from akslogin.retry import RetryPolicy
 from armworld import BREAKGLASS, DEPLOYER, Principal, single_spec, sub_id
 
 
@@ -42,7 +43,8 @@ def client(emu: Emulator, who: Principal = DEPLOYER, **kwargs: Any) -> tuple[Arm
     tok = emu.issuer.access_token(tenant_id=single_spec()["tenants"][0]["id"], audience="https://management.azure.com/",
                                   lifetime=3600, subject_oid=who.object_id, app_id=who.client_id, app_only=True)
     sleeps, log = Sleeps(), io.StringIO()
-    http = HttpClient(10, [str(emu.ca_path)], {})
+    # As get-credentials builds it: the ARM client retries itself, so no built-in retries or run deadline.
+    http = HttpClient(10, [str(emu.ca_path)], {}, retry=RetryPolicy(attempts=1), overall_deadline=False)
     return ArmClient(http, emu.server_url("arm"), tok, Log(1, log), sleep=sleeps, jitter=lambda: 1.0,
                      **kwargs), sleeps, log
 
