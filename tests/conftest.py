@@ -220,3 +220,101 @@ def decode_jwt_payload(token: str) -> dict[str, Any]:
     part = token.split(".")[1]
     data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     return data
+
+
+# ---- user sign-in (devicecode, interactive, ropc): a world of users, its own emulator ----------------
+
+USER_TENANT_ID = "22222222-3333-4444-8555-666666666666"
+USER_DOMAIN = "users.example"
+FED_DOMAIN = "corp.example"  # federated, SAML 1.1 via MEX + WS-Trust 1.3
+FED2_DOMAIN = "corp2.example"  # federated, SAML 2.0, no MEX (WS-Trust 2005 endpoint from user realm)
+AKS_CLIENT_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+UNCONSENTED_CLIENT_ID = "cccccccc-0000-4000-8000-000000000001"
+ASSIGNED_CLIENT_ID = "cccccccc-0000-4000-8000-000000000002"
+CONFIDENTIAL_CLIENT_ID = "cccccccc-0000-4000-8000-000000000003"
+DEVS_GROUP_ID = "9d9d9d9d-0000-4000-8000-000000000001"
+PASSWORD = "Passw0rd!-user"
+
+
+def _user(name: str, domain: str = USER_DOMAIN, **extra: Any) -> dict[str, Any]:
+    return {"upn": f"{name}@{domain}", "password": PASSWORD, **extra}
+
+
+USER_WORLD: dict[str, Any] = {
+    "tenants": [{
+        "id": USER_TENANT_ID,
+        "domains": [USER_DOMAIN],
+        "federation": [{"domain": FED_DOMAIN, "token_type": "saml1.1"},
+                       {"domain": FED2_DOMAIN, "token_type": "saml2.0", "mex": False}],
+        "groups": [{"name": "aks-devs", "object_id": DEVS_GROUP_ID}],
+        "apps": [
+            {"name": "unconsented-cli", "client_id": UNCONSENTED_CLIENT_ID, "public_client": True,
+             "consented": False},
+            {"name": "assigned-cli", "client_id": ASSIGNED_CLIENT_ID, "public_client": True,
+             "assignment_required": True, "assigned": [f"dev@{USER_DOMAIN}"]},
+            {"name": "confidential-web", "client_id": CONFIDENTIAL_CLIENT_ID, "secrets": ["web-secret-1"]},
+        ],
+        "users": [
+            _user("dev", object_id="7e7e7e7e-0000-4000-8000-000000000001", groups=["aks-devs"],
+                  display_name="Dev One"),
+            _user("dev2", object_id="7e7e7e7e-0000-4000-8000-000000000002", groups=["aks-devs"]),
+            _user("viewer", object_id="7e7e7e7e-0000-4000-8000-000000000003"),
+            _user("mfa", mfa="required", groups=["aks-devs"]),
+            _user("mfareg", mfa="register"),
+            _user("blocked", conditional_access="block"),
+            _user("nodevicecode", conditional_access={"block": ["devicecode"]}, groups=["aks-devs"]),
+            _user("unmanaged", conditional_access={"compliant_device": ["all"]}),
+            _user("disabled", disabled=True),
+            _user("locked", locked=True),
+            _user("expired", password_expired=True),
+            {"upn": f"passwordless@{USER_DOMAIN}"},
+            _user("frequent", sign_in_frequency=600, groups=["aks-devs"]),
+            _user("auto", auto_approve=True, groups=["aks-devs"]),
+            _user("fed", domain=FED_DOMAIN, object_id="7e7e7e7e-0000-4000-8000-000000000010", groups=["aks-devs"]),
+            _user("fed2", domain=FED2_DOMAIN, object_id="7e7e7e7e-0000-4000-8000-000000000011"),
+            _user("fedmfa", domain=FED_DOMAIN, mfa="required"),
+        ],
+    }],
+    "clusters": [
+        {"name": "users", "tenant": USER_TENANT_ID, "namespaces": ["default", "dev"],
+         "pods": {"default": ["web-1"], "dev": ["api-1"]},
+         "rbac": {"bindings": [
+             {"name": "devs-view", "role": "view", "subjects": [{"group": "aks-devs"}]},
+             {"name": "viewer-view", "role": "view", "subjects": [{"user": f"viewer@{USER_DOMAIN}"}]},
+         ]}},
+        {"name": "users-legacy", "tenant": USER_TENANT_ID, "audience": "spn",
+         "rbac": {"bindings": [{"name": "devs-view", "role": "view", "subjects": [{"group": "aks-devs"}]}]}},
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def _user_emulator_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with Emulator(World.from_dict(USER_WORLD), tmp_path_factory.mktemp("user-emulator")) as emu:
+        emu.entra.settings.device_code_interval = 1
+        yield emu
+
+
+@pytest.fixture
+def user_emu(_user_emulator_session: Emulator) -> Iterator[Emulator]:
+    """The user-world emulator, reset after each test (log, clock, settings, faults)."""
+    emu = _user_emulator_session
+    yield emu
+    emu.request_log.reset()
+    emu.clock.reset()
+    emu.faults.clear()
+    settings = emu.entra.settings
+    settings.access_token_lifetime = 3599
+    settings.device_code_interval = 1
+    settings.device_code_lifetime = 900
+    settings.refresh_token_max_inactive = 90 * 86400
+    settings.refresh_token_single_use = False
+    settings.refresh_in = None
+
+
+def user_args(emu: Emulator, login: str, cache_dir: Path, *extra: str, server_id: str = AKS_SERVER_APP_ID,
+              client_id: str = AKS_CLIENT_ID, tenant: str = USER_TENANT_ID) -> list[str]:
+    """get-token arguments for a user login mode against ``emu`` (as AKS writes them, plus the emulator)."""
+    return ["get-token", "--login", login, "--server-id", server_id, "--client-id", client_id,
+            "--tenant-id", tenant, "--authority-host", emu.authority_host,
+            "--certificate-authority", str(emu.ca_path), "--cache-dir", str(cache_dir), *extra]

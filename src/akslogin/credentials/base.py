@@ -45,6 +45,9 @@ class CredentialContext:
 #: login mode → "module:factory"; the factory takes a CredentialContext and returns a Credential.
 LOGIN_MODES: dict[str, str] = {
     "spn": "akslogin.credentials.spn:ServicePrincipalCredential",
+    "devicecode": "akslogin.credentials.devicecode:create",
+    "interactive": "akslogin.credentials.interactive:InteractiveBrowserCredential",
+    "ropc": "akslogin.credentials.ropc:UsernamePasswordCredential",
 }
 
 

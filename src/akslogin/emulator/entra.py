@@ -30,14 +30,24 @@ class EntraSettings:
     """Knobs tests may turn at run time."""
 
     access_token_lifetime: int = 3599
+    #: Device flow: seconds clients must wait between polls (ESTS says 5; tests use 1 or 0), and code lifetime.
+    device_code_interval: int = 5
+    device_code_lifetime: int = 900
+    #: Refresh tokens die after this many seconds without use (Entra: 90 days).
+    refresh_token_max_inactive: int = 90 * 86400
+    #: True: a refresh token works once (catches clients that keep using a rotated-away token).
+    refresh_token_single_use: bool = False
+    #: When set, user token responses carry ``refresh_in`` (MSAL then refreshes proactively).
+    refresh_in: int | None = None
 
 
 class TokenError(Exception):
     """Raised inside a grant handler to answer with an AADSTS error."""
 
-    def __init__(self, code: int, **fields: str) -> None:
+    def __init__(self, code: int, error_name: str | None = None, **fields: str) -> None:
         super().__init__(code)
         self.code = code
+        self.error_name = error_name
         self.fields = fields
 
 
@@ -188,7 +198,7 @@ class EntraService:
                 raise TokenError(70003, grant_type=grant_type)
             return handler(req, form, v1)
         except TokenError as err:
-            return error_response(err.code, self.clock.now(), **err.fields)
+            return error_response(err.code, self.clock.now(), err.error_name, **err.fields)
 
     def tenant_for_token(self, ref: str) -> Tenant:
         if ref.lower() in ("common", "consumers"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from akslogin.emulator import authorize, devicecode, federation, userflows
 from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
@@ -27,7 +29,12 @@ CONTROL_PREFIX = "/_emulator"
 #: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
 #: router is built, so a new flow is one module plus one line here.
 Feature = Callable[["Emulator"], None]
-FEATURES: list[Feature] = []
+FEATURES: list[Feature] = [
+    userflows.install,  # password + refresh_token grants, user tokens (the others build on it)
+    devicecode.install,  # device authorization grant, v1 and v2
+    authorize.install,  # sign-in page + authorization code with PKCE
+    federation.install,  # user realm, emulated ADFS (MEX, WS-Trust), SAML bearer grants
+]
 
 
 class Emulator:
@@ -46,6 +53,8 @@ class Emulator:
         self.tls = TLSMaterial.create(self.state_dir)
         self.issuer = TokenIssuer(self.clock)
         self.entra = EntraService(world, self.issuer, self.clock)
+        #: State of feature modules (device codes, user sessions, ...), keyed by module; see their ``of()``.
+        self.extensions: dict[str, object] = {}
         self._extra_servers: dict[str, HTTPSServer] = {}
         self._pending_servers: list[tuple[str, Router, int, bool]] = []
         for feature in FEATURES:
@@ -191,11 +200,15 @@ class Emulator:
             return Response.json(200, {"now": self.clock.now(), "offset": self.clock.offset})
 
         def settings(req: Request) -> Response:
+            known = {f.name for f in dataclasses.fields(self.entra.settings)}
             if req.method == "POST":
                 body = req.json() if req.body else {}
-                if "access_token_lifetime" in body:
-                    self.entra.settings.access_token_lifetime = int(body["access_token_lifetime"])
-            return Response.json(200, {"access_token_lifetime": self.entra.settings.access_token_lifetime})
+                unknown = sorted(set(body) - known)
+                if unknown:
+                    return Response.json(400, {"error": f"unknown settings: {', '.join(unknown)}"})
+                for name, value in body.items():
+                    setattr(self.entra.settings, name, value)
+            return Response.json(200, dataclasses.asdict(self.entra.settings))
 
         def faults(req: Request) -> Response:
             if req.method == "DELETE":
