@@ -318,3 +318,64 @@ def user_args(emu: Emulator, login: str, cache_dir: Path, *extra: str, server_id
     return ["get-token", "--login", login, "--server-id", server_id, "--client-id", client_id,
             "--tenant-id", tenant, "--authority-host", emu.authority_host,
             "--certificate-authority", str(emu.ca_path), "--cache-dir", str(cache_dir), *extra]
+
+
+class KubectlRun:
+    """kubectl running in the background; its stderr (where the exec plugin prompts) is read line by line."""
+
+    def __init__(self, kubeconfig: Path, *args: str, env: Mapping[str, str]) -> None:
+        import queue
+        import threading
+
+        self.proc = subprocess.Popen(
+            [KUBECTL, "--kubeconfig", str(kubeconfig), "--request-timeout", "60s", *args], env=dict(env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.stderr_lines: list[str] = []
+        self.ended = False
+
+        def pump() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.lines.put(line)
+            self.lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait_for_line(self, needle: str, timeout: float = 30) -> str:
+        """The first stderr line containing ``needle`` (fails if kubectl ends or time runs out first)."""
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"no {needle!r} on stderr within {timeout}s: {self.stderr_lines}") from None
+            if line is None:
+                self.ended = True
+                raise AssertionError(f"kubectl ended before printing {needle!r}: {self.stderr_lines}")
+            self.stderr_lines.append(line)
+            if needle in line:
+                return line
+
+    def finish(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout.read()  # stderr belongs to the pump thread; don't let communicate() race it
+        self.proc.wait(timeout=timeout)
+        while not self.ended:
+            line = self.lines.get(timeout=5)
+            if line is None:
+                self.ended = True
+                break
+            self.stderr_lines.append(line)
+        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, stdout, "".join(self.stderr_lines))
+
+
+def user_code_from(line: str) -> str:
+    import re
+
+    match = re.search(r"enter the code (\w+)", line)
+    assert match, line
+    return match.group(1)

@@ -93,14 +93,15 @@ AADSTS: dict[int, AadstsExplanation] = {
     50055: AadstsExplanation("the password has expired", "Change the password, then sign in again."),
     50057: AadstsExplanation("the user account is disabled", "Ask an administrator to enable the account."),
     50076: AadstsExplanation(
-        "multi-factor authentication is required, and username/password (ropc) sign-in cannot do MFA",
-        "Use --login devicecode or interactive once (then refresh runs without prompts), or a service "
-        "principal / managed identity / workload identity for automation.",
+        "multi-factor authentication (MFA) is required for this sign-in",
+        "Sign in with --login interactive or devicecode, where the browser can do MFA (later runs refresh without "
+        "prompts); username/password (ropc) sign-in cannot. For automation use a service principal, managed "
+        "identity or workload identity.",
     ),
     50079: AadstsExplanation(
-        "the user must register for multi-factor authentication, which username/password sign-in cannot do",
-        "Register for MFA in a browser, then use --login devicecode or interactive; for automation use a service "
-        "principal, managed identity or workload identity.",
+        "you must register for multi-factor authentication before you can sign in",
+        "Register in a browser (https://aka.ms/mfasetup), then use --login interactive or devicecode; for "
+        "automation use a service principal, managed identity or workload identity.",
     ),
     53003: AadstsExplanation(
         "a Conditional Access policy blocked this sign-in",
