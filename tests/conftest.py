@@ -379,3 +379,28 @@ def user_code_from(line: str) -> str:
     match = re.search(r"enter the code (\w+)", line)
     assert match, line
     return match.group(1)
+
+
+def credential_context(emu: Emulator, login: str, tmp_path: Path, *extra: str, clock: Any = None,
+                       environ: Mapping[str, str] | None = None) -> tuple[Any, Any]:
+    """(CredentialContext, its stderr StringIO) for driving a user credential in-process."""
+    import io
+    import time
+
+    from akslogin.credentials.base import CredentialContext
+    from akslogin.credentials.msal_app import resolve_authority
+    from akslogin.http import HttpClient
+    from akslogin.log import Log
+    from akslogin.options import apply_env, parse_args, validate
+
+    cache = tmp_path / "cache"
+    opts = parse_args(user_args(emu, login, cache, *extra)[1:])
+    apply_env(opts, {})
+    validate(opts)
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stderr = io.StringIO()
+    ctx = CredentialContext(
+        opts=opts, authority=resolve_authority(opts), http=HttpClient(30, opts.certificate_authority),
+        environ=dict(environ or {}), cache_dir=str(cache), identity_key="k" * 40, log=Log(0, stderr),
+        stderr=stderr, clock=clock or time.time)
+    return ctx, stderr

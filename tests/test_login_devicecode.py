@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import threading
 from pathlib import Path
 
@@ -14,17 +13,14 @@ import pytest
 
 from akslogin.credentials import devicecode as product_devicecode
 from akslogin.credentials.base import CredentialContext
-from akslogin.credentials.msal_app import resolve_authority
 from akslogin.emulator import Emulator, devicecode, userflows
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from akslogin.http import HttpClient
-from akslogin.log import Log
-from akslogin.options import TokenOptions, apply_env, parse_args, validate
 from akslogin.usecases.get_token import run
 from conftest import (
     USER_DOMAIN,
     KubectlRun,
     clean_env,
+    credential_context,
     decode_jwt_payload,
     user_args,
     user_code_from,
@@ -133,14 +129,7 @@ def test_legacy_token_is_rejected_by_a_modern_cluster_audience(tmp_path: Path, u
 
 
 def _in_process(tmp_path: Path, emu: Emulator, *extra: str) -> tuple[CredentialContext, io.StringIO]:
-    opts: TokenOptions = parse_args(user_args(emu, "devicecode", tmp_path / "cache", *extra)[1:])
-    apply_env(opts, {})
-    validate(opts)
-    stderr = io.StringIO()
-    os.makedirs(tmp_path / "cache", mode=0o700, exist_ok=True)
-    ctx = CredentialContext(opts=opts, authority=resolve_authority(opts), http=HttpClient(30, opts.certificate_authority),
-                            environ={}, cache_dir=str(tmp_path / "cache"), identity_key="k" * 40, log=Log(0, stderr),
-                            stderr=stderr, clock=emu.clock.now)
+    ctx, stderr = credential_context(emu, "devicecode", tmp_path, *extra, clock=emu.clock.now)
     return ctx, stderr
 
 
