@@ -298,8 +298,13 @@ def _user_emulator_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture
 def user_emu(_user_emulator_session: Emulator) -> Iterator[Emulator]:
     """The user-world emulator, reset after each test (log, clock, settings, faults)."""
+    from akslogin.emulator import devicecode
+
     emu = _user_emulator_session
     yield emu
+    codes = devicecode.of(emu)
+    for pending in codes.pending():  # a later test must not pick up this test's prompt
+        codes.expire(pending.user_code)
     emu.request_log.reset()
     emu.clock.reset()
     emu.faults.clear()

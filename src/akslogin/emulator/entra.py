@@ -106,7 +106,8 @@ class EntraService:
             tid, _ = self._tenant_or_placeholder(req.params["tenant"])
         except TokenError as err:
             return error_response(err.code, self.clock.now(), **err.fields)
-        base = f"{self.base_url}/{tid}"
+        # Endpoints keep the alias the client asked for (common, organizations); only the issuer has a placeholder.
+        base = f"{self.base_url}/{req.params['tenant'] if tid == '{tenantid}' else tid}"
         return Response.json(200, {
             "token_endpoint": f"{base}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -116,7 +117,7 @@ class EntraService:
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{base}/v2.0",
+            "issuer": f"{self.base_url}/{tid}/v2.0",
             "request_uri_parameter_supported": False,
             "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
