@@ -197,3 +197,14 @@ def test_client_and_tenant_are_required(tmp_path: Path, user_emu: Emulator) -> N
     assert run(args, clean_env(tmp_path), out, err) == 2
     assert "--client-id is required for --login devicecode" in err.getvalue()
     assert "80faf920-1908-4b52-b5ef-a8e7bedfc67a" in err.getvalue()
+
+
+def test_legacy_expired_code_is_code_expired_on_v1(tmp_path: Path, user_emu: Emulator) -> None:
+    def expire() -> None:
+        pending = devicecode.of(user_emu).wait_for_code()
+        devicecode.of(user_emu).expire(pending.user_code)
+
+    threading.Thread(target=expire, daemon=True).start()
+    out, err = io.StringIO(), io.StringIO()
+    assert run(user_args(user_emu, "devicecode", tmp_path / "c", "--legacy")[1:], clean_env(tmp_path), out, err) == 1
+    assert "AADSTS70019" in err.getvalue() and "(code_expired)" in err.getvalue()

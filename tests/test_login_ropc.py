@@ -153,3 +153,20 @@ def test_saved_sign_in_file_is_private_and_refused_when_not(tmp_path: Path, user
     err = io.StringIO()
     assert run(args, env, io.StringIO(), err) == 1
     assert "readable or writable by other users" in err.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_verbose_log_never_shows_password_or_tokens(tmp_path: Path, user_emu: Emulator) -> None:
+    user_emu.entra.settings.access_token_lifetime = 200
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}", AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
+    args = user_args(user_emu, "ropc", tmp_path / "c", "-v", "10")[1:]
+    for _ in range(2):  # sign-in, then refresh
+        out, err = io.StringIO(), io.StringIO()
+        assert run(args, env, out, err) == 0
+        token = json.loads(out.getvalue())["status"]["token"]
+        saved = next((tmp_path / "c" / "msal").iterdir()).read_text()
+        refresh = json.loads(saved)["RefreshToken"]
+        log = err.getvalue()
+        assert "akslogin [" in log  # verbose output was produced
+        assert PASSWORD not in log and token not in log
+        assert all(rt["secret"] not in log for rt in refresh.values())

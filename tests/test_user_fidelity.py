@@ -293,3 +293,17 @@ def test_settings_and_control_routes(user_emu: Emulator) -> None:
     assert flow["user_code"] in [c["user_code"] for c in listed]
     assert verify(f"{base}/devicecodes/{flow['user_code']}/decline").json() == {"outcome": "decline"}
     assert verify(f"{base}/users/dev@{USER_DOMAIN}/revoke").status_code == 200
+
+
+def test_azure_identity_interactive_browser_credential(user_emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    import webbrowser
+
+    from azure.identity import InteractiveBrowserCredential
+
+    launch = scripted_browser(user_emu, f"dev@{USER_DOMAIN}", PASSWORD)
+    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: launch(url))
+    cred = InteractiveBrowserCredential(client_id=AKS_CLIENT_ID, tenant_id=USER_TENANT_ID,
+                                        authority=user_emu.authority_host, disable_instance_discovery=True,
+                                        connection_verify=str(user_emu.ca_path), timeout=20)
+    token = cred.get_token(SCOPE)
+    assert decode_jwt_payload(token.token)["upn"] == f"dev@{USER_DOMAIN}"

@@ -15,7 +15,9 @@ from akslogin.errors import ConfigError
 EPILOG = """\
 The emulator writes <state-dir>/ca.pem (trust it with --certificate-authority or REQUESTS_CA_BUNDLE) and
 <state-dir>/emulator.json (its URLs). Test knobs live under <authority>/_emulator/: GET requests,
-POST requests/reset, GET|POST clock ({"advance": seconds} or {"set": epoch}), GET|POST settings.
+POST requests/reset, GET|POST clock ({"advance": seconds} or {"set": epoch}), GET|POST settings,
+GET devicecodes, POST devicecodes/<user code>/{approve|decline|expire|slow_down} ({"upn": ...} to approve),
+POST users/<upn>/revoke. People can approve device codes on <authority>/devicelogin.
 
 examples:
   akslogin emulator --state-dir ./.state

@@ -8,6 +8,7 @@ later runs are silent until Entra stops accepting it. ``--legacy`` switches to t
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +36,9 @@ class DeviceCodeCredential(UserCredential):
         def step() -> dict[str, Any]:
             # One poll per call: MSAL's own loop would spin without sleeping on an interval below 1.
             flow["interval"] = max(1, int(flow.get("interval", 5)))
-            result: dict[str, Any] = call(app.acquire_token_by_device_flow, flow, exit_condition=lambda _f: True)
+            with warnings.catch_warnings():  # MSAL's "Attempted too soon" must never reach kubectl's stderr
+                warnings.simplefilter("ignore", UserWarning)
+                result: dict[str, Any] = call(app.acquire_token_by_device_flow, flow, exit_condition=lambda _f: True)
             return result
 
         return devicepoll.poll(step, lambda: float(flow["interval"]), self.deadline, self.ctx.clock, self._sleep)
