@@ -52,6 +52,9 @@ class InteractiveBrowserCredential(UserCredential):
                     "Use --login devicecode to sign in from another device, or set BROWSER to a working browser "
                     "command.",
                 )
+            self.ctx.stderr.write("akslogin: a browser window was opened for you to sign in; waiting up to "
+                                  f"{max(self.deadline - self.ctx.clock(), 0):.0f}s.\n")
+            self.ctx.stderr.flush()
             response = receiver.wait(self.deadline - self.ctx.clock())
         if response is None:
             raise AuthenticationError(
