@@ -170,3 +170,18 @@ def test_verbose_log_never_shows_password_or_tokens(tmp_path: Path, user_emu: Em
         assert "akslogin [" in log  # verbose output was produced
         assert PASSWORD not in log and token not in log
         assert all(rt["secret"] not in log for rt in refresh.values())
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_corrupt_saved_sign_in_is_replaced_not_fatal(tmp_path: Path, user_emu: Emulator) -> None:
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}", AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
+    args = user_args(user_emu, "ropc", tmp_path / "c")[1:]
+    assert run(args, env, io.StringIO(), io.StringIO()) == 0
+    saved = next((tmp_path / "c" / "msal").iterdir())
+    saved.write_text('{"AccessToken": {"trunc')  # a half-written file from some other tool
+    for entry in (tmp_path / "c" / "tokens").iterdir():
+        entry.unlink()
+    err = io.StringIO()
+    assert run(args, env, io.StringIO(), err) == 0, err.getvalue()
+    assert json.loads(saved.read_text())["RefreshToken"]  # rewritten whole
+    assert saved.stat().st_mode & 0o777 == 0o600
