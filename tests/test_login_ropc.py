@@ -185,3 +185,14 @@ def test_corrupt_saved_sign_in_is_replaced_not_fatal(tmp_path: Path, user_emu: E
     assert run(args, env, io.StringIO(), err) == 0, err.getvalue()
     assert json.loads(saved.read_text())["RefreshToken"]  # rewritten whole
     assert saved.stat().st_mode & 0o777 == 0o600
+
+
+def test_aad_login_method_overrides_the_kubeconfig_flag(tmp_path: Path, user_emu: Emulator) -> None:
+    """kubelogin's precedence: AAD_LOGIN_METHOD beats --login devicecode written by az aks get-credentials."""
+    kc = write_kubeconfig(tmp_path / "config", user_emu, "users", user_args(user_emu, "devicecode", tmp_path / "c"),
+                          exec_env={"AAD_LOGIN_METHOD": "ropc", "AZURE_USERNAME": f"viewer@{USER_DOMAIN}",
+                                    "AZURE_PASSWORD": PASSWORD})
+    result = KubectlRun(kc, "get", "pods", env=clean_env(tmp_path)).finish()
+    assert result.returncode == 0, result.stderr
+    assert "enter the code" not in result.stderr
+    assert [r.grant_type for r in user_emu.request_log.token_requests()] == ["password"]
