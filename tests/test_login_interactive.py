@@ -198,3 +198,19 @@ def test_auto_approve_user_needs_no_form(tmp_path: Path, user_emu: Emulator) -> 
     assert decode_jwt_payload(token.token)["upn"] == f"auto@{USER_DOMAIN}"
     assert authorize.of(user_emu).submissions == before and done.wait(5)
 
+
+
+def test_receiver_survives_junk(capfd: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with LoopbackReceiver() as receiver:
+        receiver.expected_state = "s"
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
+            sock.sendall(b"POST / HTTP/1.1\r\nContent-Length: nonsense\r\n\r\n")
+            assert b" 404 " in sock.recv(200)
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
+            sock.sendall(b"\x16\x03\x01 not http at all\r\n\r\n")
+            sock.recv(200)
+        ok = requests.post(f"http://127.0.0.1:{receiver.port}/", data={"code": "c", "state": "s"}, timeout=5)
+        assert ok.status_code == 200 and receiver.wait(1) == {"code": "c", "state": "s"}
+    assert "Traceback" not in capfd.readouterr().err

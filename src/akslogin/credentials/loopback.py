@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +21,15 @@ DONE_PAGE = ("<!doctype html><html><head><title>Signed in - akslogin</title></he
              "<h1>Authentication complete.</h1><p>You can close this tab and return to the terminal.</p></body></html>")
 FAILED_PAGE = ("<!doctype html><html><head><title>Sign-in failed - akslogin</title></head><body>"
                "<h1>Sign-in failed.</h1><p>Return to the terminal for details.</p></body></html>")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up or sends junk must not print a traceback into kubectl's output."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return
 
 
 class LoopbackReceiver:
@@ -42,8 +51,11 @@ class LoopbackReceiver:
 
             def do_POST(self) -> None:
                 target = urllib.parse.urlsplit(self.path).path or "/"
-                length = int(self.headers.get("Content-Length") or 0)
-                if target != receiver.path or length > MAX_FORM:
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                except ValueError:
+                    length = -1
+                if target != receiver.path or not 0 <= length <= MAX_FORM:
                     self._answer(404, "<p>Not found.</p>")
                     return
                 body = self.rfile.read(length).decode("utf-8", "replace")
@@ -67,7 +79,7 @@ class LoopbackReceiver:
                 self.wfile.write(data)
 
         try:
-            self._server = HTTPServer(("127.0.0.1", port), Handler)
+            self._server = _QuietServer(("127.0.0.1", port), Handler)
         except OSError as exc:
             raise UsageError(f"cannot listen on 127.0.0.1:{port} for the sign-in redirect: {exc.strerror}.",
                              "Pick another port in --redirect-url, or leave the port out.") from None
