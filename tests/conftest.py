@@ -252,3 +252,192 @@ def machine_emulator(machine_session: tuple[Emulator, Any]) -> Iterator[Emulator
 @pytest.fixture
 def machine_world(machine_session: tuple[Emulator, Any]) -> Any:
     return machine_session[1]
+
+
+# ---- user sign-in (devicecode, interactive, ropc): a world of users, its own emulator ----------------
+
+USER_TENANT_ID = "22222222-3333-4444-8555-666666666666"
+USER_DOMAIN = "users.example"
+FED_DOMAIN = "corp.example"  # federated, SAML 1.1 via MEX + WS-Trust 1.3
+FED2_DOMAIN = "corp2.example"  # federated, SAML 2.0, no MEX (WS-Trust 2005 endpoint from user realm)
+AKS_CLIENT_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+UNCONSENTED_CLIENT_ID = "cccccccc-0000-4000-8000-000000000001"
+ASSIGNED_CLIENT_ID = "cccccccc-0000-4000-8000-000000000002"
+CONFIDENTIAL_CLIENT_ID = "cccccccc-0000-4000-8000-000000000003"
+DEVS_GROUP_ID = "9d9d9d9d-0000-4000-8000-000000000001"
+PASSWORD = "Passw0rd!-user"
+
+
+def _user(name: str, domain: str = USER_DOMAIN, **extra: Any) -> dict[str, Any]:
+    return {"upn": f"{name}@{domain}", "password": PASSWORD, **extra}
+
+
+USER_WORLD: dict[str, Any] = {
+    "tenants": [{
+        "id": USER_TENANT_ID,
+        "domains": [USER_DOMAIN],
+        "federation": [{"domain": FED_DOMAIN, "token_type": "saml1.1"},
+                       {"domain": FED2_DOMAIN, "token_type": "saml2.0", "mex": False}],
+        "groups": [{"name": "aks-devs", "object_id": DEVS_GROUP_ID}],
+        "apps": [
+            {"name": "unconsented-cli", "client_id": UNCONSENTED_CLIENT_ID, "public_client": True,
+             "consented": False},
+            {"name": "assigned-cli", "client_id": ASSIGNED_CLIENT_ID, "public_client": True,
+             "assignment_required": True, "assigned": [f"dev@{USER_DOMAIN}"]},
+            {"name": "confidential-web", "client_id": CONFIDENTIAL_CLIENT_ID, "secrets": ["web-secret-1"]},
+        ],
+        "users": [
+            _user("dev", object_id="7e7e7e7e-0000-4000-8000-000000000001", groups=["aks-devs"],
+                  display_name="Dev One"),
+            _user("dev2", object_id="7e7e7e7e-0000-4000-8000-000000000002", groups=["aks-devs"]),
+            _user("viewer", object_id="7e7e7e7e-0000-4000-8000-000000000003"),
+            _user("mfa", mfa="required", groups=["aks-devs"]),
+            _user("mfareg", mfa="register"),
+            _user("blocked", conditional_access="block"),
+            _user("nodevicecode", conditional_access={"block": ["devicecode"]}, groups=["aks-devs"]),
+            _user("unmanaged", conditional_access={"compliant_device": ["all"]}),
+            _user("disabled", disabled=True),
+            _user("locked", locked=True),
+            _user("expired", password_expired=True),
+            {"upn": f"passwordless@{USER_DOMAIN}"},
+            _user("frequent", sign_in_frequency=600, groups=["aks-devs"]),
+            _user("auto", auto_approve=True, groups=["aks-devs"]),
+            _user("fed", domain=FED_DOMAIN, object_id="7e7e7e7e-0000-4000-8000-000000000010", groups=["aks-devs"]),
+            _user("fed2", domain=FED2_DOMAIN, object_id="7e7e7e7e-0000-4000-8000-000000000011"),
+            _user("fedmfa", domain=FED_DOMAIN, mfa="required"),
+        ],
+    }],
+    "clusters": [
+        {"name": "users", "tenant": USER_TENANT_ID, "namespaces": ["default", "dev"],
+         "pods": {"default": ["web-1"], "dev": ["api-1"]},
+         "rbac": {"bindings": [
+             {"name": "devs-view", "role": "view", "subjects": [{"group": "aks-devs"}]},
+             {"name": "viewer-view", "role": "view", "subjects": [{"user": f"viewer@{USER_DOMAIN}"}]},
+         ]}},
+        {"name": "users-legacy", "tenant": USER_TENANT_ID, "audience": "spn",
+         "rbac": {"bindings": [{"name": "devs-view", "role": "view", "subjects": [{"group": "aks-devs"}]}]}},
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def _user_emulator_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with Emulator(World.from_dict(USER_WORLD), tmp_path_factory.mktemp("user-emulator")) as emu:
+        emu.entra.settings.device_code_interval = 1
+        yield emu
+
+
+@pytest.fixture
+def user_emu(_user_emulator_session: Emulator) -> Iterator[Emulator]:
+    """The user-world emulator, reset after each test (log, clock, settings, faults)."""
+    from akslogin.emulator import devicecode
+
+    emu = _user_emulator_session
+    yield emu
+    codes = devicecode.of(emu)
+    for pending in codes.pending():  # a later test must not pick up this test's prompt
+        codes.expire(pending.user_code)
+    emu.request_log.reset()
+    emu.clock.reset()
+    emu.faults.clear()
+    settings = emu.entra.settings
+    settings.access_token_lifetime = 3599
+    settings.device_code_interval = 1
+    settings.device_code_lifetime = 900
+    settings.refresh_token_max_inactive = 90 * 86400
+    settings.refresh_token_single_use = False
+    settings.refresh_in = None
+
+
+def user_args(emu: Emulator, login: str, cache_dir: Path, *extra: str, server_id: str = AKS_SERVER_APP_ID,
+              client_id: str = AKS_CLIENT_ID, tenant: str = USER_TENANT_ID) -> list[str]:
+    """get-token arguments for a user login mode against ``emu`` (as AKS writes them, plus the emulator)."""
+    return ["get-token", "--login", login, "--server-id", server_id, "--client-id", client_id,
+            "--tenant-id", tenant, "--authority-host", emu.authority_host,
+            "--certificate-authority", str(emu.ca_path), "--cache-dir", str(cache_dir), *extra]
+
+
+class KubectlRun:
+    """kubectl running in the background; its stderr (where the exec plugin prompts) is read line by line."""
+
+    def __init__(self, kubeconfig: Path, *args: str, env: Mapping[str, str]) -> None:
+        import queue
+        import threading
+
+        self.proc = subprocess.Popen(
+            [KUBECTL, "--kubeconfig", str(kubeconfig), "--request-timeout", "60s", *args], env=dict(env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.stderr_lines: list[str] = []
+        self.ended = False
+
+        def pump() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.lines.put(line)
+            self.lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def wait_for_line(self, needle: str, timeout: float = 30) -> str:
+        """The first stderr line containing ``needle`` (fails if kubectl ends or time runs out first)."""
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise AssertionError(f"no {needle!r} on stderr within {timeout}s: {self.stderr_lines}") from None
+            if line is None:
+                self.ended = True
+                raise AssertionError(f"kubectl ended before printing {needle!r}: {self.stderr_lines}")
+            self.stderr_lines.append(line)
+            if needle in line:
+                return line
+
+    def finish(self, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout.read()  # stderr belongs to the pump thread; don't let communicate() race it
+        self.proc.wait(timeout=timeout)
+        while not self.ended:
+            line = self.lines.get(timeout=5)
+            if line is None:
+                self.ended = True
+                break
+            self.stderr_lines.append(line)
+        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, stdout, "".join(self.stderr_lines))
+
+
+def user_code_from(line: str) -> str:
+    import re
+
+    match = re.search(r"enter the code (\w+)", line)
+    assert match, line
+    return match.group(1)
+
+
+def credential_context(emu: Emulator, login: str, tmp_path: Path, *extra: str, clock: Any = None,
+                       environ: Mapping[str, str] | None = None) -> tuple[Any, Any]:
+    """(CredentialContext, its stderr StringIO) for driving a user credential in-process."""
+    import io
+    import time
+
+    from akslogin.credentials.base import CredentialContext
+    from akslogin.credentials.msal_app import resolve_authority
+    from akslogin.http import HttpClient
+    from akslogin.log import Log
+    from akslogin.options import apply_env, parse_args, validate
+
+    cache = tmp_path / "cache"
+    opts = parse_args(user_args(emu, login, cache, *extra)[1:])
+    apply_env(opts, {})
+    validate(opts)
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stderr = io.StringIO()
+    ctx = CredentialContext(
+        opts=opts, authority=resolve_authority(opts), http=HttpClient(30, opts.certificate_authority),
+        environ=dict(environ or {}), cache_dir=str(cache), identity_key="k" * 40, log=Log(0, stderr),
+        stderr=stderr, clock=clock or time.time)
+    return ctx, stderr

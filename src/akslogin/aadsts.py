@@ -93,14 +93,15 @@ AADSTS: dict[int, AadstsExplanation] = {
     50055: AadstsExplanation("the password has expired", "Change the password, then sign in again."),
     50057: AadstsExplanation("the user account is disabled", "Ask an administrator to enable the account."),
     50076: AadstsExplanation(
-        "multi-factor authentication is required, and username/password (ropc) sign-in cannot do MFA",
-        "Use --login devicecode or interactive once (then refresh runs without prompts), or a service "
-        "principal / managed identity / workload identity for automation.",
+        "multi-factor authentication (MFA) is required for this sign-in",
+        "Sign in with --login interactive or devicecode, where the browser can do MFA (later runs refresh without "
+        "prompts); username/password (ropc) sign-in cannot. For automation use a service principal, managed "
+        "identity or workload identity.",
     ),
     50079: AadstsExplanation(
-        "the user must register for multi-factor authentication, which username/password sign-in cannot do",
-        "Register for MFA in a browser, then use --login devicecode or interactive; for automation use a service "
-        "principal, managed identity or workload identity.",
+        "you must register for multi-factor authentication before you can sign in",
+        "Register in a browser (https://aka.ms/mfasetup), then use --login interactive or devicecode; for "
+        "automation use a service principal, managed identity or workload identity.",
     ),
     53003: AadstsExplanation(
         "a Conditional Access policy blocked this sign-in",
@@ -116,10 +117,35 @@ AADSTS: dict[int, AadstsExplanation] = {
         "Sign in again once; later runs will refresh silently.",
     ),
     65001: AadstsExplanation(
-        "the app has no consent to access the AKS server application",
-        "Ask a tenant administrator to grant consent to the client application.",
+        "nobody has consented to this client application signing users in to the cluster's server app",
+        "Ask a tenant administrator to grant admin consent to the client application (--client-id).",
     ),
-    70016: AadstsExplanation("the device-code sign-in is still pending", "Finish the sign-in in the browser."),
+    65004: AadstsExplanation(
+        "the sign-in was declined in the browser",
+        "Run the command again and accept the sign-in; if you did not start it, someone else may be trying to "
+        "use your account.",
+    ),
+    50105: AadstsExplanation(
+        "your account is not assigned to this application, and the tenant requires assignment",
+        "Ask an administrator to assign you (or a group you are in) to the client application's enterprise app.",
+    ),
+    53000: AadstsExplanation(
+        "a Conditional Access policy requires a compliant (managed) device, and this one is not",
+        "Sign in from a device enrolled in your organisation's management (Intune), e.g. with --login "
+        "interactive there, or use a workload identity / service principal for automation.",
+    ),
+    70043: AadstsExplanation(
+        "your organisation's sign-in frequency policy requires you to sign in again",
+        "Sign in again once; the policy decides how long each sign-in lasts.",
+    ),
+    50056: AadstsExplanation(
+        "the account has no password in the directory (passwordless or federated-only)",
+        "Sign in with --login interactive or devicecode, which can use your passwordless method.",
+    ),
+    70016: AadstsExplanation(
+        "the sign-in was not completed before --timeout ran out",
+        "Open the page, enter the code and finish signing in within --timeout (default 60s), or raise --timeout.",
+    ),
     70019: AadstsExplanation("the device code expired before the sign-in finished", "Start the sign-in again."),
     70021: AadstsExplanation(
         "no federated identity credential on the app matches the presented token",

@@ -18,6 +18,8 @@ The emulator writes <state-dir>/ca.pem (trust it with --certificate-authority or
 POST requests/reset, GET|POST clock ({"advance": seconds} or {"set": epoch}), GET|POST settings,
 POST federation/service-account-token | github-job | pipelines-job (tokens and CI jobs for federated
 sign-in). Each managed identity host is printed with the variables that point --login msi at it.
+GET devicecodes, POST devicecodes/<user code>/{approve|decline|expire|slow_down} ({"upn": ...} to approve),
+POST users/<upn>/revoke. People can approve device codes on <authority>/devicelogin.
 
 examples:
   akslogin emulator --state-dir ./.state

@@ -50,6 +50,9 @@ LOGIN_MODES: dict[str, str] = {
     "azurepipelines": "akslogin.credentials.azure_pipelines:AzurePipelinesCredential",
     "azurecli": "akslogin.credentials.azure_cli:AzureCliCredential",
     "azd": "akslogin.credentials.azd:AzdCredential",
+    "devicecode": "akslogin.credentials.devicecode:create",
+    "interactive": "akslogin.credentials.interactive:InteractiveBrowserCredential",
+    "ropc": "akslogin.credentials.ropc:UsernamePasswordCredential",
 }
 
 

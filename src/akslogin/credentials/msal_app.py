@@ -51,14 +51,49 @@ def confidential_app(authority: Authority, client_id: str, credential: Any, http
                   client_credential=credential, azure_region=False)
 
 
-def _build(cls: Any, authority: Authority, http: HttpClient, client_id: str, **kwargs: Any) -> Any:
+def public_app(authority: Authority, client_id: str, http: HttpClient, token_cache: Any = None) -> Any:
+    """A public client (user sign-in) whose tokens go to ``token_cache`` (persisted by the caller)."""
+    return _build(msal.PublicClientApplication, authority, http, client_id,
+                  transport=UserRealmPortFix(http, authority.host), token_cache=token_cache)
+
+
+class UserRealmPortFix:
+    """MSAL builds the user-realm URL from the authority's host without its port; put the port back.
+
+    Only ``https://<authority host>/common/userrealm/`` is rewritten, and only when the configured authority
+    has an explicit port, so nothing else MSAL requests is touched.
+    """
+
+    def __init__(self, http: HttpClient, authority_host: str) -> None:
+        self._http = http
+        parts = urllib.parse.urlsplit(authority_host)
+        self._broken = f"https://{parts.hostname}/common/userrealm/"
+        self._fixed = f"https://{parts.netloc}/common/userrealm/"
+
+    def fix(self, url: str) -> str:
+        if self._broken != self._fixed and url.lower().startswith(self._broken.lower()):
+            return self._fixed + url[len(self._broken):]
+        return url
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._http.get(self.fix(url), **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self._http.post(self.fix(url), **kwargs)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _build(cls: Any, authority: Authority, http: HttpClient, client_id: str, transport: Any = None,
+           token_cache: Any = None, **kwargs: Any) -> Any:
     try:
         return cls(
             client_id,
             authority=authority.url,
-            http_client=discovery_cache.wrap(http, authority.discovery_cache),
+            http_client=discovery_cache.wrap(transport or http, authority.discovery_cache),
             instance_discovery=None if authority.instance_discovery else False,
-            token_cache=msal.TokenCache(),
+            token_cache=token_cache if token_cache is not None else msal.TokenCache(),
             **kwargs,
         )
     except AksloginError:
@@ -129,3 +164,6 @@ def call(action: Any, *args: Any, http: HttpClient | None = None, **kwargs: Any)
         if http is not None:
             raise http.describe_unusable() from None
         raise AuthenticationError(f"the identity provider's answer could not be used: {str(exc)[:200]}.") from None
+    except RuntimeError as exc:
+        # MSAL's WS-Trust (federated username/password) path reports the on-premises IdP's answers this way.
+        raise AuthenticationError(f"the federated sign-in failed: {str(exc)[:300]}") from None

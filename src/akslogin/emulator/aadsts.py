@@ -110,18 +110,128 @@ CODES: dict[int, AadstsCode] = {
     50013: AadstsCode(
         "invalid_client", 401, "Assertion failed signature validation. [Reason - {reason}]",
     ),
+    # -- user sign-in ---------------------------------------------------------------------------
+    50126: AadstsCode("invalid_grant", 400, "Error validating credentials due to invalid username or password."),
+    50034: AadstsCode(
+        "invalid_grant", 400,
+        "The user account {upn} does not exist in the {tenant} directory. To sign into this application, the "
+        "account must be added to the directory.",
+    ),
+    50053: AadstsCode(
+        "invalid_grant", 400,
+        "Your account is locked because you've tried to sign in too many times with an incorrect user ID or "
+        "password.",
+    ),
+    50055: AadstsCode(
+        "invalid_grant", 400, "The password is expired.", suberror="user_password_expired",
+    ),
+    50056: AadstsCode("invalid_grant", 400, "Invalid or null password: password does not exist in store for user."),
+    50057: AadstsCode(
+        "invalid_grant", 400, "The user account is disabled.", suberror="user_account_disabled",
+    ),
+    50076: AadstsCode(
+        "invalid_grant", 400,
+        "Due to a configuration change made by your administrator, or because you moved to a new location, you "
+        "must use multi-factor authentication to access '{resource}'.",
+        suberror="basic_action",
+    ),
+    50079: AadstsCode(
+        "invalid_grant", 400,
+        "Due to a configuration change made by your administrator, or because you moved to a new location, you "
+        "must enroll in multi-factor authentication to access '{resource}'.",
+        suberror="basic_action",
+    ),
+    53003: AadstsCode(
+        "invalid_grant", 400,
+        "Access has been blocked by Conditional Access policies. The access policy does not allow token issuance.",
+        suberror="message_only",
+    ),
+    53000: AadstsCode(
+        "invalid_grant", 400,
+        "Device is not in required device state: compliant. Conditional Access policy requires a compliant "
+        "device, and the device is not compliant. The user must enroll their device with an approved MDM "
+        "provider like Intune.",
+        suberror="device_authentication_failed",
+    ),
+    50105: AadstsCode(
+        "invalid_grant", 400,
+        "Your administrator has configured the application {app_name} ('{client_id}') to block users unless they "
+        "are specifically granted ('assigned') access to the application. The signed in user '{upn}' is blocked "
+        "because they are not a direct member of a group with access, nor had access directly assigned by an "
+        "administrator.",
+    ),
+    65001: AadstsCode(
+        "invalid_grant", 400,
+        "The user or administrator has not consented to use the application with ID '{client_id}' named "
+        "'{app_name}'. Send an interactive authorization request for this user and resource.",
+        suberror="consent_required",
+    ),
+    65004: AadstsCode(
+        "authorization_declined", 400, "User declined to consent to access the app.",
+    ),
+    50173: AadstsCode(
+        "invalid_grant", 400,
+        "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might "
+        "have changed or reset their password. The grant was issued on '{issued}' and the TokensValidFrom date "
+        "(before which tokens are not valid) for this user is '{valid_from}'.",
+        suberror="bad_token",
+    ),
+    700082: AadstsCode(
+        "invalid_grant", 400,
+        "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for "
+        "90.00:00:00.",
+        suberror="bad_token",
+    ),
+    70043: AadstsCode(
+        "invalid_grant", 400,
+        "The refresh token has expired or is invalid due to sign-in frequency checks by conditional access. The "
+        "token was issued on {issued} and the maximum allowed lifetime for this request is {limit}.",
+        suberror="bad_token",
+    ),
+    9002313: AadstsCode("invalid_request", 400, "Invalid request. Request is malformed or invalid."),
+    70000: AadstsCode(
+        "invalid_grant", 400, "Provided grant is invalid or malformed.",
+    ),
+    70008: AadstsCode(
+        "invalid_grant", 400,
+        "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive "
+        "authorization request for this user and resource.",
+    ),
+    54005: AadstsCode("invalid_grant", 400, "OAuth2 Authorization code was already redeemed, please retry with a "
+                      "new valid code or use an existing refresh token."),
+    501481: AadstsCode("invalid_grant", 400, "The Code_Verifier does not match the code_challenge supplied in the "
+                       "authorization request."),
+    50011: AadstsCode(
+        "invalid_request", 400,
+        "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured "
+        "for the application '{client_id}'.",
+    ),
+    # -- device code ------------------------------------------------------------------------------
+    70016: AadstsCode(
+        "authorization_pending", 400, "OAuth 2.0 device flow error. Authorization is pending. Continue polling."
+    ),
+    70019: AadstsCode("expired_token", 400, "Verification code expired."),
+    # -- federation (SAML bearer grants) -----------------------------------------------------------
+    50008: AadstsCode("invalid_grant", 400, "SAML token is invalid. {detail}"),
+    50107: AadstsCode(
+        "invalid_grant", 400, "The requested federation realm object '{issuer}' does not exist.",
+    ),
 }
 
 
-def error_response(code: int, now: float | None = None, **fields: str) -> Response:
-    """Build the ESTS error body for ``code``; ``fields`` fill the message placeholders."""
+def error_response(code: int, now: float | None = None, error_name: str | None = None, **fields: str) -> Response:
+    """Build the ESTS error body for ``code``; ``fields`` fill the message placeholders.
+
+    ``error_name`` replaces the OAuth ``error`` where one code has several spellings (device flow: v1
+    ``code_expired`` vs v2 ``expired_token``; ``slow_down``).
+    """
     spec = CODES[code]
     when = time.gmtime(now if now is not None else time.time())
     stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", when)
     trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
     text = spec.text.format_map(_Default(fields))
     body: dict[str, object] = {
-        "error": spec.error,
+        "error": error_name or spec.error,
         "error_description": (
             f"AADSTS{code}: {text} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {stamp}"
         ),

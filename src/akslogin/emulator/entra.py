@@ -31,14 +31,24 @@ class EntraSettings:
     """Knobs tests may turn at run time."""
 
     access_token_lifetime: int = 3599
+    #: Device flow: seconds clients must wait between polls (ESTS says 5; tests use 1 or 0), and code lifetime.
+    device_code_interval: int = 5
+    device_code_lifetime: int = 900
+    #: Refresh tokens die after this many seconds without use (Entra: 90 days).
+    refresh_token_max_inactive: int = 90 * 86400
+    #: True: a refresh token works once (catches clients that keep using a rotated-away token).
+    refresh_token_single_use: bool = False
+    #: When set, user token responses carry ``refresh_in`` (MSAL then refreshes proactively).
+    refresh_in: int | None = None
 
 
 class TokenError(Exception):
     """Raised inside a grant handler to answer with an AADSTS error."""
 
-    def __init__(self, code: int, **fields: str) -> None:
+    def __init__(self, code: int, error_name: str | None = None, **fields: str) -> None:
         super().__init__(code)
         self.code = code
+        self.error_name = error_name
         self.fields = fields
 
 
@@ -100,7 +110,8 @@ class EntraService:
             tid, _ = self._tenant_or_placeholder(req.params["tenant"])
         except TokenError as err:
             return error_response(err.code, self.clock.now(), **err.fields)
-        base = f"{self.base_url}/{tid}"
+        # Endpoints keep the alias the client asked for (common, organizations); only the issuer has a placeholder.
+        base = f"{self.base_url}/{req.params['tenant'] if tid == '{tenantid}' else tid}"
         return Response.json(200, {
             "token_endpoint": f"{base}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -110,7 +121,7 @@ class EntraService:
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{base}/v2.0",
+            "issuer": f"{self.base_url}/{tid}/v2.0",
             "request_uri_parameter_supported": False,
             "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
@@ -192,7 +203,7 @@ class EntraService:
                 raise TokenError(70003, grant_type=grant_type)
             return handler(req, form, v1)
         except TokenError as err:
-            return error_response(err.code, self.clock.now(), **err.fields)
+            return error_response(err.code, self.clock.now(), err.error_name, **err.fields)
 
     def tenant_for_token(self, ref: str) -> Tenant:
         if ref.lower() in ("common", "consumers"):

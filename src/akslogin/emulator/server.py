@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import threading
@@ -11,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from akslogin.emulator import federation, managed_identity
+from akslogin.emulator import adfs, authorize, devicecode, federation, managed_identity, userflows
 from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
@@ -41,9 +42,13 @@ def _arm_feature(emulator: Emulator) -> None:
 
 
 FEATURES: list[Feature] = [
-    federation.install,
-    managed_identity.install,
-    _arm_feature,
+    userflows.install,  # password + refresh_token grants, user tokens (the others build on it)
+    devicecode.install,  # device authorization grant, v1 and v2
+    authorize.install,  # sign-in page + authorization code with PKCE
+    adfs.install,  # user realm, emulated ADFS (MEX, WS-Trust), SAML bearer grants
+    federation.install,  # OIDC issuers for workload identity, GitHub Actions, Azure Pipelines
+    managed_identity.install,  # IMDS, App Service, Arc
+    _arm_feature,  # Resource Manager
 ]
 
 
@@ -222,11 +227,15 @@ class Emulator:
             return Response.json(200, {"now": self.clock.now(), "offset": self.clock.offset})
 
         def settings(req: Request) -> Response:
+            known = {f.name for f in dataclasses.fields(self.entra.settings)}
             if req.method == "POST":
                 body = req.json() if req.body else {}
-                if "access_token_lifetime" in body:
-                    self.entra.settings.access_token_lifetime = int(body["access_token_lifetime"])
-            return Response.json(200, {"access_token_lifetime": self.entra.settings.access_token_lifetime})
+                unknown = sorted(set(body) - known)
+                if unknown:
+                    return Response.json(400, {"error": f"unknown settings: {', '.join(unknown)}"})
+                for name, value in body.items():
+                    setattr(self.entra.settings, name, value)
+            return Response.json(200, dataclasses.asdict(self.entra.settings))
 
         def faults(req: Request) -> Response:
             if req.method == "DELETE":

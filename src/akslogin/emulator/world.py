@@ -74,6 +74,19 @@ class App:
     groups: list[str] = field(default_factory=list)  # group object ids
     federated_credentials: list[FederatedCredential] = field(default_factory=list)
     trusted_certificate_subjects: list[TrustedSubject] = field(default_factory=list)
+    #: False: no user or admin consented to this client in the tenant (user sign-ins fail with 65001).
+    consented: bool = True
+    #: True: only users (or members of groups) in ``assigned`` may sign in to it (others get 50105).
+    assignment_required: bool = False
+    assigned: list[str] = field(default_factory=list)  # user and group object ids
+    #: Extra redirect URIs besides the loopback ones every public client may use.
+    redirect_uris: list[str] = field(default_factory=list)
+
+
+#: Sign-in flows a Conditional Access rule can name ("all" matches every one).
+USER_FLOWS = ("devicecode", "interactive", "ropc", "refresh")
+#: What a Conditional Access rule does: block (53003) or demand a compliant device (53000).
+CA_ACTIONS = ("block", "compliant_device")
 
 
 @dataclass
@@ -84,6 +97,36 @@ class User:
     display_name: str = ""
     groups: list[str] = field(default_factory=list)  # group object ids
     guest: bool = False
+    disabled: bool = False  # 50057
+    locked: bool = False  # 50053
+    password_expired: bool = False  # 50055
+    #: "" none, "required" (the user must pass MFA: 50076 where a flow cannot prompt), "register" (50079).
+    mfa: str = ""
+    #: Conditional Access: action → flows it applies to (see USER_FLOWS, CA_ACTIONS).
+    conditional_access: dict[str, set[str]] = field(default_factory=dict)
+    #: CA sign-in frequency in seconds: refresh tokens older than this since sign-in fail with 70043.
+    sign_in_frequency: int | None = None
+    #: Test/demo convenience: the emulated sign-in page submits itself when login_hint names this user.
+    auto_approve: bool = False
+
+    def ca_action(self, flow: str) -> str | None:
+        """The Conditional Access action that applies to ``flow``, if any (block wins)."""
+        for action in CA_ACTIONS:
+            flows = self.conditional_access.get(action, set())
+            if flow in flows or "all" in flows:
+                return action
+        return None
+
+
+@dataclass
+class Federation:
+    """A domain whose users sign in at an on-premises IdP (emulated ADFS, WS-Trust 1.3)."""
+
+    domain: str
+    #: "saml1.1" (ADFS's default for WS-Trust) or "saml2.0".
+    token_type: str = "saml1.1"
+    #: False: user realm names the active endpoint but no MEX document (clients must guess the SOAP action).
+    mex: bool = True
 
 
 @dataclass
@@ -131,6 +174,11 @@ class Tenant:
     resources: list[str]
     managed_identities: list[ManagedIdentity] = field(default_factory=list)  # user- and system-assigned
     hosts: list[Host] = field(default_factory=list)
+    federations: list[Federation] = field(default_factory=list)
+
+    def federation_for(self, upn: str) -> Federation | None:
+        domain = upn.rpartition("@")[2].lower()
+        return next((f for f in self.federations if f.domain.lower() == domain), None)
 
     def app_by_client_id(self, client_id: str) -> App | None:
         return next((a for a in self.apps if a.client_id.lower() == client_id.lower()), None)
@@ -254,6 +302,14 @@ class World:
                 if member.object_id == object_id:
                     return list(member.groups)
         return []
+
+    def tenant_for_upn(self, upn: str) -> Tenant | None:
+        """The tenant that owns ``upn``'s domain (verified or federated)."""
+        domain = upn.rpartition("@")[2].lower()
+        for t in self.tenants:
+            if domain in (d.lower() for d in t.domains) or t.federation_for(upn) is not None:
+                return t
+        return None
 
     def tenant(self, ref: str) -> Tenant | None:
         """By GUID or any verified domain, case-insensitively."""
@@ -390,6 +446,10 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
                                    for k, f in enumerate(a.get("federated_credentials") or [])],
             trusted_certificate_subjects=[_trusted_subject(ts, base_dir, f"{aw}.trusted_certificate_subjects[{k}]")
                                           for k, ts in enumerate(a.get("trusted_certificate_subjects") or [])],
+            consented=bool(a.get("consented", True)),
+            assignment_required=bool(a.get("assignment_required", False)),
+            assigned=[str(x) for x in a.get("assigned") or []],  # resolved once users exist
+            redirect_uris=[str(u) for u in a.get("redirect_uris") or []],
         ))
     for well_known, name in ((AKS_CLIENT_APP_ID, "aks-client"), (AZURE_CLI_APP_ID, "azure-cli")):
         if not any(a.client_id == well_known for a in apps):
@@ -404,6 +464,23 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
             display_name=str(u.get("display_name") or u["upn"].split("@")[0]),
             groups=group_ids(u.get("groups"), uw),
             guest=bool(u.get("guest", False)),
+            disabled=bool(u.get("disabled", False)),
+            locked=bool(u.get("locked", False)),
+            password_expired=bool(u.get("password_expired", False)),
+            mfa=_choice(u.get("mfa") or "", ("", "required", "register"), f"{uw}.mfa"),
+            conditional_access=_conditional_access(u.get("conditional_access"), uw),
+            sign_in_frequency=None if u.get("sign_in_frequency") is None else int(u["sign_in_frequency"]),
+            auto_approve=bool(u.get("auto_approve", False)),
+        ))
+    for app in apps:
+        app.assigned = [_member_id(ref, users, groups, f"{where}.apps[{app.name}].assigned") for ref in app.assigned]
+    federations = []
+    for j, f in enumerate(_list(t, "federation")):
+        fw = f"{where}.federation[{j}]"
+        federations.append(Federation(
+            domain=str(_req(f, "domain", fw)),
+            token_type=_choice(str(f.get("token_type", "saml1.1")), ("saml1.1", "saml2.0"), f"{fw}.token_type"),
+            mex=bool(f.get("mex", True)),
         ))
     domains = [str(d) for d in (t.get("domains") or [])]
     subscription = str(t.get("subscription", "00000000-0000-0000-0000-000000000000"))
@@ -425,6 +502,7 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
         resources=[AKS_SERVER_APP_ID, ARM_RESOURCE, *[str(r) for r in t.get("resources") or []]],
         managed_identities=identities,
         hosts=hosts,
+        federations=federations,
     )
 
 
@@ -494,6 +572,41 @@ def _host(h: Any, subscription: str, identities: list[ManagedIdentity], where: s
         users.append(found)
     return Host(name=name, kind=kind, resource_id=resource_id, system_identity=system, user_identities=users,
                 identity_header=str(h.get("identity_header") or _new_id()), port=int(h.get("port", 0)))
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    text = str(value)
+    if text not in allowed:
+        raise WorldError(f"{where}: must be one of {', '.join(repr(a) for a in allowed)}, not {text!r}")
+    return text
+
+
+def _conditional_access(value: Any, where: str) -> dict[str, set[str]]:
+    """``block`` (every flow), or a mapping action → list of flows."""
+    if value in (None, "", {}):
+        return {}
+    if value == "block":
+        return {"block": {"all"}}
+    if not isinstance(value, dict):
+        raise WorldError(f"{where}.conditional_access: 'block' or a mapping of {'/'.join(CA_ACTIONS)} to flows")
+    out: dict[str, set[str]] = {}
+    for action, flows in value.items():
+        _choice(action, CA_ACTIONS, f"{where}.conditional_access")
+        names = [flows] if isinstance(flows, str) else list(flows or [])
+        for name in names:
+            _choice(name, (*USER_FLOWS, "all"), f"{where}.conditional_access.{action}")
+        out[str(action)] = {str(n) for n in names}
+    return out
+
+
+def _member_id(ref: str, users: list[User], groups: list[Group], where: str) -> str:
+    user = next((u for u in users if ref.lower() in (u.upn.lower(), u.object_id.lower())), None)
+    if user is not None:
+        return user.object_id
+    group = next((g for g in groups if ref in (g.name, g.object_id)), None)
+    if group is None:
+        raise WorldError(f"{where}: unknown user or group {ref!r}")
+    return group.object_id
 
 
 def _subject(s: Any, where: str, tenant: Tenant) -> dict[str, str]:
@@ -602,7 +715,7 @@ def _subscription(s: Any, i: int, world: World) -> Subscription:
     return Subscription(sub_id, str(s.get("display_name") or f"Subscription {sub_id[:8]}"), tenant.id)
 
 
-def _principal_id(p: Any, where: str, world: World) -> str:
+def _arm_principal_id(p: Any, where: str, world: World) -> str:
     if not isinstance(p, dict) or len(p) != 1:
         raise WorldError(f"{where}: principal is one of {{app: ...}}, {{user: ...}}, {{group: ...}}, "
                          "{object_id: ...}")
@@ -654,7 +767,7 @@ def _scope(scope: Any, where: str, world: World) -> str:
 def _role_assignment(a: Any, i: int, world: World) -> RoleAssignment:
     where = f"arm_role_assignments[{i}]"
     return RoleAssignment(
-        principal_id=_principal_id(_req(a, "principal", where), where, world),
+        principal_id=_arm_principal_id(_req(a, "principal", where), where, world),
         role=_role_key(str(_req(a, "role", where)), where),
         scope=_scope(_req(a, "scope", where), where, world),
     )

@@ -1,0 +1,198 @@
+"""--login ropc end to end through real kubectl: managed accounts (password grant) and federated ones
+(user realm → MEX → WS-Trust at the emulated ADFS → SAML 1.1/2.0 bearer grant), on an authority with a
+port. MFA and Conditional Access refusals explain that this mode cannot satisfy them."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from akslogin.credentials.msal_app import UserRealmPortFix
+from akslogin.credentials.ropc import UsernamePasswordCredential
+from akslogin.emulator import Emulator, adfs
+from akslogin.emulator.faults import Fault
+from akslogin.emulator.world import AKS_SERVER_APP_ID
+from akslogin.http import HttpClient
+from akslogin.usecases.get_token import run
+from conftest import (
+    FED2_DOMAIN,
+    FED_DOMAIN,
+    PASSWORD,
+    USER_DOMAIN,
+    KubectlRun,
+    clean_env,
+    credential_context,
+    user_args,
+    write_kubeconfig,
+)
+
+
+def _kubeconfig(tmp_path: Path, emu: Emulator, upn: str, password: str = PASSWORD) -> tuple[Path, dict[str, str]]:
+    cache = tmp_path / "cache"
+    kc = write_kubeconfig(tmp_path / "config", emu, "users", user_args(emu, "ropc", cache),
+                          exec_env={"AAD_USER_PRINCIPAL_NAME": upn, "AAD_USER_PRINCIPAL_PASSWORD": password})
+    return kc, clean_env(tmp_path)
+
+
+@pytest.mark.parametrize(("upn", "grant"), [
+    (f"viewer@{USER_DOMAIN}", "password"),
+    (f"fed@{FED_DOMAIN}", "urn:ietf:params:oauth:grant-type:saml1_1-bearer"),
+    (f"fed2@{FED2_DOMAIN}", "urn:ietf:params:oauth:grant-type:saml2-bearer"),
+])
+def test_kubectl_with_managed_and_federated_accounts(tmp_path: Path, user_emu: Emulator, upn: str,
+                                                     grant: str) -> None:
+    kc, env = _kubeconfig(tmp_path, user_emu, upn)
+    result = KubectlRun(kc, "auth", "whoami", "-o", "json", env=env).finish()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"]["userInfo"]["username"] == upn
+    realm = [e for e in user_emu.request_log.entries("entra") if "/common/userrealm/" in e.path]
+    assert realm and realm[0].status == 200  # reached despite MSAL dropping the authority's port
+    assert [r.grant_type for r in user_emu.request_log.token_requests()] == [grant]
+    assert PASSWORD not in result.stderr
+
+
+def test_federated_wrong_password_names_the_idp(tmp_path: Path, user_emu: Emulator) -> None:
+    kc, env = _kubeconfig(tmp_path, user_emu, f"fed@{FED_DOMAIN}", "not-it")
+    result = KubectlRun(kc, "get", "pods", env=env).finish()
+    assert result.returncode == 1
+    assert "federated identity provider for corp.example rejected the username or password" in result.stderr
+    assert "not-it" not in result.stderr and "Traceback" not in result.stderr
+    assert adfs.of(user_emu).idp_log[-1][1] == "fault"
+
+
+@pytest.mark.parametrize(("upn", "code"), [
+    (f"mfa@{USER_DOMAIN}", 50076), (f"mfareg@{USER_DOMAIN}", 50079), (f"blocked@{USER_DOMAIN}", 53003),
+    (f"unmanaged@{USER_DOMAIN}", 53000), (f"fedmfa@{FED_DOMAIN}", 50076),
+])
+def test_mfa_and_conditional_access_explain_what_to_use_instead(tmp_path: Path, user_emu: Emulator, upn: str,
+                                                                code: int) -> None:
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=upn, AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
+    out, err = io.StringIO(), io.StringIO()
+    assert run(user_args(user_emu, "ropc", tmp_path / "c")[1:], env, out, err) == 1
+    text = err.getvalue()
+    assert f"AADSTS{code}" in text
+    assert "cannot complete multi-factor authentication or satisfy Conditional Access" in text
+    assert "--login interactive or --login devicecode" in text
+
+
+def test_second_run_refreshes_instead_of_sending_the_password(tmp_path: Path, user_emu: Emulator) -> None:
+    user_emu.entra.settings.access_token_lifetime = 200
+    kc, env = _kubeconfig(tmp_path, user_emu, f"viewer@{USER_DOMAIN}")
+    assert KubectlRun(kc, "get", "pods", env=env).finish().returncode == 0
+    user_emu.request_log.reset()
+    assert KubectlRun(kc, "get", "pods", env=env).finish().returncode == 0
+    assert [r.grant_type for r in user_emu.request_log.token_requests()] == ["refresh_token"]
+
+
+def test_parallel_kubectl_runs_sign_in_once(tmp_path: Path, user_emu: Emulator) -> None:
+    kc, env = _kubeconfig(tmp_path, user_emu, f"viewer@{USER_DOMAIN}")
+    procs = [subprocess.Popen(["/usr/bin/kubectl", "--kubeconfig", str(kc), "get", "pods"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=90)
+        assert proc.returncode == 0, err
+    assert [r.grant_type for r in user_emu.request_log.token_requests()] == ["password"]
+
+
+def test_missing_password_is_a_usage_error(tmp_path: Path, user_emu: Emulator) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}")
+    assert run(user_args(user_emu, "ropc", tmp_path / "c")[1:], env, out, err) == 2
+    assert "needs a username and a password" in err.getvalue()
+
+
+def test_user_realm_port_fix_only_touches_the_authority_host() -> None:
+    fix = UserRealmPortFix(HttpClient(5), "https://127.0.0.1:8443/")
+    assert fix.fix("https://127.0.0.1/common/userrealm/a@b.c?api-version=1.0") == (
+        "https://127.0.0.1:8443/common/userrealm/a@b.c?api-version=1.0")
+    assert fix.fix("https://127.0.0.1/t/oauth2/v2.0/token") == "https://127.0.0.1/t/oauth2/v2.0/token"
+    assert fix.fix("https://idp.example/common/userrealm/x") == "https://idp.example/common/userrealm/x"
+    plain = UserRealmPortFix(HttpClient(5), "https://login.microsoftonline.com/")
+    url = "https://login.microsoftonline.com/common/userrealm/a@b.c"
+    assert plain.fix(url) == url
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_5xx_during_proactive_refresh_falls_back_to_the_cached_token(tmp_path: Path, user_emu: Emulator) -> None:
+    """MSAL 1.39 raises MsalServiceError on a 5xx while refreshing early; the still-valid token is used."""
+    user_emu.entra.settings.refresh_in = 1  # MSAL will want to refresh right away
+    env = {"AAD_USER_PRINCIPAL_NAME": f"dev@{USER_DOMAIN}", "AAD_USER_PRINCIPAL_PASSWORD": PASSWORD}
+    ctx, _ = credential_context(user_emu, "ropc", tmp_path)
+    ctx.opts.username, ctx.opts.password = env["AAD_USER_PRINCIPAL_NAME"], env["AAD_USER_PRINCIPAL_PASSWORD"]
+    first = UsernamePasswordCredential(ctx).get_token(AKS_SERVER_APP_ID)
+    user_emu.faults.add(Fault(service="entra", path=r"/oauth2/v2\.0/token$", kind="status", status=503, times=5))
+    time.sleep(1.1)  # past refresh_on (MSAL uses the real clock)
+    second = UsernamePasswordCredential(ctx).get_token(AKS_SERVER_APP_ID)
+    assert second.token == first.token
+    assert [r.status for r in user_emu.request_log.token_requests()][-1] == 503
+    # Without a usable cached token the failure is reported, not swallowed.
+    user_emu.faults.add(Fault(service="entra", path=r"/oauth2/v2\.0/token$", kind="status", status=503, times=5))
+    ctx2, _ = credential_context(user_emu, "ropc", tmp_path / "other")
+    ctx2.opts.username, ctx2.opts.password = ctx.opts.username, ctx.opts.password
+    with pytest.raises(Exception, match=r"503|temporar"):
+        UsernamePasswordCredential(ctx2).get_token(AKS_SERVER_APP_ID)
+
+
+def test_saved_sign_in_file_is_private_and_refused_when_not(tmp_path: Path, user_emu: Emulator) -> None:
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}", AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
+    args = user_args(user_emu, "ropc", tmp_path / "c")[1:]
+    assert run(args, env, io.StringIO(), io.StringIO()) == 0
+    saved = next((tmp_path / "c" / "msal").iterdir())
+    assert saved.stat().st_mode & 0o777 == 0o600
+    text = saved.read_text()
+    assert '"RefreshToken"' in text and PASSWORD not in text
+    os.chmod(saved, 0o644)
+    for entry in (tmp_path / "c" / "tokens").iterdir():
+        entry.unlink()  # force the slow path
+    err = io.StringIO()
+    assert run(args, env, io.StringIO(), err) == 1
+    assert "readable or writable by other users" in err.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_verbose_log_never_shows_password_or_tokens(tmp_path: Path, user_emu: Emulator) -> None:
+    user_emu.entra.settings.access_token_lifetime = 200
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}", AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
+    args = user_args(user_emu, "ropc", tmp_path / "c", "-v", "10")[1:]
+    for _ in range(2):  # sign-in, then refresh
+        out, err = io.StringIO(), io.StringIO()
+        assert run(args, env, out, err) == 0
+        token = json.loads(out.getvalue())["status"]["token"]
+        saved = next((tmp_path / "c" / "msal").iterdir()).read_text()
+        refresh = json.loads(saved)["RefreshToken"]
+        log = err.getvalue()
+        assert "akslogin [" in log  # verbose output was produced
+        assert PASSWORD not in log and token not in log
+        assert all(rt["secret"] not in log for rt in refresh.values())
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_corrupt_saved_sign_in_is_replaced_not_fatal(tmp_path: Path, user_emu: Emulator) -> None:
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}", AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
+    args = user_args(user_emu, "ropc", tmp_path / "c")[1:]
+    assert run(args, env, io.StringIO(), io.StringIO()) == 0
+    saved = next((tmp_path / "c" / "msal").iterdir())
+    saved.write_text('{"AccessToken": {"trunc')  # a half-written file from some other tool
+    for entry in (tmp_path / "c" / "tokens").iterdir():
+        entry.unlink()
+    err = io.StringIO()
+    assert run(args, env, io.StringIO(), err) == 0, err.getvalue()
+    assert json.loads(saved.read_text())["RefreshToken"]  # rewritten whole
+    assert saved.stat().st_mode & 0o777 == 0o600
+
+
+def test_aad_login_method_overrides_the_kubeconfig_flag(tmp_path: Path, user_emu: Emulator) -> None:
+    """kubelogin's precedence: AAD_LOGIN_METHOD beats --login devicecode written by az aks get-credentials."""
+    kc = write_kubeconfig(tmp_path / "config", user_emu, "users", user_args(user_emu, "devicecode", tmp_path / "c"),
+                          exec_env={"AAD_LOGIN_METHOD": "ropc", "AZURE_USERNAME": f"viewer@{USER_DOMAIN}",
+                                    "AZURE_PASSWORD": PASSWORD})
+    result = KubectlRun(kc, "get", "pods", env=clean_env(tmp_path)).finish()
+    assert result.returncode == 0, result.stderr
+    assert "enter the code" not in result.stderr
+    assert [r.grant_type for r in user_emu.request_log.token_requests()] == ["password"]
