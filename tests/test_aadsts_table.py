@@ -30,10 +30,9 @@ from conftest import (
     spn_args,
     user_args,
 )
+from machine_world import TENANT as MACHINE_TENANT
+from machine_world import WI_APP, token_args
 
-#: Codes whose trigger lives with the workload-identity emulator (the other half of this issue).
-PENDING_ELSEWHERE = {70021: "workload identity: no matching federated credential",
-                     700213: "workload identity: federated credential subject mismatch"}
 #: ropc replaces the table's next step with its own "use interactive/devicecode instead" advice.
 ROPC_ADVICE = "--login interactive or --login devicecode"
 #: A dead refresh token is announced right before the new prompt, whose next step is the prompt itself.
@@ -43,8 +42,21 @@ REPROMPT = (50173, 700082, 70043)
 class Case:
     """Inputs every trigger may use."""
 
-    def __init__(self, tmp_path: Path, user_emu: Emulator, emulator: Emulator, apps: dict[str, AppInfo]) -> None:
+    def __init__(self, tmp_path: Path, user_emu: Emulator, emulator: Emulator, apps: dict[str, AppInfo],
+                 machine_emu: Emulator) -> None:
         self.tmp, self.user_emu, self.emulator, self.apps = tmp_path, user_emu, emulator, apps
+        self.machine_emu = machine_emu
+
+    def workload_identity(self, mint: Callable[[Any], str]) -> str:
+        """A pod's get-token with a projected service-account token minted by ``mint(federation)``."""
+        from akslogin.emulator.federation import federation
+
+        token_file = self.tmp / f"wi-{uuid.uuid4().hex[:6]}"
+        token_file.write_text(mint(federation(self.machine_emu)))
+        args = token_args("workloadidentity", "--certificate-authority", str(self.machine_emu.ca_path))
+        return self.akslogin(args, AZURE_CLIENT_ID=WI_APP, AZURE_TENANT_ID=MACHINE_TENANT,
+                             AZURE_FEDERATED_TOKEN_FILE=str(token_file),
+                             AZURE_AUTHORITY_HOST=self.machine_emu.authority_host)
 
     def akslogin(self, args: list[str], **env: str) -> str:
         err = io.StringIO()
@@ -148,6 +160,11 @@ TRIGGERS: dict[int, Callable[[Case], str]] = {
                             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}),
     70011: lambda c: c.raw({"grant_type": "client_credentials", "client_id": c.apps["viewer"].client_id,
                             "client_secret": c.apps["viewer"].secret or ""}),
+    700213: lambda c: c.workload_identity(lambda f: f.service_account_token("deploy", "intruder")),
+    70021: lambda c: c.workload_identity(lambda f: f.service_account_token("deploy", "deployer", issuer="github")),
+    700212: lambda c: c.workload_identity(
+        lambda f: f.service_account_token("deploy", "deployer", audience="api://SomethingElse")),
+    50013: lambda c: c.workload_identity(_forged_service_account_token),
     1002012: lambda c: c.raw({"grant_type": "client_credentials", "client_id": c.apps["viewer"].client_id,
                               "client_secret": c.apps["viewer"].secret or "", "scope": f"{AKS_SERVER_APP_ID}/read"}),
 }
@@ -170,19 +187,28 @@ def _assertion(c: Case, issuer: str) -> str:
     return jwt.encode(claims, key, algorithm="PS256", headers={"x5t#S256": sha256})
 
 
+def _forged_service_account_token(fed: Any) -> str:
+    """Kubernetes' claims signed with another issuer's key."""
+    import jwt
+
+    claims = {"iss": fed.issuer("kubernetes").url, "sub": "system:serviceaccount:deploy:deployer",
+              "aud": ["api://AzureADTokenExchange"], "iat": 0, "nbf": 0, "exp": 4_000_000_000}
+    kid = fed.issuer("kubernetes").kid
+    return jwt.encode(claims, fed.issuer("github").key, algorithm="RS256", headers={"kid": kid})
+
+
 def test_table_is_large_and_every_code_has_a_trigger() -> None:
     assert len(AADSTS) >= 20
-    assert set(TRIGGERS) | set(PENDING_ELSEWHERE) == set(AADSTS)
+    assert set(TRIGGERS) == set(AADSTS)
     assert all(e.cause and e.action.endswith((".", ")")) for e in AADSTS.values())
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.mark.parametrize("code", sorted(AADSTS))
 def test_code_reaches_the_user_as_one_actionable_paragraph(code: int, tmp_path: Path, user_emu: Emulator,
-                                                           emulator: Emulator, apps: dict[str, AppInfo]) -> None:
-    if code in PENDING_ELSEWHERE:
-        pytest.skip(f"triggered by the workload-identity tests ({PENDING_ELSEWHERE[code]})")
-    text = TRIGGERS[code](Case(tmp_path, user_emu, emulator, apps))
+                                                           emulator: Emulator, apps: dict[str, AppInfo],
+                                                           machine_emulator: Emulator) -> None:
+    text = TRIGGERS[code](Case(tmp_path, user_emu, emulator, apps, machine_emulator))
     explanation = AADSTS[code]
     assert f"AADSTS{code}" in text, text
     assert explanation.cause in text, text
