@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from akslogin import __version__
 from akslogin.errors import AksloginError, internal_error
+from akslogin.term import Painter
 
 DESCRIPTION = """\
 Sign in to AKS clusters that use Microsoft Entra ID, without anyone at the keyboard.
@@ -20,12 +21,19 @@ fast on-disk token cache, and an offline emulator of Entra ID and AKS for tests 
 
 EPILOG = """\
 examples:
-  akslogin get-token --login spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 -t <tenant> --client-id <app>
   akslogin get-credentials --login spn -t <tenant> -g <rg> -n <cluster>   # kubeconfig from ARM, ready for kubectl
-  akslogin convert-kubeconfig -l azurecli      # kubelogin-compatible conversion to the akslogin exec plugin
-  akslogin emulator --state-dir ./.state        # run the offline Entra ID + AKS emulator
+  akslogin get-token --login spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 -t <tenant> --client-id <app>
+  akslogin convert-kubeconfig -l azurecli      # switch kubelogin kubeconfigs to akslogin
+  akslogin login                                # sign in now for the current context (no prompt later)
+  akslogin emulator --state-dir ./.state        # the offline Entra ID + ARM + AKS emulator
+  kubectl akslogin --version                    # also works as a kubectl plugin
+  source <(akslogin completion bash)            # shell completion (bash, zsh, fish)
 
-exit codes: 0 success; 1 sign-in, network or file failure; 2 bad flags or input.
+Each command has its own --help with examples. Data output: -o table|json|yaml where a command prints data.
+Colour only on a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 forces it.
+
+exit codes: 0 success; 1 sign-in, network, cluster or file failure (or, for checks, a finding);
+            2 bad flags or input; 130 interrupted. Details per command: docs/cli.md.
 """
 
 
@@ -64,7 +72,11 @@ def run_app(argv: Sequence[str]) -> int:
         code: int = args.handler(args)
         return code
     except AksloginError as exc:
-        sys.stderr.write(exc.render() + "\n")
+        text = exc.render()
+        prefix = "akslogin:"
+        if text.startswith(prefix):  # the paragraph stays plain; only the prefix is marked on a terminal
+            text = Painter(sys.stderr).bad(prefix) + text[len(prefix):]
+        sys.stderr.write(text + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("akslogin: interrupted.\n")

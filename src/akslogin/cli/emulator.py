@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from akslogin.errors import ConfigError
+from akslogin.output import add_output_flag, emit
+from akslogin.term import Painter
 
 EPILOG = """\
 The emulator writes <state-dir>/ca.pem (trust it with --certificate-authority or REQUESTS_CA_BUNDLE) and
@@ -24,6 +26,7 @@ POST users/<upn>/revoke. People can approve device codes on <authority>/devicelo
 examples:
   akslogin emulator --state-dir ./.state
   akslogin emulator --world ./my-world.yaml --port 8443
+  akslogin emulator --state-dir ./.state -o json > emulator-urls.json &   # for a script; see docs/emulator.md
 """
 
 
@@ -36,6 +39,7 @@ def register(sub: Any) -> None:
     p.add_argument("--world", help="world file (YAML or JSON); default: the built-in demo world")
     p.add_argument("--state-dir", default=".akslogin-emulator", help="where the CA and emulator.json are written")
     p.add_argument("--port", type=int, default=0, help="authority port (default: a free port)")
+    add_output_flag(p)
     p.set_defaults(handler=run)
 
 
@@ -65,20 +69,37 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:
-        out = sys.stdout
-        out.write(f"authority host : {emulator.authority_host}\n")
-        out.write(f"CA certificate : {emulator.ca_path}\n")
-        for cluster in world.clusters:
-            out.write(f"cluster {cluster.name:<8}: {emulator.cluster_url(cluster.name)} (tenant {cluster.tenant_id})\n")
         from akslogin.emulator.managed_identity import managed_identities
 
         identities = managed_identities(emulator)
-        for host in identities.hosts:
-            variables = " ".join(f"{k}={v}" for k, v in identities.environment(host).items())
-            out.write(f"host {host:<11}: {variables}\n")
-        out.write(f"resource manager: {emulator.server_url('arm')} (akslogin get-credentials --arm-endpoint ...)\n")
-        out.write(f"state          : {Path(args.state_dir) / 'emulator.json'}\nPress Ctrl-C to stop.\n")
-        out.flush()
+        state = str(Path(args.state_dir) / "emulator.json")
+        data: dict[str, Any] = {
+            "authority_host": emulator.authority_host,
+            "ca": str(emulator.ca_path),
+            "clusters": {c.name: {"server": emulator.cluster_url(c.name), "tenant_id": c.tenant_id}
+                         for c in world.clusters},
+            "hosts": {host: identities.environment(host) for host in identities.hosts},
+            "resource_manager": emulator.server_url("arm"),
+            "control": emulator.authority_host + "_emulator/",
+            "state": state,
+        }
+
+        def describe(paint: Painter) -> str:
+            lines = [f"authority host : {paint.bold(emulator.authority_host)}",
+                     f"CA certificate : {emulator.ca_path}"]
+            for cluster in world.clusters:
+                lines.append(f"cluster {cluster.name:<8}: {emulator.cluster_url(cluster.name)} "
+                             f"(tenant {cluster.tenant_id})")
+            for host, variables in data["hosts"].items():
+                lines.append(f"host {host:<11}: " + " ".join(f"{k}={v}" for k, v in variables.items()))
+            lines.append(f"resource manager: {data['resource_manager']} (akslogin get-credentials --arm-endpoint ...)")
+            lines.append(f"state          : {state}")
+            return "\n".join(lines) + "\n"
+
+        emit(sys.stdout, args.output, data, describe)
+        if args.output == "table":
+            sys.stdout.write("Press Ctrl-C to stop.\n")
+            sys.stdout.flush()
         try:
             while not stop.wait(0.5):
                 pass

@@ -11,6 +11,7 @@ from akslogin.cli.signin import add_signin_flags, check_login, signin_options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, paths
 from akslogin.log import Log
+from akslogin.output import add_output_flag, emit
 
 EPILOG = """\
 The kubeconfig is merged like kubectl and az do: --file, else the first KUBECONFIG entry, else ~/.kube/config
@@ -32,6 +33,9 @@ examples:
 
   # for a client that cannot run exec plugins: embed a token (renew it with refresh-kubeconfig)
   akslogin get-credentials -g rg -n aks --login spn -t <tenant> --embed-tokens token
+
+  # the fleet import as data for a script
+  akslogin get-credentials --all --login workloadidentity -o json | jq '.clusters[] | select(.status=="failed")'
 
 exit codes: 0 done; 1 ARM, sign-in or file failure (with --all: any cluster failed); 2 bad flags.
 """
@@ -80,6 +84,7 @@ def register(sub: Any) -> None:
                      help="embed a current token instead of the exec plugin: auth-provider (legacy azure "
                           "provider format, the default) or token (plain bearer); less safe, see the docs")
     out.add_argument("--azure-config-dir", metavar="DIR", help="AZURE_CONFIG_DIR for --login azurecli exec blocks")
+    add_output_flag(out)
     arm = p.add_argument_group("Resource Manager")
     arm.add_argument("--arm-endpoint", metavar="URL",
                      help="Resource Manager URL (default: the --environment's, e.g. https://management.azure.com/)")
@@ -105,6 +110,8 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--admin and --user clusterMonitoringUser are different credentials; pick one.")
     if args.embed_tokens and args.no_convert:
         raise UsageError("--embed-tokens needs the converted entry; drop --no-convert.")
+    if args.file == "-" and args.output != "table":
+        raise UsageError("--file - prints the kubeconfig itself; --output json|yaml describes an import into a file.")
     if args.max_concurrency < 1 or args.max_concurrency > 64:
         raise UsageError("--max-concurrency takes a number from 1 to 64.")
 
@@ -146,13 +153,17 @@ def run(args: argparse.Namespace) -> int:
                            arm_resource=args.arm_resource, pool_size=max(10, args.max_concurrency))
     if not args.all:
         subscription = resolve_subscription(session, (args.subscription or [None])[0])
-        import_one(session, subscription, args.resource_group, args.name, settings, context=args.context,
-                   target=target, out=sys.stdout)
+        context = import_one(session, subscription, args.resource_group, args.name, settings, context=args.context,
+                             target=target, out=sys.stdout)
+        if args.output != "table":
+            data = {"context": context, "file": target, "subscription": subscription,
+                    "resource_group": args.resource_group, "name": args.name, "credential": kind}
+            emit(sys.stdout, args.output, data, lambda _painter: "")
         return 0
     result = fleet.import_fleet(session, subscriptions=args.subscription, settings=settings, target=target,
                                 max_concurrency=args.max_concurrency, progress=stderr, out=sys.stdout)
     summary = sys.stderr if target == "-" else sys.stdout
-    summary.write(fleet.render_summary(result, target))
-    summary.flush()
+    emit(summary, args.output, fleet.summary_data(result, target),
+         lambda painter: fleet.render_summary(result, target, painter))
     report_prepared(stderr, result.prepared, target)
     return 1 if result.failed else 0

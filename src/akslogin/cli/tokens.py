@@ -9,9 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from akslogin.cli.signin import add_signin_flags, check_login, signin_options
-from akslogin.errors import ConfigError, UsageError
-from akslogin.kubeconfig import embedded, files, paths
 from akslogin.options import TokenOptions
+from akslogin.output import add_output_flag, emit
 
 LOGIN_EPILOG = """\
 Signs in now and caches the token exactly where 'akslogin get-token' (and so kubectl) looks for it, so later
@@ -22,6 +21,7 @@ examples:
   akslogin login                                      # the current context's identity
   akslogin login --context aks-prod
   akslogin login -l spn -t <tenant> --client-id <app> # flags as for get-token (--server-id defaults to AKS)
+  akslogin login -o json | jq -r .expires_on          # when the cached token runs out
 """
 
 LOGOUT_EPILOG = """\
@@ -32,6 +32,7 @@ examples:
   akslogin logout --all
   akslogin logout --context aks-prod
   akslogin logout -l spn -t <tenant> --client-id <app>
+  akslogin logout --all -o yaml
 """
 AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"  # the AKS server app, the same in every cloud
 #: Flags that only say where the cache is or how verbose to be: they do not pick an identity.
@@ -43,6 +44,7 @@ def register(sub: Any) -> None:
                        description="Sign in and warm akslogin's token cache.", epilog=LOGIN_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     _kubeconfig_flags(p)
+    add_output_flag(p)
     add_signin_flags(p)
     p.set_defaults(handler=run_login)
 
@@ -51,6 +53,7 @@ def register(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
     _kubeconfig_flags(q)
     q.add_argument("--all", action="store_true", help="every cached token in the cache directory")
+    add_output_flag(q)
     add_signin_flags(q)
     q.set_defaults(handler=run_logout)
 
@@ -64,45 +67,21 @@ def _identity_flags_given(opts: TokenOptions) -> bool:
     return bool(opts.explicit - NOT_IDENTITY)
 
 
-def context_args(kubeconfig: str | None, context: str | None, environ: Mapping[str, str]) -> list[str]:
-    """The get-token arguments of a context's user (akslogin/kubelogin exec plugin or embedded token)."""
-    from akslogin.usecases.convert import is_entra_user
-
-    loaded = [files.load(p) for p in paths.read_paths(kubeconfig, environ) if os.path.exists(p)]
-    if not loaded:
-        raise UsageError("no kubeconfig found to read the context from.",
-                         "Pass sign-in flags (as for get-token), --kubeconfig or set KUBECONFIG.")
-    name = context or next((c.current_context for c in loaded if c.current_context), "")
-    body = next((c.get("contexts", name) for c in loaded if name and c.get("contexts", name) is not None), None)
-    if body is None:
-        raise UsageError(f"no context named {name!r}." if name else "the kubeconfig has no current context.",
-                         "Pass --context NAME or sign-in flags.")
-    user_name = str(body.get("user") or "")
-    user = next((c.get("users", user_name) for c in loaded if c.get("users", user_name) is not None), None)
-    if user is None or not is_entra_user(user):
-        raise ConfigError(f"the user of context {name!r} does not sign in with akslogin or kubelogin.",
-                          "Run 'akslogin convert-kubeconfig', or pass sign-in flags.")
-    recorded = embedded.embedded_args(user)
-    if recorded is not None:
-        return recorded
-    block = user.get("exec")
-    if not isinstance(block, dict):
-        raise ConfigError(f"the user of context {name!r} uses the legacy azure auth-provider.",
-                          "Run 'akslogin convert-kubeconfig' first, or pass sign-in flags.")
-    return [str(a) for a in block.get("args") or []]
-
-
-def _identity(args: argparse.Namespace, environ: Mapping[str, str]) -> TokenOptions:
+def _identity(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[TokenOptions, Mapping[str, str]]:
+    """The identity to sign in as, and the environment its plugin runs with (a context's exec ``env`` applies)."""
     from akslogin.usecases.access import options_from_exec_args
+    from akslogin.usecases.context import context_user, plugin_environment
 
     flags = signin_options(args, environ)
     if args.context is not None or args.kubeconfig is not None or not _identity_flags_given(flags):
-        opts = options_from_exec_args(context_args(args.kubeconfig, args.context, environ), environ)
+        ctx = context_user(args.kubeconfig, args.context, environ)
+        env = plugin_environment(ctx, environ)
+        opts = options_from_exec_args(ctx.args, env)
         for dest in NOT_IDENTITY & flags.explicit:  # e.g. -v, --cache-dir given on the command line
             setattr(opts, dest, getattr(flags, dest))
-        return opts
+        return opts, env
     check_login(flags)
-    return flags
+    return flags, environ
 
 
 def run_login(args: argparse.Namespace) -> int:
@@ -110,13 +89,16 @@ def run_login(args: argparse.Namespace) -> int:
     from akslogin.log import Log
     from akslogin.usecases import access
 
-    environ = os.environ
-    identity = _identity(args, environ)
+    identity, environ = _identity(args, os.environ)
     opts = access.for_resource(identity, identity.server_id or AKS_SERVER_ID)
     token = access.obtain(opts, environ, sys.stderr, Log(opts.verbosity_level, sys.stderr))
+    cache_dir = access.cache_dir_for(opts, environ)
     who = f"client {opts.client_id}" if opts.client_id else "the default identity"
-    print(f"Signed in with --login {opts.login} ({who}, tenant {opts.tenant_id or '-'}): token for {opts.server_id} "
-          f"valid until {format_timestamp(token.expires_on)}, cached in {access.cache_dir_for(opts, environ)}.")
+    data = {"login": opts.login, "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None,
+            "server_id": opts.server_id, "expires_on": format_timestamp(token.expires_on), "cache_dir": cache_dir}
+    emit(sys.stdout, args.output, data, lambda paint: (
+        f"{paint.ok('Signed in')} with --login {opts.login} ({who}, tenant {opts.tenant_id or '-'}): token for "
+        f"{opts.server_id} valid until {format_timestamp(token.expires_on)}, cached in {cache_dir}."))
     return 0
 
 
@@ -128,11 +110,15 @@ def run_logout(args: argparse.Namespace) -> int:
     cache_dir = access.cache_dir_for(flags, environ)
     if args.all or (args.context is None and args.kubeconfig is None and not _identity_flags_given(flags)):
         removed = tokens.remove_all(cache_dir)
-        print(f"Removed {len(removed)} cached token file(s) from {cache_dir}.")
+        emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed},
+             lambda _paint: f"Removed {len(removed)} cached token file(s) from {cache_dir}.")
         return 0
-    opts = _identity(args, environ)
-    cache_dir = access.cache_dir_for(opts, environ)
-    removed = tokens.remove_identity(cache_dir, tokens.identity_keys(opts, tokens.servers_of(opts), environ))
+    opts, plugin_env = _identity(args, environ)
+    cache_dir = access.cache_dir_for(opts, plugin_env)
+    removed = tokens.remove_identity(cache_dir, tokens.identity_keys(opts, tokens.servers_of(opts), plugin_env))
     who = f"client {opts.client_id}" if opts.client_id else f"--login {opts.login}"
-    print(f"Removed {len(removed)} cached token file(s) for {who} (tenant {opts.tenant_id or '-'}) from {cache_dir}.")
+    emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed, "login": opts.login,
+                                   "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None},
+         lambda _paint: f"Removed {len(removed)} cached token file(s) for {who} (tenant {opts.tenant_id or '-'}) "
+                        f"from {cache_dir}.")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 if TYPE_CHECKING:
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class AccessToken:
-    token: str
+    """An access token and when it expires. Its repr never shows the token (it may end up in logs)."""
+
+    token: str = field(repr=False)
     #: Absolute expiry (epoch seconds) taken from the token response, not from decoding the JWT.
     expires_on: float
 

@@ -14,12 +14,14 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from akslogin.arm import ManagedCluster
 from akslogin.errors import AksloginError
 from akslogin.kubeconfig import files, merge
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
+from akslogin.output import table
+from akslogin.term import Painter, is_terminal
 from akslogin.usecases.get_credentials import ImportSettings, Prepared, Session, fetch, prepare, rename
 
 DEFAULT_CONCURRENCY = 16
@@ -60,7 +62,7 @@ class _Progress:
     """A single self-overwriting line on a terminal; silent otherwise."""
 
     def __init__(self, stream: TextIO | None) -> None:
-        self.stream = stream if stream is not None and stream.isatty() else None
+        self.stream = stream if is_terminal(stream) else None
         self.lock = threading.Lock()
         self.done = self.total = self.failed = 0
         self.listing = 0
@@ -211,18 +213,28 @@ def _merge_all(prepared: list[tuple[Outcome, KubeConfig]], overwrite: bool) -> C
     return change
 
 
-def render_summary(result: FleetResult, target: str) -> str:
-    rows = [("CONTEXT", "RESOURCE GROUP", "SUBSCRIPTION", "RESULT")]
+def summary_data(result: FleetResult, target: str) -> dict[str, Any]:
+    """The fleet import as plain data (``--output json|yaml``)."""
+    return {
+        "file": "-" if target == "-" else target,
+        "subscriptions": result.subscriptions,
+        "counts": {s: result.count(s) for s in ("imported", "unchanged", "skipped", "failed")},
+        "clusters": [{"context": o.context, "name": o.name, "resource_group": o.resource_group,
+                      "subscription": o.subscription, "status": o.status, "reason": o.reason}
+                     for o in result.outcomes],
+    }
+
+
+def render_summary(result: FleetResult, target: str, painter: Painter | None = None) -> str:
+    rows = []
     for o in result.outcomes:
         status = o.status + (f": {o.reason}" if o.reason else "")
         rows.append((o.context or o.name, o.resource_group or "-", o.subscription[:8] or "-", status))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    text = table(("CONTEXT", "RESOURCE GROUP", "SUBSCRIPTION", "RESULT"), rows, painter, status_column=3)
     clusters = sum(1 for o in result.outcomes if o.name != ALL_CLUSTERS)
     where = "stdout" if target == "-" else target
-    lines.append(
+    return text + (
         f"{result.count('imported')} imported, {result.count('unchanged')} unchanged, {result.count('skipped')} "
         f"skipped, {result.count('failed')} failed ({clusters} clusters in {result.subscriptions} "
-        f"subscription(s)) → {where}"
+        f"subscription(s)) → {where}\n"
     )
-    return "\n".join(lines) + "\n"
