@@ -11,9 +11,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from akslogin.emulator import graph
 from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
+from akslogin.emulator.directory import Directory
 from akslogin.emulator.entra import EntraService
 from akslogin.emulator.faults import Fault, FaultPlan
 from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
@@ -27,7 +29,7 @@ CONTROL_PREFIX = "/_emulator"
 #: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
 #: router is built, so a new flow is one module plus one line here.
 Feature = Callable[["Emulator"], None]
-FEATURES: list[Feature] = []
+FEATURES: list[Feature] = [graph.install]
 
 
 class Emulator:
@@ -46,6 +48,8 @@ class Emulator:
         self.tls = TLSMaterial.create(self.state_dir)
         self.issuer = TokenIssuer(self.clock)
         self.entra = EntraService(world, self.issuer, self.clock)
+        #: What Microsoft Graph knows (memberships, app id → object id); used by Graph and by the API servers.
+        self.directory = Directory(world)
         self._extra_servers: dict[str, HTTPSServer] = {}
         self._pending_servers: list[tuple[str, Router, int, bool]] = []
         for feature in FEATURES:
@@ -58,7 +62,7 @@ class Emulator:
         self._auth_outcome = threading.local()  # handler thread → who the API server saw, for the log
         jwks = self.issuer.jwks()
         for cluster in world.clusters:
-            authenticator = TokenAuthenticator(jwks, cluster, self.clock)
+            authenticator = TokenAuthenticator(jwks, cluster, self.clock, group_resolver=self.directory.member_groups)
             router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth)
             self._cluster_servers[cluster.name] = self._server(
                 router, cluster.port, self._aks_observer(cluster.name), f"aks:{cluster.name}"
@@ -78,7 +82,7 @@ class Emulator:
     def _server(self, router: Router, port: int, observer: Any, service: str, tls: bool = True) -> HTTPSServer:
         return HTTPSServer(
             router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer,
-            service=service, faults=self.faults, tls=tls,
+            service=service, faults=self.faults, tls=tls, clock=self.clock.now,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 AKS_CLIENT_APP_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 ARM_RESOURCE = "https://management.azure.com/"
+GRAPH_RESOURCE = "https://graph.microsoft.com/"
 
 
 class WorldError(ValueError):
@@ -44,6 +45,8 @@ class App:
     public_client: bool = False
     groups: list[str] = field(default_factory=list)  # group object ids
     federated_credentials: list[dict[str, Any]] = field(default_factory=list)
+    #: Holds Graph's application permission to read the directory (Application.Read.All / Directory.Read.All).
+    graph_read: bool = False
 
 
 @dataclass
@@ -221,6 +224,7 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
             public_client=bool(a.get("public_client", False)),
             groups=group_ids(a.get("groups"), aw),
             federated_credentials=list(a.get("federated_credentials") or []),
+            graph_read=bool(a.get("graph_read", False)),
         ))
     for well_known, name in ((AKS_CLIENT_APP_ID, "aks-client"), (AZURE_CLI_APP_ID, "azure-cli")):
         if not any(a.client_id == well_known for a in apps):
@@ -228,13 +232,18 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
     users = []
     for j, u in enumerate(_list(t, "users")):
         uw = f"{where}.users[{j}]"
+        upn = str(_req(u, "upn", uw))
+        # A B2B guest's UPN in the resource tenant is <name>_<home domain>#EXT#@<tenant domain>.
+        is_guest = "#EXT#" in upn.upper()
+        if u.get("guest") and not is_guest:
+            raise WorldError(f"{uw}: a guest's UPN has the form name_homedomain#EXT#@tenantdomain, not {upn!r}")
         users.append(User(
             upn=str(_req(u, "upn", uw)),
             object_id=str(u.get("object_id") or _new_id()),
             password=None if u.get("password") is None else str(u["password"]),
             display_name=str(u.get("display_name") or u["upn"].split("@")[0]),
             groups=group_ids(u.get("groups"), uw),
-            guest=bool(u.get("guest", False)),
+            guest=is_guest,
         ))
     domains = [str(d) for d in (t.get("domains") or [])]
     return Tenant(
@@ -244,7 +253,7 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
         apps=apps,
         users=users,
         groups=groups,
-        resources=[AKS_SERVER_APP_ID, ARM_RESOURCE, *[str(r) for r in t.get("resources") or []]],
+        resources=[AKS_SERVER_APP_ID, ARM_RESOURCE, GRAPH_RESOURCE, *[str(r) for r in t.get("resources") or []]],
     )
 
 
