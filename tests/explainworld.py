@@ -72,7 +72,7 @@ def world_spec() -> dict[str, Any]:
                     app_entry(APPS["viewer"]),
                     app_entry(APPS["nobody"]),
                     app_entry(APPS["admin"], graph_read=True),
-                    app_entry(APPS["reader"]),
+                    app_entry(APPS["reader"], groups=["aks-devs"]),
                     app_entry(APPS["nsadmin"]),
                     app_entry(APPS["overage"], groups=["aks-devs", *BULK]),
                     app_entry(APPS["graphless"]),
@@ -188,3 +188,40 @@ class Streams:
     @property
     def stderr(self) -> str:
         return self.err.getvalue()
+
+
+def client_cert(cn: str, orgs: tuple[str, ...] = (), days: float = 365, issuer_key: Any = None) -> tuple[bytes, bytes]:
+    """(certificate PEM, key PEM) for a kubeconfig client certificate; negative ``days`` gives an expired one."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key
+
+    key = new_rsa_key()
+    now = dt.datetime.now(dt.timezone.utc)
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs]
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
+    start_at = now - dt.timedelta(days=400) if days < 0 else now - dt.timedelta(minutes=5)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name(attrs))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca")]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(start_at)
+            .not_valid_after(now + dt.timedelta(days=days))
+            .sign(issuer_key or key, hashes.SHA256()))
+    return cert_pem(cert), key_pem(key)
+
+
+def b64(data: bytes) -> str:
+    import base64
+
+    return base64.b64encode(data).decode("ascii")
+
+
+def flat(text: str) -> str:
+    """Text with line wrapping undone, so assertions do not depend on where paragraphs break."""
+    return " ".join(text.split())

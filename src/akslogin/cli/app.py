@@ -29,6 +29,7 @@ exit codes: 0 success; 1 sign-in, network or file failure; 2 bad flags or input.
 #: Modules under akslogin.cli that each define ``register(subparsers)``; one line per command group.
 COMMAND_MODULES: list[str] = [
     "emulator",
+    "whoami",
 ]
 
 
