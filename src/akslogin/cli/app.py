@@ -30,6 +30,8 @@ exit codes: 0 success; 1 sign-in, network or file failure; 2 bad flags or input.
 COMMAND_MODULES: list[str] = [
     "emulator",
     "whoami",
+    "explain_forbidden",
+    "rbac",
 ]
 
 
