@@ -32,6 +32,7 @@ COMMAND_MODULES: list[str] = [
     "whoami",
     "explain_forbidden",
     "rbac",
+    "audit",
 ]
 
 
