@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "explain_forbidden",
     "rbac",
     "audit",
+    "doctor",
 ]
 
 
