@@ -316,7 +316,8 @@ def render(result: Explanation) -> str:
     if sug is not None:
         scope = f"a RoleBinding in namespace {sug.namespace}" if sug.namespace else "a ClusterRoleBinding"
         guess = "" if sug.certain else " (most likely; the roles could not be read)"
-        lines += ["", f"Missing: {scope} from {sug.role_kind} {sug.role}{guess} to {sug.subject.label}.",
+        lines += ["", paragraph(f"{scope} from {sug.role_kind} {sug.role}{guess} to {sug.subject.label}.",
+                                indent=0, first="Missing: "),
                   "Fix (run as someone allowed to create it, e.g. a cluster or namespace admin):",
                   f"  {sug.command} --apply"]
         if sug.custom_role is not None:
