@@ -198,3 +198,24 @@ def test_cli_whoami_and_its_errors(emu: Emulator, tmp_path: Path) -> None:
     assert absent.returncode == 1 and "does not exist" in absent.stderr
     helptext = run_akslogin(["whoami", "--help"], env)
     assert helptext.returncode == 0 and "examples:" in helptext.stdout and "--verify" in helptext.stdout
+
+
+def test_cluster_trust_comes_from_the_kubeconfig(emu: Emulator, tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    entry = emu.kubeconfig_cluster("aks1")
+    entry["cluster"]["tls-server-name"] = "localhost"  # in the server certificate's SANs
+    kc = kubeconfig(tmp_path / "sni", emu, app=APPS["viewer"], cluster_entry=entry)
+    assert whoami(kc, env)[0] == 0
+    entry["cluster"]["tls-server-name"] = "aks1.example"  # not in the certificate: refused
+    kc = kubeconfig(tmp_path / "wrong-sni", emu, app=APPS["viewer"], cluster_entry=entry)
+    code, out = whoami(kc, env, output="json")
+    assert code == 1 and "is not trusted" in json.loads(out.stdout)["cluster_error"]
+    no_ca = {"name": "aks1", "cluster": {"server": emu.cluster_url("aks1")}}
+    kc = kubeconfig(tmp_path / "no-ca", emu, app=APPS["viewer"], cluster_entry=no_ca)
+    code, out = whoami(kc, env, output="json")
+    assert code == 1 and "system trust store" in json.loads(out.stdout)["cluster_error"]
+    insecure = {"name": "aks1", "cluster": {"server": emu.cluster_url("aks1"), "insecure-skip-tls-verify": True}}
+    kc = kubeconfig(tmp_path / "insecure", emu, app=APPS["viewer"], cluster_entry=insecure)
+    code, out = whoami(kc, env, output="json")
+    data = json.loads(out.stdout)
+    assert code == 0 and any("insecure-skip-tls-verify" in n and "NOT" in n for n in data["notes"])
