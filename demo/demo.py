@@ -94,6 +94,9 @@ def main() -> int:
         show([KUBECTL, "auth", "can-i", "delete", "pods", "-n", "default"], env)
         show([KUBECTL, "get", "pods", "-n", "kube-system"], env, expect_ok=False)
 
+        say("Why? akslogin explains the denial and prints the binding that would fix it")
+        show([AKSLOGIN, "explain-forbidden", "list", "pods", "-n", "kube-system"], env, expect_ok=False)
+
         say("A wrong secret: kubectl shows akslogin's explanation, not a bare 'Unauthorized'")
         bad = dict(env, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET="an-old-secret", KUBECACHEDIR=str(home / "other"))
         show([KUBECTL, "get", "pods"], bad, expect_ok=False)
