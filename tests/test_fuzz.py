@@ -91,3 +91,76 @@ def test_idp_error_bodies(body: Any) -> None:
                                                 "token_type": json_values})))
 def test_token_responses(body: Any) -> None:
     _ok_or_akslogin_error(token_from_result, body, 1_000_000.0)
+
+
+# -- ARM answers, tokens shown by whoami, certificates in kubeconfigs --------------------------------
+
+class _FakeResponse:
+    """Just what describe_error reads from a requests.Response."""
+
+    def __init__(self, status: int, text: str) -> None:
+        self.status_code, self.text, self.headers, self.url = status, text, {}, "https://arm.example/x"
+
+
+@CASES
+@given(shaped)
+def test_arm_cluster_items(item: Any) -> None:
+    from akslogin.arm import cluster_from_json
+
+    if isinstance(item, dict):
+        cluster = cluster_from_json(item)
+        assert isinstance(cluster.name, str) and isinstance(cluster.aad, bool)
+
+
+@CASES
+@given(st.one_of(shaped, st.fixed_dictionaries({"kubeconfigs": st.lists(st.fixed_dictionaries(
+    {"name": json_values, "value": st.one_of(st.text(max_size=40), st.binary(max_size=40).map(
+        lambda b: __import__("base64").b64encode(b).decode()))}), max_size=3)})))
+def test_arm_credential_answers(body: Any) -> None:
+    from akslogin.arm import kubeconfigs_from_json
+
+    if isinstance(body, dict):
+        _ok_or_akslogin_error(kubeconfigs_from_json, body, "fuzz")
+
+
+@CASES
+@given(st.integers(min_value=400, max_value=599), st.one_of(st.text(max_size=200), shaped.map(json.dumps),
+       st.fixed_dictionaries({"error": st.fixed_dictionaries({"code": json_values, "message": json_values})})
+       .map(json.dumps)))
+def test_arm_error_bodies(status: int, text: str) -> None:
+    from akslogin.arm import describe_error
+
+    err = describe_error(_FakeResponse(status, text), "list clusters", "https://arm.example")  # type: ignore[arg-type]
+    rendered = err.render()
+    assert rendered.startswith("akslogin: ") and "\n" not in rendered and "\x1b" not in rendered
+
+
+def _jwt_like(parts: list[str]) -> str:
+    return ".".join(parts)
+
+
+@CASES
+@given(st.one_of(st.text(max_size=200),
+                 st.lists(st.one_of(st.text(alphabet=string.ascii_letters + string.digits + "-_", max_size=60),
+                                    shaped.map(lambda v: __import__("base64").urlsafe_b64encode(
+                                        json.dumps(v).encode()).decode().rstrip("="))),
+                          min_size=3, max_size=3).map(_jwt_like)))
+def test_jwt_decoding_for_display(token: str) -> None:
+    from akslogin.tokeninfo import decode_token
+
+    info = decode_token(token)
+    if info is not None:
+        # Everything whoami shows must be derivable from any claims without an exception.
+        shown = info.to_json()
+        assert isinstance(shown, dict)
+        info.audience_matches("6dae42f8-4368-4678-94ff-3960e28e3630")
+        assert isinstance(info.identity_type, str) and isinstance(info.aks_username, str)
+
+
+@CASES
+@given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(
+    lambda t: b"-----BEGIN CERTIFICATE-----\n" + t.encode() + b"\n-----END CERTIFICATE-----\n")))
+def test_certificates_in_kubeconfigs(data: bytes) -> None:
+    from akslogin.certinfo import describe_certificate
+
+    _ok_or_akslogin_error(describe_certificate, data)

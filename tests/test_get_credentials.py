@@ -147,9 +147,14 @@ def test_existing_entries_are_kept_conflicts_named_and_context_renames(runner: R
     assert named(data, "clusters", "mine")["cluster"]["x-field"] == 1 and data["preferences"] == {"colors": True}
     assert named(data, "users", "me")["user"] == {"token": "keep-me"} and data["current-context"] == "dev"
 
+    before_forced = runner.kubeconfig.read_text()
     forced = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "-s", S1, "--overwrite-existing")
     assert forced.returncode == 0, forced.stderr
     assert named(runner.config(), "clusters", "aks1")["cluster"]["server"].startswith("https://127.0.0.1:")
+    # Replacing entries rewrote the file: the previous version is kept beside it, private.
+    backups = list(runner.kubeconfig.parent.glob(runner.kubeconfig.name + ".akslogin-backup-*"))
+    assert len(backups) == 1 and backups[0].read_text() == before_forced
+    assert backups[0].stat().st_mode & 0o777 == 0o600
 
 
 def test_private_cluster_uses_private_fqdn_unless_public_is_asked(runner: Runner) -> None:

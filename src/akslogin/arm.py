@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from akslogin.aadsts import clean
 from akslogin.errors import AksloginError, NetworkError, TLSError
 from akslogin.http import HttpClient
 from akslogin.log import Log
@@ -92,7 +93,8 @@ def parse_arm_id(resource_id: str) -> dict[str, str]:
 
 
 def cluster_from_json(item: dict[str, Any]) -> ManagedCluster:
-    props = item.get("properties") or {}
+    props = item.get("properties")
+    props = props if isinstance(props, dict) else {}
     ids = parse_arm_id(str(item.get("id", "")))
     return ManagedCluster(
         id=str(item.get("id", "")),
@@ -106,6 +108,24 @@ def cluster_from_json(item: dict[str, Any]) -> ManagedCluster:
         disable_local_accounts=bool(props.get("disableLocalAccounts")),
         provisioning_state=str(props.get("provisioningState") or ""),
     )
+
+
+def kubeconfigs_from_json(body: dict[str, Any], name: str) -> list[Kubeconfig]:
+    """The ``{kubeconfigs: [{name, value(base64)}]}`` answer of the credential actions, decoded and checked."""
+    entries = body.get("kubeconfigs")
+    results = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        try:
+            text = base64.b64decode(str(entry.get("value", "")), validate=True).decode("utf-8")
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ArmError(f"ARM returned a credential for {name} that is not base64 text.", None, 200,
+                           "InvalidCredential") from None
+        results.append(Kubeconfig(str(entry.get("name", "")), text))
+    if not results:
+        raise ArmError(f"ARM returned no kubeconfig for cluster {name}.", None, 200, "NoCredentials")
+    return results
 
 
 class ArmClient:
@@ -162,17 +182,7 @@ class ArmClient:
         what = f"{action} on cluster {name} (resource group {resource_group}, subscription {subscription})"
         body = self._call("POST", self._cluster_path(subscription, resource_group, name) + f"/{action}", params,
                           what)
-        results = []
-        for entry in body.get("kubeconfigs") or []:
-            try:
-                text = base64.b64decode(str(entry.get("value", "")), validate=True).decode("utf-8")
-            except (ValueError, binascii.Error, UnicodeDecodeError):
-                raise ArmError(f"ARM returned a credential for {name} that is not base64 text.", None, 200,
-                               "InvalidCredential") from None
-            results.append(Kubeconfig(str(entry.get("name", "")), text))
-        if not results:
-            raise ArmError(f"ARM returned no kubeconfig for cluster {name}.", None, 200, "NoCredentials")
-        return results
+        return kubeconfigs_from_json(body, name)
 
     @staticmethod
     def _cluster_path(subscription: str, resource_group: str, name: str) -> str:
@@ -283,7 +293,7 @@ def _error_fields(response: requests.Response) -> tuple[str, str]:
         inner: dict[str, Any] = envelope if isinstance(envelope, dict) else body  # or AKS's flat shape
         code, message = inner.get("code"), inner.get("message")
         if isinstance(code, str) and code:
-            return code, str(message or "")[:600]
+            return clean(code, 80), clean(str(message or ""), 600)
     return f"HTTP{response.status_code}", ""
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 LOGIN_MODES = (
     "devicecode", "interactive", "spn", "ropc", "msi", "azurecli", "azd", "workloadidentity", "azurepipelines",
 )
+CACHE_STORAGES = ("auto", "keyring", "kernel", "file")
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -92,6 +93,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--cache-dir", "cache_dir", "token cache directory (default $KUBECACHEDIR or ~/.kube/cache/akslogin)",
          metavar="DIR", env="KUBECACHEDIR"),
     Flag("--token-cache-dir", "cache_dir", "deprecated alias of --cache-dir", metavar="DIR"),
+    Flag("--cache-storage", "cache_storage", "where refresh tokens are kept: auto (encrypted, key in the OS secret "
+         "store, else a 0600 file with a one-time notice), keyring, kernel, or file (plaintext 0600)",
+         metavar="MODE", env="AKSLOGIN_CACHE_STORAGE"),
     Flag("--timeout", "timeout", "time limit for the whole run, e.g. 60s, 2m (default 60s)", metavar="DURATION",
          env="AZURE_CLI_TIMEOUT"),
     Flag("--certificate-authority", "certificate_authority", "extra CA bundle (PEM) to trust for the identity "
@@ -122,7 +126,8 @@ FIELDS = (
     "username", "password", "tenant_id", "environment", "authority_host", "disable_instance_discovery",
     "identity_resource_id", "federated_token_file", "azure_pipelines_service_connection_id", "subscription",
     "redirect_url", "login_hint", "legacy", "pop_enabled", "pop_claims", "use_azurerm_env_vars",
-    "disable_environment_override", "cache_dir", "timeout", "certificate_authority", "verbosity", "explicit",
+    "disable_environment_override", "cache_dir", "cache_storage", "timeout", "certificate_authority", "verbosity",
+    "explicit",
 )
 
 
@@ -158,6 +163,7 @@ class TokenOptions:
         use_azurerm_env_vars: bool = False,
         disable_environment_override: bool = False,
         cache_dir: str = "",
+        cache_storage: str = "auto",
         timeout: str = "",
         certificate_authority: list[str] | None = None,
         verbosity: str = "0",
@@ -187,6 +193,7 @@ class TokenOptions:
         self.use_azurerm_env_vars = use_azurerm_env_vars
         self.disable_environment_override = disable_environment_override
         self.cache_dir = cache_dir
+        self.cache_storage = cache_storage
         self.timeout = timeout
         self.certificate_authority: list[str] = [] if certificate_authority is None else certificate_authority
         self.verbosity = verbosity
@@ -322,6 +329,7 @@ def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> None:
         fill("client_id", "AZURESUBSCRIPTION_CLIENT_ID")
         fill("azure_pipelines_service_connection_id", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
     take("timeout", "AZURE_CLI_TIMEOUT")
+    take("cache_storage", "AKSLOGIN_CACHE_STORAGE")
 
 
 def validate(opts: TokenOptions) -> None:
@@ -329,6 +337,9 @@ def validate(opts: TokenOptions) -> None:
     opts.login = opts.login.strip().lower()
     if opts.login not in LOGIN_MODES:
         raise UsageError(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(LOGIN_MODES) + ".")
+    if opts.cache_storage not in CACHE_STORAGES:
+        raise UsageError(
+            f"--cache-storage must be one of {', '.join(CACHE_STORAGES)}, not {opts.cache_storage[:30]!r}.")
     if not opts.server_id:
         raise UsageError("--server-id is required.",
                          "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")

@@ -45,6 +45,11 @@ COMMAND_MODULES: list[str] = [
     "convert",
     "refresh",
     "tokens",
+    "whoami",
+    "explain_forbidden",
+    "rbac",
+    "audit",
+    "doctor",
 ]
 
 

@@ -43,7 +43,7 @@ class LegacyDeviceCodeCredential:
 
     def get_token(self, resource: str) -> AccessToken:
         ctx, opts = self.ctx, self.ctx.opts
-        saved = usercache.load_json(ctx.cache_dir, ctx.identity_key, SUFFIX)
+        saved = usercache.load_json(ctx, SUFFIX)
         refresh_token = saved.get("refresh_token")
         result: dict[str, Any] | None = None
         if isinstance(refresh_token, str) and refresh_token:
@@ -54,13 +54,13 @@ class LegacyDeviceCodeCredential:
                     raise describe_idp_error(result)
                 ctx.stderr.write(sign_in_again_notice(str(saved.get("username") or "your account"),
                                                       describe_idp_error(result)))
-                usercache.forget(ctx.cache_dir, ctx.identity_key, SUFFIX)
+                usercache.forget(ctx, SUFFIX)
                 result = None
         if result is None:
             result = self._device_flow(resource)
         token = token_from_result(result, now=ctx.clock())
         if result.get("refresh_token"):
-            usercache.save_json(ctx.cache_dir, ctx.identity_key, SUFFIX, {
+            usercache.save_json(ctx, SUFFIX, {
                 "refresh_token": result["refresh_token"], "version": 1,
                 "username": _username(result) or saved.get("username", ""),
             })

@@ -57,7 +57,7 @@ class UserCredential:
     def get_token(self, resource: str) -> AccessToken:
         ctx = self.ctx
         scopes = [scope_for(resource)]
-        cache = usercache.load(ctx.cache_dir, ctx.identity_key, ctx.log)
+        cache = usercache.load(ctx)
         try:
             app = public_app(ctx.authority, ctx.opts.client_id, ctx.http, cache)
             result = self._silent(app, scopes)
@@ -65,7 +65,7 @@ class UserCredential:
                 result = self.sign_in(app, scopes)
             return token_from_result(result, now=ctx.clock())
         finally:
-            usercache.save(ctx.cache_dir, ctx.identity_key, cache)
+            usercache.save(ctx, cache)
 
     def _silent(self, app: Any, scopes: list[str]) -> dict[str, Any] | None:
         accounts = call(app.get_accounts, username=self.account_hint() or None)

@@ -1,8 +1,9 @@
 """An AKS-like Kubernetes API server that real kubectl can talk to: authn, RBAC, discovery, a few reads.
 
-Read-only and data-driven: the resource table below feeds discovery, routing and tables; objects come
-from the world's Cluster (pods, namespaces, RBAC). Wire formats (Status bodies, Tables, reviews) follow
-kube-apiserver closely, because tests compare kubectl's output with what a real cluster prints.
+Data-driven and read-only except for creating RBAC bindings (escalation-checked): the resource table below
+feeds discovery, routing and tables; objects come from the world's Cluster (pods, namespaces, RBAC). Wire
+formats (Status bodies, Tables, reviews) follow kube-apiserver closely, because tests compare kubectl's
+output with what a real cluster prints.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import calendar
 import hmac
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -435,6 +437,7 @@ class _ApiServer:
         self.now: Callable[[], float] = clock.now if clock else time.time
         self.on_auth = on_auth
         self.created = _rfc3339(self.now())
+        self._lock = threading.Lock()
 
     # objects ------------------------------------------------------------------------------------
     def _meta(self, kind: str, name: str, namespace: str = "", **extra: Any) -> dict[str, Any]:
@@ -568,6 +571,8 @@ class _ApiServer:
             rt.namespaced and not attrs.namespace and named
         ):
             return _page_not_found()
+        if attrs.verb == "create" and not attrs.subresource and rt.name in ("rolebindings", "clusterrolebindings"):
+            return self.create_binding(request, rt, attrs, user)
         if attrs.verb == "create" and not attrs.subresource:
             review = _REVIEWS.get(rt.name)
             if review is not None:
@@ -600,6 +605,55 @@ class _ApiServer:
             return _json(200, _table(rt, items, now))
         return _json(200, {"kind": f"{rt.kind}List", "apiVersion": rt.group_version,
                            "metadata": {"resourceVersion": RESOURCE_VERSION}, "items": items})
+
+    # writes -------------------------------------------------------------------------------------
+    def create_binding(self, request: Request, rt: ResourceType, attrs: rbac.Attributes,
+                       user: UserInfo) -> Response:
+        """POST of a RoleBinding/ClusterRoleBinding: validated, escalation-checked, stored in the cluster."""
+        try:
+            body = request.json()
+        except (ValueError, UnicodeDecodeError):
+            return status_response(400, "BadRequest", "the body of the request was in an unknown format")
+        if not isinstance(body, dict):
+            return status_response(400, "BadRequest", "the body of the request must be an object")
+        if body.get("kind") not in (None, rt.kind) or body.get("apiVersion") not in (None, rt.group_version):
+            return status_response(400, "BadRequest", f"the API version in the data ({body.get('apiVersion')}) "
+                                   f"does not match the expected API version ({rt.group_version})")
+        raw_meta = body.get("metadata")
+        meta: dict[str, Any] = raw_meta if isinstance(raw_meta, dict) else {}
+        name = str(meta.get("name") or "")
+        namespace = attrs.namespace if rt.namespaced else ""
+        if rt.namespaced and meta.get("namespace") not in (None, "", namespace):
+            return status_response(400, "BadRequest", "the namespace of the provided object does not match the "
+                                   "namespace sent on the request")
+        problems = _binding_problems(body, name, rt.namespaced)
+        if problems:
+            return status_response(422, "Invalid", f'{rt.kind}.{rt.group} "{name}" is invalid: ' + ", ".join(problems),
+                                   {"name": name, "group": rt.group, "kind": rt.kind})
+        ref = body["roleRef"]
+        if self._find(rt, rbac.Attributes(verb="get", resource=rt.name, namespace=namespace, name=name)):
+            return status_response(409, "AlreadyExists", f'{_qualified(rt)} "{name}" already exists',
+                                   {"name": name, "group": rt.group, "kind": rt.name})
+        decision = rbac.may_bind(user, self.cluster, ref["kind"], ref["name"], namespace)
+        if not decision.allowed:
+            return status_response(403, "Forbidden", f'{_qualified(rt)} "{name}" is forbidden: {decision.reason}',
+                                   {"name": name, "group": rt.group, "kind": rt.name})
+        stored_meta: dict[str, Any] = {"name": name}
+        if namespace:
+            stored_meta["namespace"] = namespace
+        for key in ("labels", "annotations"):
+            if isinstance(meta.get(key), dict):
+                stored_meta[key] = {str(k): str(v) for k, v in meta[key].items()}
+        stored_meta["uid"] = str(uuid.uuid4())
+        stored_meta["creationTimestamp"] = _rfc3339(self.now())
+        obj = {"metadata": stored_meta, "roleRef": dict(ref), "subjects": [dict(s) for s in body.get("subjects") or []]}
+        if request.query.get("dryRun") != "All":
+            with self._lock:
+                target = self.cluster.role_bindings if rt.namespaced else self.cluster.cluster_role_bindings
+                target.append(obj)
+        meta_out = self._meta(rt.kind, name, namespace, **{k: v for k, v in stored_meta.items()
+                                                           if k not in ("name", "namespace")})
+        return _json(201, {"kind": rt.kind, "apiVersion": rt.group_version, **obj, "metadata": meta_out})
 
     def _find(self, rt: ResourceType, attrs: rbac.Attributes) -> dict[str, Any] | None:
         scope = attrs.namespace if rt.namespaced else None
@@ -651,6 +705,32 @@ _REVIEWS: dict[str, Callable[[_ApiServer, dict[str, Any], UserInfo], dict[str, A
     "selfsubjectaccessreviews": _ApiServer.self_subject_access_review,
     "selfsubjectrulesreviews": _ApiServer.self_subject_rules_review,
 }
+
+
+def _binding_problems(body: dict[str, Any], name: str, namespaced: bool) -> list[str]:
+    """Field errors as kube's validation reports them (the subset that matters for bindings)."""
+    problems = []
+    if not name:
+        problems.append("metadata.name: Required value: name or generateName is required")
+    ref = body.get("roleRef")
+    kinds = ("ClusterRole", "Role") if namespaced else ("ClusterRole",)
+    if not isinstance(ref, dict) or not ref.get("name"):
+        problems.append("roleRef.name: Required value")
+    elif ref.get("kind") not in kinds:
+        problems.append(f"roleRef.kind: Unsupported value: {json.dumps(ref.get('kind'))}: supported values: "
+                        + ", ".join(json.dumps(k) for k in kinds))
+    elif ref.get("apiGroup") != rbac.RBAC_GROUP:
+        problems.append(f"roleRef.apiGroup: Unsupported value: {json.dumps(ref.get('apiGroup'))}: supported "
+                        f'values: "{rbac.RBAC_GROUP}"')
+    subjects = body.get("subjects") or []
+    if not isinstance(subjects, list):
+        return [*problems, "subjects: Invalid value: must be a list"]
+    for i, subject in enumerate(subjects):
+        if not isinstance(subject, dict) or not subject.get("name"):
+            problems.append(f"subjects[{i}].name: Required value")
+        elif subject.get("kind") not in ("User", "Group", "ServiceAccount"):
+            problems.append(f"subjects[{i}].kind: Unsupported value: {json.dumps(subject.get('kind'))}")
+    return problems
 
 
 def _api_group(gv: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,10 @@ class AuthFailure:
     """Why a token was rejected; logged by the emulator, never shown to the client (AKS says only 401)."""
 
     reason: str
+
+
+#: (tenant id, object id) → group object ids from the directory (Graph getMemberObjects), None if unknown.
+GroupResolver = Callable[[str, str], "list[str] | None"]
 
 
 class SignedTokenVerifier:
@@ -66,9 +71,11 @@ class SignedTokenVerifier:
 class TokenAuthenticator:
     """Validates signature (against the published JWKS), issuer, audience and expiry."""
 
-    def __init__(self, jwks: dict[str, Any], cluster: Cluster, clock: Clock) -> None:
+    def __init__(self, jwks: dict[str, Any], cluster: Cluster, clock: Clock,
+                 group_resolver: GroupResolver | None = None) -> None:
         self._verifier = SignedTokenVerifier(jwks, clock)
         self._cluster = cluster
+        self._resolve_groups = group_resolver
 
     def authenticate(self, token: str) -> UserInfo | AuthFailure:
         claims = self._verifier.verify(token)
@@ -83,7 +90,16 @@ class TokenAuthenticator:
         if not oid:
             return AuthFailure("no oid claim")
         username = str(claims.get("upn") or oid)
-        groups = claims.get("groups") or []
+        groups = claims.get("groups")
+        claim_names = claims.get("_claim_names")
+        if groups is None and isinstance(claim_names, dict) and "groups" in claim_names:
+            # Group overage: like guard, ask the directory (Microsoft Graph) for the memberships.
+            if self._resolve_groups is None:
+                return AuthFailure("group overage claim and no directory to resolve it")
+            groups = self._resolve_groups(str(claims.get("tid") or ""), oid)
+            if groups is None:
+                return AuthFailure(f"group overage: the directory does not know {oid}")
+        groups = groups or []
         if not isinstance(groups, list):
             return AuthFailure("groups claim is not a list")
         return UserInfo(

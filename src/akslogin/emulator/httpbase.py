@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import socket
@@ -143,6 +144,7 @@ class HTTPSServer:
         service: str = "",
         faults: FaultPlan | None = None,
         client_ca_pem: str | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.router = router
         self.observer = observer
@@ -158,6 +160,12 @@ class HTTPSServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 return  # the request log is the emulator's record; keep stderr quiet
+
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                # The Date header follows the emulated clock, as a server whose clock is off would send it.
+                if timestamp is None and clock is not None:
+                    timestamp = clock()
+                return email.utils.formatdate(timestamp, usegmt=True)
 
             def _handle(self) -> None:
                 split = urllib.parse.urlsplit(self.path)

@@ -321,3 +321,74 @@ def forbidden_details(attrs: Attributes) -> dict[str, str]:
     if not attrs.is_resource_request:
         return {}
     return {k: v for k, v in details.items() if v}
+
+
+# -- writes: who may create a binding (kube's escalation check, simplified) -----------------------------
+
+def _names_covered(owner: Rule, names: Sequence[str]) -> bool:
+    allowed = owner.get("resourceNames") or []
+    if not allowed:
+        return True
+    return bool(names) and all(n in allowed for n in names)
+
+
+def _covers_rule(owner_rules: Sequence[Rule], rule: Rule) -> bool:
+    """Does the union of ``owner_rules`` grant every permission in ``rule``? A wildcard in ``rule`` is only
+    covered by the same wildcard (as kube's ``Covers``), so nobody grants ``*`` without holding it."""
+    urls = rule.get("nonResourceURLs") or []
+    if urls:
+        return all(
+            any(
+                _has(o.get("verbs") or [], verb) and any(
+                    u in ("*", url) or (u.endswith("*") and url.startswith(u.rstrip("*")))
+                    for u in o.get("nonResourceURLs") or []
+                )
+                for o in owner_rules
+            )
+            for verb in rule.get("verbs") or [] for url in urls
+        )
+    names = rule.get("resourceNames") or []
+    for verb in rule.get("verbs") or []:
+        for group in rule.get("apiGroups") or []:
+            for resource in rule.get("resources") or []:
+                sub = resource.partition("/")[2]
+                if not any(
+                    _has(o.get("verbs") or [], verb)
+                    and _has(o.get("apiGroups") or [], group)
+                    and any(r in ("*", resource) or (sub and r == f"*/{sub}") for r in o.get("resources") or [])
+                    and _names_covered(o, names)
+                    for o in owner_rules if not o.get("nonResourceURLs")
+                ):
+                    return False
+    return True
+
+
+def _format_rule(rule: Rule) -> str:
+    parts = []
+    for key, label in (("apiGroups", "APIGroups"), ("resources", "Resources"), ("resourceNames", "ResourceNames"),
+                       ("nonResourceURLs", "NonResourceURLs"), ("verbs", "Verbs")):
+        if rule.get(key):
+            parts.append(f"{label}:[" + " ".join(_q(v) for v in rule[key]) + "]")
+    return "{" + ", ".join(parts) + "}"
+
+
+def may_bind(user: Identity, cluster: Cluster, role_kind: str, role_name: str, namespace: str) -> Decision:
+    """May ``user`` create a binding to the role? Yes with the ``bind`` verb on it, or when the user already
+    holds every permission the role grants (in ``namespace`` for a RoleBinding, cluster-wide otherwise).
+
+    Simplified from kube: aggregation rules are not re-evaluated and ``escalate`` is not considered.
+    """
+    resource = "roles" if role_kind == "Role" else "clusterroles"
+    bind = Attributes(verb="bind", resource=resource, api_group=RBAC_GROUP, name=role_name, namespace=namespace)
+    if authorize(user, bind, cluster).allowed:
+        return Decision(True, "bind")
+    role_rules = _role_rules(cluster, role_kind, role_name, namespace)
+    if not role_rules:
+        return Decision(False, f"{resource}.{RBAC_GROUP} {_q(role_name)} not found")
+    owner = rules_for(user, cluster, namespace)
+    missing = [r for r in role_rules if not _covers_rule(owner, r)]
+    if not missing:
+        return Decision(True, "covers")
+    groups = " ".join(_q(g) for g in user.groups)
+    return Decision(False, f"user {_q(user.username)} (groups=[{groups}]) is attempting to grant RBAC permissions "
+                           "not currently held:\n" + "\n".join(_format_rule(r) for r in missing))

@@ -12,11 +12,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from akslogin.emulator import adfs, authorize, devicecode, federation, managed_identity, userflows
+from akslogin.emulator import adfs, authorize, devicecode, federation, graph, managed_identity, userflows
 from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.clusterca import ClusterCA
+from akslogin.emulator.directory import Directory
 from akslogin.emulator.entra import EntraService
 from akslogin.emulator.faults import Fault, FaultPlan
 from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
@@ -49,6 +50,7 @@ FEATURES: list[Feature] = [
     federation.install,  # OIDC issuers for workload identity, GitHub Actions, Azure Pipelines
     managed_identity.install,  # IMDS, App Service, Arc
     _arm_feature,  # Resource Manager
+    graph.install,  # a small Microsoft Graph (app id → object id, memberships)
 ]
 
 
@@ -73,6 +75,8 @@ class Emulator:
         self.entra = EntraService(world, self.issuer, self.clock)
         #: Per-cluster client CA (admin and other static client certificates).
         self.cluster_cas: dict[str, ClusterCA] = {c.name: ClusterCA(c.name) for c in world.clusters}
+        #: What Microsoft Graph knows (memberships, app id → object id); used by Graph and by the API servers.
+        self.directory = Directory(world)
         self._extra_servers: dict[str, HTTPSServer] = {}
         self._pending_servers: list[tuple[str, Router, int, bool]] = []
         #: Feature state by name (e.g. "federation", "managed_identity"), for tests and control routes.
@@ -87,7 +91,7 @@ class Emulator:
         self._auth_outcome = threading.local()  # handler thread → who the API server saw, for the log
         jwks = self.issuer.jwks()
         for cluster in world.clusters:
-            authenticator = TokenAuthenticator(jwks, cluster, self.clock)
+            authenticator = TokenAuthenticator(jwks, cluster, self.clock, group_resolver=self.directory.member_groups)
             router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth)
             self._cluster_servers[cluster.name] = self._server(
                 router, cluster.port, self._aks_observer(cluster.name), f"aks:{cluster.name}",
@@ -109,7 +113,7 @@ class Emulator:
                 client_ca_pem: str | None = None) -> HTTPSServer:
         return HTTPSServer(
             router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer,
-            service=service, faults=self.faults, tls=tls, client_ca_pem=client_ca_pem,
+            service=service, faults=self.faults, tls=tls, client_ca_pem=client_ca_pem, clock=self.clock.now,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from akslogin.emulator.clock import Clock
+from akslogin.emulator.directory import GROUP_CLAIM_LIMIT, guest_email, is_guest_upn
 from akslogin.emulator.tlsmaterial import new_rsa_key, self_signed, thumbprints
 
 
@@ -28,6 +30,9 @@ class TokenIssuer:
         self._key: rsa.RSAPrivateKey = new_rsa_key()
         self._cert = self_signed("accounts.emulator.akslogin", self._key)
         self.kid, _ = thumbprints(self._cert)
+        #: Base URL of the directory endpoint named in group overage claims (the Graph feature points it at
+        #: the emulated Graph server; ESTS names graph.windows.net in v1 tokens).
+        self.graph_url: Callable[[], str] = lambda: "https://graph.windows.net"
 
     def jwks(self) -> dict[str, Any]:
         numbers = self._key.public_key().public_numbers()
@@ -98,12 +103,23 @@ class TokenIssuer:
             claims["idtyp"] = "user"
             claims["amr"] = amr or ["pwd"]
             claims["scp"] = scp or "user.read"
-        if upn:
+        if upn and is_guest_upn(upn):
+            # B2B guests get no upn claim: unique_name/email carry their home address, so AKS (which takes
+            # upn, else oid) sees them by object id.
+            claims["unique_name"] = guest_email(upn)
+            claims["email"] = guest_email(upn)
+        elif upn:
             claims["upn"] = upn
             claims["unique_name"] = upn
         if name:
             claims["name"] = name
-        if groups:
+        if groups and len(groups) > GROUP_CLAIM_LIMIT:
+            # Group overage: no groups claim, a pointer to where the memberships can be read instead.
+            kind = "servicePrincipals" if app_only else "users"
+            claims["_claim_names"] = {"groups": "src1"}
+            endpoint = f"{self.graph_url().rstrip('/')}/{tenant_id}/{kind}/{subject_oid}/getMemberObjects"
+            claims["_claim_sources"] = {"src1": {"endpoint": endpoint}}
+        elif groups:
             claims["groups"] = list(groups)
         if extra:
             claims.update(extra)

@@ -29,6 +29,7 @@ HOST_KINDS = {
 AKS_CLIENT_APP_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 ARM_RESOURCE = "https://management.azure.com/"
+GRAPH_RESOURCE = "https://graph.microsoft.com/"
 
 
 class WorldError(ValueError):
@@ -81,6 +82,8 @@ class App:
     assigned: list[str] = field(default_factory=list)  # user and group object ids
     #: Extra redirect URIs besides the loopback ones every public client may use.
     redirect_uris: list[str] = field(default_factory=list)
+    #: Holds Graph's application permission to read the directory (Application.Read.All / Directory.Read.All).
+    graph_read: bool = False
 
 
 #: Sign-in flows a Conditional Access rule can name ("all" matches every one).
@@ -450,6 +453,7 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
             assignment_required=bool(a.get("assignment_required", False)),
             assigned=[str(x) for x in a.get("assigned") or []],  # resolved once users exist
             redirect_uris=[str(u) for u in a.get("redirect_uris") or []],
+            graph_read=bool(a.get("graph_read", False)),
         ))
     for well_known, name in ((AKS_CLIENT_APP_ID, "aks-client"), (AZURE_CLI_APP_ID, "azure-cli")):
         if not any(a.client_id == well_known for a in apps):
@@ -457,13 +461,18 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
     users = []
     for j, u in enumerate(_list(t, "users")):
         uw = f"{where}.users[{j}]"
+        upn = str(_req(u, "upn", uw))
+        # A B2B guest's UPN in the resource tenant is <name>_<home domain>#EXT#@<tenant domain>.
+        is_guest = "#EXT#" in upn.upper()
+        if u.get("guest") and not is_guest:
+            raise WorldError(f"{uw}: a guest's UPN has the form name_homedomain#EXT#@tenantdomain, not {upn!r}")
         users.append(User(
             upn=str(_req(u, "upn", uw)),
             object_id=str(u.get("object_id") or _new_id()),
             password=None if u.get("password") is None else str(u["password"]),
             display_name=str(u.get("display_name") or u["upn"].split("@")[0]),
             groups=group_ids(u.get("groups"), uw),
-            guest=bool(u.get("guest", False)),
+            guest=is_guest,
             disabled=bool(u.get("disabled", False)),
             locked=bool(u.get("locked", False)),
             password_expired=bool(u.get("password_expired", False)),
@@ -499,7 +508,7 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
         apps=apps,
         users=users,
         groups=groups,
-        resources=[AKS_SERVER_APP_ID, ARM_RESOURCE, *[str(r) for r in t.get("resources") or []]],
+        resources=[AKS_SERVER_APP_ID, ARM_RESOURCE, GRAPH_RESOURCE, *[str(r) for r in t.get("resources") or []]],
         managed_identities=identities,
         hosts=hosts,
         federations=federations,

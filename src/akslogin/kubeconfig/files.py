@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import errno
-import fcntl
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import yaml
 
+from akslogin import fileops
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
 
 LOCK_TIMEOUT = 30.0
@@ -62,58 +60,25 @@ def dump(config: KubeConfig) -> str:
     return yaml.safe_dump(config.data, default_flow_style=False, sort_keys=False, allow_unicode=True)
 
 
-def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_atomic(path: str, text: str, mode: int = 0o600) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
+    fileops.write_atomic(path, text.encode("utf-8"), mode)
 
 
 @contextlib.contextmanager
 def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Exclusive lock for read-modify-write of ``path`` across processes."""
+    """Exclusive lock for read-modify-write of ``path`` across processes (a side file next to it)."""
     directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        fd = os.open(os.path.join(directory, f".{os.path.basename(path)}.akslogin-lock"),
-                     os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise KubeconfigError(f"cannot lock {path}: {exc.strerror}.") from None
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                if time.monotonic() > deadline:
-                    raise KubeconfigError(f"another process kept {path} locked for {timeout:.0f}s.",
-                                          "Retry when it has finished.") from None
-                time.sleep(0.02)
+    lock_path = os.path.join(directory, f".{os.path.basename(path)}.akslogin-lock")
+    with contextlib.ExitStack() as stack:
+        try:
+            os.makedirs(directory, exist_ok=True)
+            stack.enter_context(fileops.exclusive_lock(lock_path, timeout, lambda: KubeconfigError(
+                f"another process kept {path} locked for {timeout:.0f}s.", "Retry when it has finished.")))
+        except OSError as exc:
+            raise KubeconfigError(f"cannot lock {path}: {exc.strerror}.") from None
         yield
-    finally:
-        os.close(fd)
 
 
 def new_backup_path(path: str) -> str:

@@ -16,11 +16,11 @@ import secrets
 from typing import TextIO
 
 from akslogin.errors import CacheError, UsageError
+from akslogin.options import CACHE_STORAGES as STORAGES
 from akslogin.tokencache.entry import read_private
 from akslogin.tokencache.keystores import KEY_BYTES, KeyStore, open_keystore
 from akslogin.tokencache.store import atomic_write
 
-STORAGES = ("auto", "keyring", "kernel", "file")
 MAGIC = b"AKSLOGIN-ENC1\n"
 NOTICE_FILE = ".plaintext-notice"
 

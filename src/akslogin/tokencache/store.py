@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
 import time
 from collections.abc import Iterator
 
+from akslogin import fileops
 from akslogin.errors import CacheError
 from akslogin.tokencache.entry import ENTRY_VERSION, entry_path
-
-LOCK_POLL = 0.05
 
 
 def ensure_dir(path: str) -> None:
@@ -38,27 +35,9 @@ def prepare(cache_dir: str) -> None:
 
 
 def atomic_write(path: str, data: bytes) -> None:
-    """Write via a 0600 temp file in the same directory, fsync, rename, fsync the directory."""
-    import tempfile  # not at module level: processes that only wait for the lock never write
-
-    directory = os.path.dirname(path)
-    ensure_dir(directory)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)  # mkstemp creates 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Write ``data`` to ``path`` atomically, 0600, in a 0700 directory."""
+    ensure_dir(os.path.dirname(path))
+    fileops.write_atomic(path, data)
 
 
 def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str) -> None:
@@ -81,29 +60,14 @@ def remove_entry(cache_dir: str, key: str) -> None:
 
 @contextlib.contextmanager
 def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
-    """Hold the per-identity lock. flock is released by the kernel if the holder dies, so a killed
-    process never blocks others; waiting is bounded by ``timeout``."""
+    """Hold the per-identity lock (see fileops.exclusive_lock: a dead holder never blocks others)."""
     prepare(cache_dir)
     path = os.path.join(cache_dir, "locks", key + ".lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise CacheError(
-                        f"another akslogin process held the token lock {path} for more than {timeout:.0f}s.",
-                        "If a sign-in is waiting in another terminal, finish it; otherwise retry.",
-                    ) from None
-                time.sleep(LOCK_POLL)
+    with fileops.exclusive_lock(path, timeout, lambda: CacheError(
+        f"another akslogin process held the token lock {path} for more than {timeout:.0f}s.",
+        "If a sign-in is waiting in another terminal, finish it; otherwise retry.",
+    )):
         yield
-    finally:
-        os.close(fd)  # closing releases the flock
 
 
 def quarantine(path: str) -> str:

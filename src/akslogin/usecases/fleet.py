@@ -193,7 +193,8 @@ def import_fleet(session: Session, *, subscriptions: list[str] | None, settings:
             out.write(files.dump(combined))
             out.flush()
     elif prepared:
-        files.update(target, _merge_all(prepared, settings.overwrite))
+        files.update(target, _merge_all(prepared, settings.overwrite), keep_backup=settings.overwrite,
+                     skip_unchanged=settings.overwrite)
     result.outcomes.extend(o for o, _ in prepared)
     result.outcomes.sort(key=lambda o: (o.context or o.name).lower())
     return result

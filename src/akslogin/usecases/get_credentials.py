@@ -178,8 +178,10 @@ def import_one(session: Session, subscription: str, resource_group: str, name: s
         out.write(files.dump(config))
         out.flush()
     else:
+        # Replacing entries (--overwrite-existing) rewrites the user's file: keep the previous version.
         files.update(target, lambda existing: merge.merge(existing, config, overwrite=settings.overwrite,
-                                                          set_current=new_name))
+                                                          set_current=new_name),
+                     keep_backup=settings.overwrite, skip_unchanged=settings.overwrite)
         session.stderr.write(f'Merged "{new_name}" as current context in {target}\n')
     report_prepared(session.stderr, done, target)
     return new_name

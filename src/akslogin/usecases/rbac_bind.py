@@ -1,0 +1,182 @@
+"""rbac bind: print (and with --apply, apply) a binding that names an Entra identity the way AKS sees it.
+
+Service principals and managed identities are bound by object id. People often have only the app id, so
+when the context can read Microsoft Graph the value is looked up (app id → object id); otherwise the
+value is taken as the object id, with a warning saying how to check it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from akslogin.errors import AksloginError, ConfigError, UsageError
+from akslogin.rbac import manifest
+from akslogin.textfmt import paragraph
+from akslogin.tokeninfo import TokenInfo, decode_token
+from akslogin.usecases import context_token as ct
+
+Clock = Callable[[], float]
+Runner = Callable[..., "subprocess.CompletedProcess[bytes]"]
+
+
+@dataclass
+class BindRequest:
+    role: str
+    user: str = ""
+    group: str = ""
+    service_principal: str = ""
+    guest: str = ""
+    role_kind: str = "ClusterRole"
+    namespace: str = ""
+    name: str = ""
+    apply: bool = False
+    resolve: bool = True
+    graph_endpoint: str = ""
+    kubeconfig: str | None = None
+    context: str | None = None
+    output: str = "yaml"
+
+
+@dataclass
+class GraphAccess:
+    client: Any  # akslogin.graph.GraphClient
+    caller: TokenInfo | None
+
+
+def _warn(stderr: TextIO, text: str) -> None:
+    stderr.write(paragraph(text, indent=0, first="akslogin: ") + "\n")
+
+
+def graph_access(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> GraphAccess:
+    """A Graph client signed in with the context's own login (resource = Graph); raises when not possible."""
+    from akslogin.graph import GraphClient, graph_resource_and_endpoint
+    from akslogin.http import HttpClient
+
+    target = ct.open_context(req.kubeconfig, req.context, environ)
+    if target.plan.kind != ct.GET_TOKEN or target.plan.exec is None:
+        raise ConfigError("the context does not sign in with akslogin/kubelogin get-token, so akslogin cannot ask "
+                          "Microsoft Graph with it.")
+    opts = ct.validated_options(target.plan)
+    resource, endpoint = graph_resource_and_endpoint(opts.environment, req.graph_endpoint, environ)
+    opts.server_id, opts.legacy = resource, False
+    token = ct.token_in_process(opts, ct.exec_environment(target.plan.exec, environ), clock, stderr)
+    http = HttpClient(opts.timeout_seconds, opts.certificate_authority, environ)
+    return GraphAccess(GraphClient(http, endpoint, token.token), decode_token(token.token))
+
+
+def _service_principal(value: str, req: BindRequest, environ: Mapping[str, str], stderr: TextIO,
+                       clock: Clock) -> manifest.Subject:
+    if not manifest.is_guid(value):
+        raise UsageError(f"--service-principal takes an app id or an object id (a GUID), not {value!r}.",
+                         "AKS matches service principals and managed identities by object id.")
+    if not req.resolve:
+        return manifest.service_principal_subject(value)
+    try:
+        access = graph_access(req, environ, stderr, clock)
+        caller = access.caller
+        if caller is not None and caller.app_id.lower() == value.lower() and caller.object_id:
+            found: dict[str, Any] | None = {"id": caller.object_id, "appId": caller.app_id, "displayName": ""}
+        else:
+            found = access.client.service_principal_by_app_id(value)
+        if found is not None:
+            oid = str(found.get("id", ""))
+            name = str(found.get("displayName") or "")
+            _warn(stderr, f"{value} is the app id of service principal {name or oid}; AKS identifies it by its "
+                          f"object id {oid}, which is what the binding names.")
+            return manifest.service_principal_subject(
+                oid, f"service principal {oid}" + (f" ({name}, app id {value})" if name else f" (app id {value})"))
+        by_id = access.client.service_principal(value)
+        if by_id is None:
+            raise UsageError(f"Microsoft Graph knows no service principal with app id or object id {value}.",
+                             "Check the id (az ad sp show --id <id>), or pass --no-resolve to bind it as given.")
+        name = str(by_id.get("displayName") or "")
+        return manifest.service_principal_subject(value, f"service principal {value}" + (f" ({name})" if name else ""))
+    except UsageError:
+        raise
+    except AksloginError as exc:
+        _warn(stderr, f"cannot check {value} in Microsoft Graph ({exc.message.rstrip('.')}); it is used as the "
+                      "service principal's OBJECT id. AKS does not match app ids: if this is an app id, find the "
+                      f"object id with 'az ad sp show --id {value} --query id -o tsv'.")
+        return manifest.service_principal_subject(value)
+
+
+def _group(value: str, req: BindRequest, environ: Mapping[str, str], stderr: TextIO,
+           clock: Clock) -> manifest.Subject:
+    if manifest.is_guid(value) or not req.resolve:
+        return manifest.group_subject(value)
+    try:
+        groups = graph_access(req, environ, stderr, clock).client.groups_named(value)
+    except AksloginError as exc:
+        raise UsageError(f"--group takes the group's object id; {value!r} looks like a display name and it cannot "
+                         f"be looked up ({exc.message.rstrip('.')}).",
+                         f"Find the id with: az ad group show --group '{value}' --query id -o tsv") from None
+    if len(groups) != 1:
+        raise UsageError(f"{len(groups)} groups are named {value!r} in Microsoft Graph.",
+                         "Pass the group's object id.")
+    oid = str(groups[0].get("id", ""))
+    _warn(stderr, f"group {value!r} has object id {oid}; AKS matches groups by object id, so the binding names it.")
+    return manifest.group_subject(oid, value)
+
+
+def choose_subject(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> manifest.Subject:
+    given = [(flag, v) for flag, v in (("--user", req.user), ("--group", req.group),
+                                       ("--service-principal", req.service_principal), ("--guest", req.guest)) if v]
+    if len(given) != 1:
+        raise UsageError("name exactly one subject: --user UPN, --group OBJECT_ID, --service-principal "
+                         "APP_OR_OBJECT_ID or --guest OBJECT_ID.")
+    flag, value = given[0]
+    if flag == "--user":
+        return manifest.user_subject(value)
+    if flag == "--guest":
+        return manifest.guest_subject(value)
+    if flag == "--group":
+        return _group(value, req, environ, stderr, clock)
+    return _service_principal(value, req, environ, stderr, clock)
+
+
+def apply_manifest(doc: dict[str, Any], req: BindRequest, environ: Mapping[str, str], stdout: TextIO,
+                   stderr: TextIO, runner: Runner = subprocess.run) -> int:
+    """``kubectl apply -f -`` with the chosen kubeconfig/context; list args, no shell."""
+    kubectl = shutil.which("kubectl", path=environ.get("PATH"))
+    if kubectl is None:
+        raise ConfigError("--apply needs kubectl on PATH.", "Install kubectl, or drop --apply and apply the "
+                          "printed manifest yourself.")
+    argv = [kubectl, "apply", "-f", "-", "--validate=false"]
+    # The manifest is generated here; the API server still validates it (client-side OpenAPI validation is
+    # off because it needs the server's OpenAPI document, which some API servers do not serve).
+    if req.kubeconfig:
+        argv += ["--kubeconfig", req.kubeconfig]
+    if req.context:
+        argv += ["--context", req.context]
+    proc = runner(argv, input=json.dumps(doc).encode(), env=dict(environ), capture_output=True, timeout=120,
+                  check=False)
+    stdout.write(proc.stdout.decode("utf-8", "replace"))
+    err = proc.stderr.decode("utf-8", "replace")
+    stderr.write(err)
+    if proc.returncode != 0 and "forbidden" in err.lower():
+        _warn(stderr, "creating a binding needs 'create' on (cluster)rolebindings, and either the 'bind' verb on "
+                      "the role or every permission the role grants (Kubernetes refuses privilege escalation). "
+                      "Ask a cluster admin, or a namespace admin for a RoleBinding in their namespace.")
+    return 0 if proc.returncode == 0 else 1
+
+
+def run(req: BindRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO, clock: Clock = time.time,
+        runner: Runner = subprocess.run) -> int:
+    if not req.role:
+        raise UsageError("--role is required (cluster-admin, admin, edit, view, or any ClusterRole/Role name).")
+    subject = choose_subject(req, environ, stderr, clock)
+    doc = manifest.binding_manifest(subject, req.role, req.role_kind, req.namespace, req.name)
+    if req.output == "json":
+        stdout.write(json.dumps(doc, indent=2) + "\n")
+    else:
+        stdout.write(manifest.to_yaml(doc))
+    stdout.flush()
+    if req.apply:
+        return apply_manifest(doc, req, environ, stdout, stderr, runner)
+    return 0
