@@ -47,6 +47,8 @@ FRANK, ALICE = "frank@corp.contoso.com", "alice@contoso.com"
 TEAM_NS = "team-a"
 MAX_LINES = 14
 WIDTH = 104
+#: Output lines up to this long are shown as the command printed them; longer ones are wrapped.
+OUTPUT_WIDTH = 112
 STEPS = 5
 #: Access tokens are shown shortened: they are credentials, even in a demo.
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
@@ -109,9 +111,9 @@ class Story:
         return [program, *real[1:]]
 
     def run(self, actor: Actor, argv: Sequence[str], *, expect: int | None = 0, shown: str | None = None,
-            max_lines: int = MAX_LINES, quiet: bool = False) -> subprocess.CompletedProcess[str]:
-        """Show ``$ command``, run it, show its output (deduplicated, trimmed). ``expect=None`` accepts any
-        exit status; otherwise a different one is a DemoFailure."""
+            max_lines: int = MAX_LINES, tail: bool = False, quiet: bool = False) -> subprocess.CompletedProcess[str]:
+        """Show ``$ command``, run it, show its output (deduplicated; the first ``max_lines``, or the last ones
+        with ``tail``). ``expect=None`` accepts any exit status; otherwise a different one is a DemoFailure."""
         display = shown or " ".join(a if a.startswith("$") else shlex.quote(a) for a in argv)
         if not quiet:
             lines = _wrap_command(display, WIDTH - len(actor.name) - 4)
@@ -137,7 +139,7 @@ class Story:
                 approver.join(timeout=5)
         result = subprocess.CompletedProcess(proc.args, proc.returncode, output, "")
         if not quiet:
-            self._print_output(output, max_lines)
+            self._print_output(output, max_lines, tail)
             for note in self.approvals:
                 self.aside(note)
         if expect is not None and proc.returncode != expect:
@@ -146,7 +148,7 @@ class Story:
             raise DemoFailure(f"'{display}' exited with {proc.returncode}, expected {expect}")
         return result
 
-    def _print_output(self, output: str, max_lines: int) -> None:
+    def _print_output(self, output: str, max_lines: int, tail: bool = False) -> None:
         with contextlib.suppress(ValueError):  # an ExecCredential or other JSON document: indented, to be read
             output = json.dumps(json.loads(output), indent=2)
         seen: set[str] = set()
@@ -160,12 +162,18 @@ class Story:
                 line = "akslogin: warning: (the same warning as above)"
             self.warned.add(line)
             line = JWT.sub(lambda m: f"{m.group(0)[:12]}…({len(m.group(0))} characters)", line)
-            lines += textwrap.wrap(line, WIDTH - 6, subsequent_indent="  ", break_on_hyphens=False,
-                                   break_long_words=False) or [""]
-        for line in lines[:max_lines]:
+            if line[:1].isspace() or len(line) <= OUTPUT_WIDTH:  # the command's own layout: keep it
+                lines.append(line)
+            else:
+                lines += textwrap.wrap(line, WIDTH - 6, subsequent_indent="  ", break_on_hyphens=False,
+                                       break_long_words=False) or [""]
+        hidden = max(len(lines) - max_lines, 0)
+        if tail and hidden:
+            print(f"      … ({hidden} lines before)")
+        for line in lines[hidden:] if tail else lines[:max_lines]:
             print(self.out("      " + line, "dim") if self.out.enabled else "      " + line)
-        if len(lines) > max_lines:
-            print(f"      … ({len(lines) - max_lines} more lines)")
+        if hidden and not tail:
+            print(f"      … ({hidden} more lines)")
         sys.stdout.flush()
 
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -318,17 +326,17 @@ def step_explain_and_fix(story: Story, frank: Actor, alice: Actor) -> None:
         story.run(frank, ["kubectl", "auth", "whoami"])
         story.run(frank, ["kubectl", "get", "secrets", "-n", TEAM_NS], expect=1)
         return
-    story.run(frank, ["akslogin", "whoami"])
+    story.run(frank, ["akslogin", "whoami"], max_lines=16)
     story.run(frank, ["kubectl", "get", "secrets", "-n", TEAM_NS], expect=1)
     story.run(frank, ["akslogin", "explain-forbidden", "list", "secrets", "-n", TEAM_NS], expect=1, max_lines=18)
     story.meaning("The cluster sees Frank by UPN and his group by object id; 'view' excludes secrets. The fix is a "
                   "RoleBinding in team-a, which a platform admin applies:")
     _share_kubeconfig(frank, alice)
     story.run(alice, ["akslogin", "rbac", "bind", "--user", FRANK, "--role", "edit", "--namespace", TEAM_NS,
-                      "--apply"])
+                      "--apply"], max_lines=3, tail=True)
     story.run(frank, ["kubectl", "get", "secrets", "-n", TEAM_NS])
-    story.meaning("Fixed for Frank only, in one namespace, by an admin who signed in as herself (the binding "
-                  "names her in the audit log), with no admin certificate anywhere.")
+    story.meaning("Fixed for Frank only, in one namespace, by an admin who signed in as herself (the API "
+                  "server's audit log names her), with no admin certificate anywhere.")
 
 
 def step_speed(story: Story, ci: Actor) -> dict[str, float]:

@@ -178,3 +178,24 @@ def test_colour_only_when_wanted(runner: Runner, tmp_path: Path) -> None:
         outputs[label] = b"".join(chunks).decode()
     assert f"{ESC}1mCONTEXT{ESC}0m" in outputs["tty"] and "CONTEXT" in outputs["no-color"]
     assert ESC not in outputs["no-color"]
+
+
+def test_whoami_audit_doctor_speak_yaml_and_colour_findings(runner: Runner, tmp_path: Path) -> None:
+    from armworld import BREAKGLASS
+
+    assert runner.get_credentials("-g", "rg-apps", "-n", "aks1", "--subscription", S1).returncode == 0
+    whoami = run_akslogin(["whoami", "-o", "yaml"], runner.env())
+    assert whoami.returncode == 0, whoami.stderr
+    assert yaml.safe_load(whoami.stdout)["cluster"]["username"] == DEPLOYER.object_id
+    doctor = run_akslogin(["doctor", "-o", "yaml"], runner.env())
+    report = yaml.safe_load(doctor.stdout)
+    assert doctor.returncode == 0 and report["ok"] is True and report["steps"]
+    admin = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "--subscription", S1, "--admin",
+                                   "--file", str(tmp_path / "admin"), principal=BREAKGLASS)
+    assert admin.returncode == 0, admin.stderr
+    audit = run_akslogin(["audit", str(tmp_path / "admin"), "-o", "yaml"], runner.env())
+    assert audit.returncode == 1 and yaml.safe_load(audit.stdout)["summary"]["critical"] == 1
+    forced = run_akslogin(["audit", str(tmp_path / "admin")], runner.env(FORCE_COLOR="1"))
+    assert f"{ESC}1;31m  CRITICAL" in forced.stdout and f"{ESC}1;31mFAILED:" in forced.stdout
+    plain = run_akslogin(["audit", str(tmp_path / "admin")], runner.env(FORCE_COLOR="1", NO_COLOR="1"))
+    assert ESC not in plain.stdout and "  CRITICAL" in plain.stdout

@@ -71,6 +71,15 @@ class Painter:
     def bad(self, text: str) -> str:
         return self(text, "red")
 
+    def marks(self, text: str, styles: dict[str, tuple[str, ...]]) -> str:
+        """``text`` with each exact token of ``styles`` styled: for output laid out first and coloured last,
+        so colour never changes a width or a line break."""
+        if not self.enabled:
+            return text
+        for token, style in styles.items():
+            text = text.replace(token, self(token, *style))
+        return text
+
     def status(self, text: str) -> str:
         """Colour a result word by what it means (ok / skipped / failed / critical...)."""
         word = text.split(":", 1)[0].strip().lower()

@@ -61,3 +61,10 @@ def summarize_list(values: Sequence[str], limit: int = 8) -> str:
 
 def write_json(stream: TextIO, payload: Any) -> None:
     stream.write(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def write_data(stream: TextIO, payload: Any, fmt: str) -> None:
+    """``payload`` as JSON or YAML (``--output json|yaml``), through :mod:`akslogin.output`."""
+    from akslogin.output import render_data
+
+    stream.write(render_data(payload, fmt))

@@ -7,6 +7,8 @@ import os
 import sys
 from typing import Any
 
+from akslogin.output import add_output_flag
+
 EPILOG = """\
 Checks: AKS admin credentials (clusterAdmin_*, system:masters certificates: cannot be revoked), other client
 certificates and static tokens, the legacy azure auth-provider and its plain-text refresh tokens, secrets in
@@ -20,6 +22,7 @@ tokens) after confirmation (--yes in CI), keeping a backup of each changed file.
 examples:
   akslogin audit                               # $KUBECONFIG or ~/.kube/config
   akslogin audit ./ci/kubeconfig --fail-on critical -o json
+  akslogin audit -o yaml | yq '.summary'                 # counts by severity
   akslogin audit --fix
 
 exit codes: 0 no finding at or above --fail-on (default high); 1 at least one; 2 bad flags or no file.
@@ -37,7 +40,7 @@ def register(sub: Any) -> None:
     p.add_argument("--fail-on", default="high", metavar="SEVERITY",
                    help="exit 1 when a finding is at least this severe: low, medium, high (default), critical, "
                         "or none")
-    p.add_argument("-o", "--output", choices=("table", "json"), default="table", help="output format")
+    add_output_flag(p)
     p.add_argument("--fix", action="store_true", help="apply the safe rewrites (asks first; a backup is kept)")
     p.add_argument("--yes", action="store_true", help="with --fix: do not ask (for CI)")
     p.set_defaults(handler=run)

@@ -11,6 +11,8 @@ def add_context_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current context)")
 
 
-def add_output_arg(parser: argparse.ArgumentParser, choices: tuple[str, ...] = ("table", "json")) -> None:
-    parser.add_argument("-o", "--output", choices=choices, default=choices[0],
-                        help=f"output format (default {choices[0]}); json is for scripts and never holds tokens")
+def add_output_arg(parser: argparse.ArgumentParser) -> None:
+    """``-o/--output table|json|yaml`` (see :mod:`akslogin.output`)."""
+    from akslogin.output import add_output_flag
+
+    add_output_flag(parser)

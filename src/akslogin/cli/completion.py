@@ -28,13 +28,20 @@ def command_table() -> dict[str, list[str]]:
 
     parser = build_parser()
     table: dict[str, list[str]] = {}
-    for action in parser._actions:  # argparse keeps subparsers here; there is no public accessor
-        if isinstance(action, argparse._SubParsersAction):
-            for name, subparser in action.choices.items():
-                flags = [s for a in subparser._actions for s in a.option_strings if s.startswith("--")]
-                table[name] = sorted(set(flags))
+    for name, subparser in _children(parser):
+        words = {s for a in subparser._actions for s in a.option_strings if s.startswith("--")}
+        for child, grandchild in _children(subparser):  # e.g. 'rbac bind': its name and its flags
+            words.add(child)
+            words |= {s for a in grandchild._actions for s in a.option_strings if s.startswith("--")}
+        table[name] = sorted(words)
     table["get-token"] = sorted({f.long for f in options.FLAGS} | {"--help"})
     return table
+
+
+def _children(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
+    """Subcommands of ``parser`` (argparse keeps them in a private action; there is no public accessor)."""
+    return [(name, sub) for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+            for name, sub in action.choices.items()]
 
 
 def _bash(table: dict[str, list[str]], modes: str) -> str:

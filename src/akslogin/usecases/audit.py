@@ -17,7 +17,8 @@ from akslogin.audit.fixes import apply_fixes
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import files, paths
 from akslogin.kubeconfig.model import KubeconfigError
-from akslogin.textfmt import paragraph, write_json
+from akslogin.term import Painter
+from akslogin.textfmt import paragraph, write_data
 
 Clock = Callable[[], float]
 DEFAULT_FAIL_ON = "high"
@@ -138,8 +139,11 @@ def run(req: AuditRequest, environ: Mapping[str, str], stdout: TextIO, stderr: T
             findings = scan_all(scanned, environ, clock())
         else:
             stderr.write("akslogin: nothing was changed.\n")
-    if req.output == "json":
-        write_json(stdout, to_json(findings, scanned, threshold, fixed))
+    if req.output != "table":
+        write_data(stdout, to_json(findings, scanned, threshold, fixed), req.output)
     else:
-        stdout.write(render(findings, scanned, threshold))
+        styles: dict[str, tuple[str, ...]] = {f"  {s.upper():<9}": ("bold", "red" if rank(s) >= rank("high")
+                                                                    else "yellow") for s in SEVERITIES}
+        styles.update({"FAILED:": ("bold", "red"), "passed: no finding": ("green",)})
+        stdout.write(Painter(stdout).marks(render(findings, scanned, threshold), styles))
     return 1 if at_or_above(findings, threshold) else 0

@@ -21,7 +21,8 @@ from akslogin.kubeapi import ApiForbidden, ApiUnauthorized, KubeApiError, KubeCl
 from akslogin.kubeconfig.merged import MergedKubeconfig, load_merged
 from akslogin.kubeconfig.resolved import ResolvedContext, resolve
 from akslogin.rbac.rules import ResourceRequest
-from akslogin.textfmt import human_delta, paragraph, summarize_list, when, write_json
+from akslogin.term import Painter
+from akslogin.textfmt import human_delta, paragraph, summarize_list, when, write_data
 from akslogin.tokeninfo import AKS_SERVER_APP_ID, TokenInfo, decode_token
 from akslogin.usecases import context_token as ct
 from akslogin.usecases.explain import Explanation, explain
@@ -407,9 +408,10 @@ def run(req: DoctorRequest, environ: Mapping[str, str], stdout: TextIO, stderr: 
     doctor = Doctor(req, environ, stderr, clock)
     steps = doctor.run()
     ok = not any(s.status == FAIL for s in steps)
-    if req.output == "json":
-        write_json(stdout, {"ok": ok, "context": doctor.ctx.name if doctor.ctx else None,
-                            "steps": [s.to_json() for s in steps]})
+    if req.output != "table":
+        write_data(stdout, {"ok": ok, "context": doctor.ctx.name if doctor.ctx else None,
+                            "steps": [s.to_json() for s in steps]}, req.output)
     else:
-        stdout.write(render(steps, doctor))
+        stdout.write(Painter(stdout).marks(render(steps, doctor), {
+            MARKS[OK]: ("green",), MARKS[WARN]: ("yellow",), MARKS[FAIL]: ("bold", "red")}))
     return 0 if ok else 1

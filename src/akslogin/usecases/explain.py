@@ -30,7 +30,8 @@ from akslogin.rbac.rules import (
     matching_bindings,
     minimal_role_rules,
 )
-from akslogin.textfmt import columns, paragraph, summarize_list, write_json
+from akslogin.term import Painter
+from akslogin.textfmt import columns, paragraph, summarize_list, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.usecases import context_token as ct
 
@@ -340,8 +341,8 @@ def run(req: ExplainRequest, environ: Mapping[str, str], stdout: TextIO, stderr:
     client = ct.api_client(target, token, environ, timeout=ct.request_timeout(target.plan))
     request, message = build_request(req, client, target.ctx.namespace)
     result = explain(target, client, decode_token(token.token) if token else None, request, message)
-    if req.output == "json":
-        write_json(stdout, result.to_json())
+    if req.output != "table":
+        write_data(stdout, result.to_json(), req.output)
     else:
-        stdout.write(render(result))
+        stdout.write(Painter(stdout).marks(render(result), {"DENIED (": ("bold", "red"), "ALLOWED —": ("green",)}))
     return 0 if result.allowed else 1

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from akslogin.certinfo import CertificateInfo
 from akslogin.errors import AksloginError
 from akslogin.kubeapi import ApiUnauthorized, KubeApiError
-from akslogin.textfmt import columns, paragraph, summarize_list, when, write_json
+from akslogin.textfmt import columns, paragraph, summarize_list, when, write_data
 from akslogin.tokeninfo import AKS_SERVER_APP_ID, TokenInfo, decode_token
 from akslogin.tokenverify import Verification, verify_token
 from akslogin.usecases import context_token as ct
@@ -254,8 +254,8 @@ def render(result: WhoamiResult, now: float) -> str:
 def run(req: WhoamiRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO,
         clock: Clock = time.time) -> int:
     result = inspect(req, environ, stderr, clock)
-    if req.output == "json":
-        write_json(stdout, to_json(result))
+    if req.output != "table":
+        write_data(stdout, to_json(result), req.output)
     else:
         stdout.write(render(result, clock()))
     return 0 if result.ok else 1
