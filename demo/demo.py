@@ -313,7 +313,8 @@ def step_person(story: Story, frank: Actor) -> None:
     if "urn:ietf:params:oauth:grant-type:device_code" not in first or second != ["refresh_token"]:
         raise DemoFailure(f"expected a device-code sign-in then a refresh, saw {first} then {second}")
     story.meaning("One device-code sign-in; the second kubectl got its token from Frank's refresh token (grant "
-                  "refresh_token, no prompt), which akslogin keeps encrypted, for as long as Entra accepts it.")
+                  "refresh_token, no prompt), kept in akslogin's cache (encrypted when the machine has a secret "
+                  "store) for as long as Entra accepts it.")
 
 
 def step_explain_and_fix(story: Story, frank: Actor, alice: Actor) -> None:

@@ -55,7 +55,9 @@ def test_every_command_help_has_examples_and_the_top_level_documents_exit_codes(
             continue  # parsed by the hot path; checked below through the real command
         has_children = any(isinstance(a, argparse._SubParsersAction) for a in sub._actions)
         if not has_children:
-            assert "examples:" in sub.format_help(), f"'akslogin {name} --help' has no examples"
+            text = sub.format_help()
+            assert "examples:" in text, f"'akslogin {name} --help' has no examples"
+            assert "exit codes:" in text, f"'akslogin {name} --help' does not document its exit codes"
     token_help = run_akslogin(["get-token", "--help"], clean_env(tmp_path)).stdout
     assert "examples:" in token_help.lower() and "exit codes:" in token_help.lower()
     top = build_parser().format_help()

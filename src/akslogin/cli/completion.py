@@ -10,6 +10,8 @@ examples:
   source <(akslogin completion bash)                 # this shell; add it to ~/.bashrc to keep it
   akslogin completion zsh > "${fpath[1]}/_akslogin"  # zsh
   akslogin completion fish > ~/.config/fish/completions/akslogin.fish
+
+exit codes: 0 printed; 2 unknown shell.
 """
 
 

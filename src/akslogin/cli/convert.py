@@ -26,6 +26,9 @@ examples:
   akslogin convert-kubeconfig -l azurecli --context aks-prod
   akslogin convert-kubeconfig -l msi --client-id <identity client id>
   akslogin convert-kubeconfig -l spn --embed-tokens token  # for a client that cannot run exec plugins
+
+exit codes: 0 converted (or nothing to convert); 1 a file could not be written, or --embed-tokens could not sign
+            in; 2 bad flags, a secret without --allow-secrets-in-kubeconfig, no such file or context.
 """
 
 

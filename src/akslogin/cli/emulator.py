@@ -27,6 +27,8 @@ examples:
   akslogin emulator --state-dir ./.state
   akslogin emulator --world ./my-world.yaml --port 8443
   akslogin emulator --state-dir ./.state -o json > emulator-urls.json &   # for a script; see docs/emulator.md
+
+exit codes: 0 stopped (Ctrl-C or SIGTERM); 1 cannot start (port in use, bad world file); 2 bad flags.
 """
 
 

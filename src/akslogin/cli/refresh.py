@@ -21,6 +21,9 @@ examples:
   akslogin refresh-kubeconfig                            # renew what expires within 30 minutes
   */15 * * * *  AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=... akslogin refresh-kubeconfig --kubeconfig ~/.kube/legacy
   akslogin refresh-kubeconfig --context aks-prod --force
+
+exit codes: 0 every embedded token renewed or still fresh; 1 a token could not be renewed; 2 bad flags or no
+            kubeconfig.
 """
 
 

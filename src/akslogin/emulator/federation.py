@@ -304,6 +304,23 @@ class FederationService:
             return Response.json(400, {"error": str(exc)})
         return Response.json(200, {"token": token})
 
+    def _control_oidc_token(self, req: Request) -> Response:
+        """Any hosted issuer, any subject: for CI systems the emulator has no job endpoint for (GitLab's
+        ``id_tokens``, Jenkins OIDC plugins, ...). Extra claims may be added; iss/sub/aud/times are set here."""
+        body = req.json() if req.body else {}
+        if not body.get("issuer") or not body.get("subject"):
+            return Response.json(400, {"error": "give issuer (a hosted issuer name) and subject"})
+        extra = body.get("claims") or {}
+        if not isinstance(extra, dict):
+            return Response.json(400, {"error": "claims must be an object"})
+        try:
+            token = self.issue(str(body["issuer"]), str(body["subject"]),
+                               str(body.get("audience", TOKEN_EXCHANGE_AUDIENCE)), int(body.get("lifetime", 3600)),
+                               {k: v for k, v in extra.items() if k not in ("iss", "sub", "aud", "iat", "nbf", "exp")})
+        except (KeyError, ValueError) as exc:
+            return Response.json(400, {"error": str(exc).strip('"')})
+        return Response.json(200, {"token": token})
+
     def _control_github(self, req: Request) -> Response:
         body = req.json() if req.body else {}
         return Response.json(200, self.github_job(str(body.get("repository", "contoso/app")),
@@ -336,5 +353,6 @@ def install(emulator: Emulator) -> None:
     emulator.add_server("github", service.github_router())
     emulator.add_server("pipelines", service.pipelines_router())
     emulator.entra.add_route("POST", "/_emulator/federation/service-account-token", service._control_token)
+    emulator.entra.add_route("POST", "/_emulator/federation/token", service._control_oidc_token)
     emulator.entra.add_route("POST", "/_emulator/federation/github-job", service._control_github)
     emulator.entra.add_route("POST", "/_emulator/federation/pipelines-job", service._control_pipelines)
