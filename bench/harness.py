@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, World
 from akslogin.tokencache.entry import parse_entry
 
 EXEC_V1 = "client.authentication.k8s.io/v1"
@@ -285,16 +285,40 @@ SPNS = {
     "a": ("abababab-0000-4000-8000-000000000001", "bench-secret-A~1"),
     "b": ("abababab-0000-4000-8000-000000000002", "bench-secret-B~2"),
 }
+#: name → client id: apps trusting the Kubernetes service account system:serviceaccount:bench:<name>.
+WORKLOADS = {
+    "a": "abababab-0000-4000-8000-000000000011",
+    "b": "abababab-0000-4000-8000-000000000012",
+}
+USER = "dev@bench.example"
+PASSWORD = "bench-Passw0rd!"
+#: A VM whose system-assigned managed identity signs in through (emulated) IMDS.
+MI_HOST = "bench-vm"
 
 
 def world() -> World:
-    """One tenant with what the scenarios sign in as. Add users / federated apps / managed identities here
-    when their login modes land."""
-    return World.from_dict({"tenants": [{"id": TENANT, "domains": ["bench.example"], "apps": [
+    """One tenant with what the scenarios sign in as: service principals, federated apps, a user, a VM."""
+    apps: list[dict[str, Any]] = [
         {"name": f"bench-{name}", "client_id": cid, "object_id": f"0c0c0c0c-0000-4000-8000-00000000000{i}",
          "secrets": [secret]}
         for i, (name, (cid, secret)) in enumerate(SPNS.items(), start=1)
-    ]}], "clusters": []})
+    ]
+    apps += [
+        {"name": f"bench-wi-{name}", "client_id": cid, "object_id": f"0c0c0c0c-0000-4000-8000-00000000001{i}",
+         "federated_credentials": [{"issuer": "kubernetes", "subject": f"system:serviceaccount:bench:{name}"}]}
+        for i, (name, cid) in enumerate(WORKLOADS.items(), start=1)
+    ]
+    return World.from_dict({"tenants": [{
+        "id": TENANT, "domains": ["bench.example"], "apps": apps,
+        "users": [{"upn": USER, "password": PASSWORD, "object_id": "7e7e7e7e-0000-4000-8000-0000000000b1"}],
+        "hosts": [{"name": MI_HOST, "kind": "vm",
+                   "system_identity": {"object_id": "0d0d0d0d-0000-4000-8000-0000000000b1"}}],
+    }], "clusters": []})
+
+
+def _token_argv(emu: Emulator, login: str, cache_dir: Path, *extra: str) -> list[str]:
+    return [akslogin_script(), "get-token", "--login", login, "--server-id", AKS_SERVER_APP_ID,
+            "--certificate-authority", str(emu.ca_path), "--cache-dir", str(cache_dir), *extra]
 
 
 def spn_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
@@ -302,10 +326,57 @@ def spn_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
     return Invocation(spn_argv(emu, TENANT, cid, home / "cache"), base_env(home, AZURE_CLIENT_SECRET=secret))
 
 
+def user_invocation(emu: Emulator, home: Path, login: str) -> Invocation:
+    """The user signing in with ``login`` (ropc: password from the environment, as kubelogin reads it)."""
+    argv = _token_argv(emu, login, home / "cache", "--client-id", AKS_CLIENT_APP_ID, "--tenant-id", TENANT,
+                       "--authority-host", emu.authority_host)
+    extra = {"AAD_USER_PRINCIPAL_NAME": USER, "AAD_USER_PRINCIPAL_PASSWORD": PASSWORD} if login == "ropc" else {}
+    return Invocation(argv, base_env(home, **extra))
+
+
+def workload_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
+    """A pod's workload identity: the webhook's variables and a projected service-account token file."""
+    from akslogin.emulator.federation import federation
+
+    token_file = home / f"wi-{name}" / "azure-identity-token"
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text(federation(emu).service_account_token("bench", name))
+    env = base_env(home, AZURE_CLIENT_ID=WORKLOADS[name], AZURE_TENANT_ID=TENANT,
+                   AZURE_FEDERATED_TOKEN_FILE=str(token_file), AZURE_AUTHORITY_HOST=emu.authority_host)
+    return Invocation(_token_argv(emu, "workloadidentity", home / "cache"), env)
+
+
+def msi_invocation(emu: Emulator, home: Path) -> Invocation:
+    """The VM's system-assigned identity; the emulator tells where its IMDS is (as the platform would)."""
+    from akslogin.emulator.managed_identity import managed_identities
+
+    env = base_env(home, **managed_identities(emu).environment(MI_HOST))
+    return Invocation(_token_argv(emu, "msi", home / "cache"), env)
+
+
 def run_ok(invocation: Invocation) -> Run:
     run = run_measured(invocation.argv, invocation.env)
     if run.returncode != 0 or not exec_credential_token(run.stdout):
         raise AssertionError(f"get-token failed while preparing a scenario: {run.stderr.strip()}")
+    return run
+
+
+def devicecode_sign_in(emu: Emulator, invocation: Invocation) -> Run:
+    """Run a devicecode get-token and approve its code on the emulator as the user (what a person does)."""
+    from akslogin.emulator import devicecode
+
+    emu.entra.settings.device_code_interval = 1  # poll every second, not every 5
+    started = spawn(invocation.argv, invocation.env)
+    try:
+        pending = devicecode.of(emu).wait_for_code(timeout=30)
+        outcome = devicecode.of(emu).approve(pending.user_code, USER, PASSWORD)
+    except BaseException:
+        started.proc.kill()
+        reap(started)
+        raise
+    run = reap(started, timeout=60)
+    if outcome != "approved" or run.returncode != 0 or not exec_credential_token(run.stdout):
+        raise AssertionError(f"device code sign-in failed ({outcome}): {run.stderr.strip()}")
     return run
 
 
@@ -319,6 +390,10 @@ class Scenario:
     prepare: Prepare
     #: grant_type of the one token request expected (None when it is not an Entra token request, e.g. IMDS)
     grant: str | None
+    #: the emulated service that must receive it ("entra", or "imds" for a VM's managed identity)
+    service: str = "entra"
+    #: whether the identity keeps an MSAL cache (refresh token) that must be valid afterwards too
+    user_cache: bool = False
 
 
 def spn_second_identity(emu: Emulator, home: Path) -> Invocation:
@@ -331,16 +406,73 @@ def spn_empty_cache(emu: Emulator, home: Path) -> Invocation:
     return spn_invocation(emu, home, "a")
 
 
-#: Target 2, "one request per token once the machine has seen the tenant". One line per login mode:
-#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
-#:   Scenario("workloadidentity", <like spn_second_identity, two federated apps>, "client_credentials")
-#:   Scenario("msi", <return the call; MI has no discovery>, None)
+def ropc_expired_access_token(emu: Emulator, home: Path) -> Invocation:
+    """The user signed in once (password); the access token it got is already too old to use, the refresh
+    token is valid: the next get-token must redeem the refresh token."""
+    call = user_invocation(emu, home, "ropc")
+    with short_lived_tokens(emu):
+        run_ok(call)
+    return call
+
+
+def devicecode_expired_access_token(emu: Emulator, home: Path) -> Invocation:
+    """kubelogin's default mode: signed in once with a device code; access token expired, refresh token valid."""
+    call = user_invocation(emu, home, "devicecode")
+    with short_lived_tokens(emu):
+        devicecode_sign_in(emu, call)
+    return call
+
+
+def workload_second_identity(emu: Emulator, home: Path) -> Invocation:
+    """Pod a exchanged its token (the machine now knows the tenant); measured: pod b, another app."""
+    run_ok(workload_invocation(emu, home, "a"))
+    return workload_invocation(emu, home, "b")
+
+
+def msi_token(emu: Emulator, home: Path) -> Invocation:
+    """Managed identity: IMDS is the identity provider here; there is no discovery to cache."""
+    return msi_invocation(emu, home)
+
+
+#: Target 2, "one request per token once the machine has seen the tenant". One line per login mode.
 REQUEST_SCENARIOS: list[Scenario] = [
     Scenario("spn", spn_second_identity, "client_credentials"),
+    Scenario("refresh token (ropc)", ropc_expired_access_token, "refresh_token", user_cache=True),
+    Scenario("refresh token (devicecode)", devicecode_expired_access_token, "refresh_token", user_cache=True),
+    Scenario("workloadidentity", workload_second_identity, "client_credentials"),
+    Scenario("msi (IMDS)", msi_token, None, service="imds"),
 ]
 
-#: Target 3, "N processes at once make one token request". The refresh-token line, once that mode exists:
-#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
+#: Target 3, "N processes at once make one token request".
 SWARM_SCENARIOS: list[Scenario] = [
     Scenario("spn, empty cache", spn_empty_cache, "client_credentials"),
+    Scenario("refresh token (ropc): expired access token, valid refresh token", ropc_expired_access_token,
+             "refresh_token", user_cache=True),
 ]
+
+
+def user_cache_valid(cache_dir: Path) -> bool:
+    """Every saved sign-in (MSAL cache file) is 0600, no temporary file was left behind, and each holds a
+    refresh token and an access token (or is encrypted at rest, which this check cannot open)."""
+    from akslogin.tokencache.secure import MAGIC
+
+    files = list((cache_dir / "msal").iterdir()) if (cache_dir / "msal").is_dir() else []
+    if not files or any(p.name.startswith(".") for p in files):
+        return False
+    for path in files:
+        raw = path.read_bytes()
+        if path.stat().st_mode & 0o777 != 0o600:
+            return False
+        if raw.startswith(MAGIC):
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return False
+        if not isinstance(data, dict) or not data.get("RefreshToken") or not data.get("AccessToken"):
+            return False
+    return True
+
+
+def scenario_cache_valid(scenario: Scenario, cache_dir: Path) -> bool:
+    return cache_entries_valid(cache_dir) and (not scenario.user_cache or user_cache_valid(cache_dir))
