@@ -476,3 +476,138 @@ def user_cache_valid(cache_dir: Path) -> bool:
 
 def scenario_cache_valid(scenario: Scenario, cache_dir: Path) -> bool:
     return cache_entries_valid(cache_dir) and (not scenario.user_cache or user_cache_valid(cache_dir))
+
+
+# -- target 4: the fleet import, against an emulator in its own process -----------------------------------
+
+FLEET_APP = ("abababab-0000-4000-8000-0000000000f1", "0c0c0c0c-0000-4000-8000-0000000000f1", "bench-fleet-F~1")
+#: The one call per cluster a fleet import makes (its path ends so); subscription listings end in managedClusters.
+CREDENTIAL_PATH = r"/listClusterUserCredential$"
+LISTING_PATH = r"/managedClusters$"
+
+
+def fleet_subscription(n: int) -> str:
+    return f"5{n:07d}-aaaa-4bbb-8ccc-{n:012d}"
+
+
+def fleet_spec(subscriptions: int, per_subscription: int) -> dict[str, Any]:
+    """``subscriptions`` × ``per_subscription`` Entra-enabled clusters in two resource groups each; one
+    service principal holds the AKS Cluster User role on every subscription."""
+    client_id, object_id, secret = FLEET_APP
+    subs = [fleet_subscription(s) for s in range(1, subscriptions + 1)]
+    return {
+        "tenants": [{"id": TENANT, "domains": ["bench.example"], "apps": [
+            {"name": "bench-fleet", "client_id": client_id, "object_id": object_id, "secrets": [secret]}]}],
+        "subscriptions": [{"id": sid, "display_name": f"Fleet {i}", "tenant": TENANT}
+                          for i, sid in enumerate(subs, start=1)],
+        "clusters": [{"name": f"s{s}-c{c}", "tenant": TENANT, "subscription": sid,
+                      "resource_group": "rg-a" if c % 2 == 0 else "rg-b"}
+                     for s, sid in enumerate(subs, start=1) for c in range(per_subscription)],
+        "arm_role_assignments": [{"principal": {"app": "bench-fleet"}, "role": "cluster-user",
+                                  "scope": f"/subscriptions/{sid}"} for sid in subs],
+    }
+
+
+@dataclass
+class Endpoints:
+    """Where a running emulator is (from its emulator.json, or from an in-process Emulator)."""
+
+    authority_host: str
+    ca: str
+    control: str
+    arm: str
+
+    @classmethod
+    def of(cls, emu: Emulator) -> Endpoints:
+        return cls(emu.authority_host, str(emu.ca_path), emu.authority_host + "_emulator", emu.server_url("arm"))
+
+    def call(self, path: str, body: Any = None, method: str | None = None) -> Any:
+        """The emulator's control API (``/_emulator/<path>``), over TLS with the emulator's CA."""
+        import requests
+
+        response = requests.request(method or ("GET" if body is None else "POST"),
+                                    self.control + "/" + path.lstrip("/"), json=body, verify=self.ca, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+class EmulatorProcess:
+    """``akslogin emulator --world FILE`` in its own process (as a person would run it), until :meth:`stop`."""
+
+    def __init__(self, world_file: Path, state_dir: Path, timeout: float = 60.0) -> None:
+        argv = [akslogin_script(), "emulator", "--world", str(world_file), "--state-dir", str(state_dir)]
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=base_env(state_dir.parent))
+        deadline = time.monotonic() + timeout
+        state = state_dir / "emulator.json"
+        while True:  # emulator.json is written once every server listens
+            if state.exists():
+                info = json.loads(state.read_text())
+                if info.get("pid") == self.proc.pid:
+                    break
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the emulator did not start: {self.output()[-600:]}")
+            time.sleep(0.05)
+        self.endpoints = Endpoints(info["authority_host"], info["ca"], info["control"], info["services"]["arm"])
+
+    def output(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: it shuts its servers down and exits
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def fleet_invocation(endpoints: Endpoints, home: Path, kubeconfig: Path, concurrency: int, *extra: str) -> Invocation:
+    """``akslogin get-credentials --all`` as the fleet's service principal, into ``kubeconfig``."""
+    client_id, _, secret = FLEET_APP
+    argv = [akslogin_script(), "get-credentials", "--all", "--login", "spn", "--tenant-id", TENANT,
+            "--client-id", client_id, "--authority-host", endpoints.authority_host,
+            "--certificate-authority", endpoints.ca, "--cache-dir", str(home / "cache"),
+            "--arm-endpoint", endpoints.arm, "--file", str(kubeconfig), "--max-concurrency", str(concurrency),
+            *extra]
+    return Invocation(argv, base_env(home, AZURE_CLIENT_SECRET=secret))
+
+
+def imported_count(run: Run) -> int | None:
+    """N from the summary line "N imported, ..." of a fleet import, or None."""
+    for line in reversed(run.stdout.splitlines()):
+        words = line.split()
+        if len(words) > 1 and words[1] == "imported," and words[0].isdigit():
+            return int(words[0])
+    return None
+
+
+@dataclass
+class RetryWait:
+    """A request answered ``status`` and how long the client waited before sending it again."""
+
+    path: str
+    status: int
+    retry_after: float
+    waited: float | None  # None: never retried
+
+
+def retry_waits(entries: Sequence[Mapping[str, Any]], service: str, status: int, retry_after: float
+                ) -> list[RetryWait]:
+    """For each ``status`` answer of ``service`` in a request log (``to_json`` form), the time from that
+    answer to the next request for the same path, both as the emulator saw them."""
+    mine = sorted((e for e in entries if str(e["service"]).split(":")[0] == service), key=lambda e: e["received"])
+    waits = []
+    for i, entry in enumerate(mine):
+        if entry["status"] != status:
+            continue
+        following = next((e for e in mine[i + 1:] if e["path"] == entry["path"] and e["method"] == entry["method"]
+                          and e["received"] >= entry["answered"]), None)
+        waited = None if following is None else following["received"] - entry["answered"]
+        waits.append(RetryWait(str(entry["path"]), status, retry_after, waited))
+    return waits

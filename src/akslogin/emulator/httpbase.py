@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 from akslogin.emulator.faults import Fault, FaultPlan
 
@@ -33,6 +33,8 @@ class Request:
     port: int = 0
     #: Verified TLS client certificate as (common name, organizations), when the server asks for one.
     client_cert: tuple[str, tuple[str, ...]] | None = None
+    #: time.monotonic() when the request had been read (before any injected latency).
+    received: float = 0.0
 
     def form(self) -> dict[str, str]:
         """Form fields; a repeated field keeps its first value, as ESTS does."""
@@ -66,6 +68,14 @@ class Response:
 Handler = Callable[[Request], Response]
 #: Called after each request with (request, response); used for the request log.
 Observer = Callable[[Request, Response], None]
+
+
+class Gauge(Protocol):
+    """Counts requests being handled per service (see :class:`akslogin.emulator.requestlog.RequestLog`)."""
+
+    def begin(self, service: str) -> None: ...
+
+    def end(self, service: str) -> None: ...
 
 
 class Router:
@@ -143,11 +153,14 @@ class HTTPSServer:
         service: str = "",
         faults: FaultPlan | None = None,
         client_ca_pem: str | None = None,
+        gauge: Gauge | None = None,
     ) -> None:
         self.router = router
         self.observer = observer
         self.service = service
         self.faults = faults
+        #: Told when a request starts and stops being handled (the request log's in-flight counters).
+        self.gauge = gauge
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -175,16 +188,44 @@ class HTTPSServer:
                     body=body,
                     port=outer.port,
                     client_cert=_peer_identity(self.connection) if client_ca_pem else None,
+                    received=time.monotonic(),
                 )
+                gauge = outer.gauge if not split.path.startswith("/_emulator") else None
+                if gauge is not None:
+                    gauge.begin(outer.service)
+                try:
+                    fault, response = self._answer(request, split.path)
+                finally:
+                    if gauge is not None:
+                        gauge.end(outer.service)  # before the answer is sent: see RequestLog.end
+                if response is None:
+                    self._reset()
+                    return
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    body_out = response.body
+                    if fault is not None and fault.kind == "truncate":
+                        body_out = body_out[: len(body_out) // 2]
+                        self.close_connection = True
+                    self.wfile.write(body_out)
+                    if fault is not None and fault.kind == "truncate":
+                        self.wfile.flush()
+                        self._reset()
+
+            def _answer(self, request: Request, path: str) -> tuple[Fault | None, Response | None]:
+                """Latency, faults and the route; (fault, None) when the connection is to be reset."""
                 fault = None
-                if outer.faults is not None and not split.path.startswith("/_emulator"):
+                if outer.faults is not None and not path.startswith("/_emulator"):
                     delay = outer.faults.delay_for(outer.service)
                     if delay > 0:
                         time.sleep(delay)
-                    fault = outer.faults.take(outer.service, split.path)
+                    fault = outer.faults.take(outer.service, path)
                 if fault is not None and fault.kind == "reset":
-                    self._reset()
-                    return
+                    return fault, None
                 if fault is not None and fault.kind == "slow":
                     time.sleep(fault.delay)
                     fault = None
@@ -200,20 +241,7 @@ class HTTPSServer:
                     traceback.print_exc()
                 if outer.observer is not None:
                     outer.observer(request, response)
-                self.send_response(response.status)
-                for name, value in response.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(response.body)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    body_out = response.body
-                    if fault is not None and fault.kind == "truncate":
-                        body_out = body_out[: len(body_out) // 2]
-                        self.close_connection = True
-                    self.wfile.write(body_out)
-                    if fault is not None and fault.kind == "truncate":
-                        self.wfile.flush()
-                        self._reset()
+                return fault, response
 
             def _reset(self) -> None:
                 """Drop the connection with a TCP RST, as a crashed proxy would."""
