@@ -103,7 +103,12 @@ class Router:
         return Response.json(404, {"error": "not_found", "path": request.path})
 
 
-def _fault_response(fault: Fault) -> Response:
+#: ARM's error codes for the statuses a status fault usually injects (its front door's envelope).
+ARM_FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable",
+                   504: "GatewayTimeout"}
+
+
+def _fault_response(fault: Fault, service: str = "") -> Response:
     if fault.kind == "html":
         page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
         return Response(fault.status if fault.status >= 400 else 502, page.encode(),
@@ -111,6 +116,10 @@ def _fault_response(fault: Fault) -> Response:
     if fault.kind == "not_json":
         return Response(200, b"this is not json", {"Content-Type": "application/json"})
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    if service == "arm":  # ARM answers in its own envelope, e.g. throttling: 429 TooManyRequests
+        code = ARM_FAULT_CODES.get(fault.status, f"HTTP{fault.status}")
+        return Response.json(fault.status, {"error": {"code": code, "message": f"injected fault: HTTP {fault.status}"}},
+                             headers)
     return Response.json(fault.status, {"error": "temporarily_unavailable",
                                         "error_description": f"injected fault: HTTP {fault.status}"}, headers)
 
@@ -231,7 +240,7 @@ class HTTPSServer:
                     fault = None
                 try:
                     if fault is not None and fault.kind != "truncate":
-                        response = _fault_response(fault)
+                        response = _fault_response(fault, outer.service)
                     else:
                         response = outer.router.dispatch(request)
                 except Exception as exc:  # an emulator bug must show up as a 500, not a hung client
