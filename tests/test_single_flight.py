@@ -74,14 +74,20 @@ def _check_saved_sign_in(invocation: Invocation, emu: Emulator, cache: Path, run
     (saved,) = (cache / "msal").iterdir()
     entry = parse_entry(hot.read_bytes())
     assert entry is not None and {entry.access_token} == printed
-    msal_cache = json.loads(saved.read_text())
+    # The saved sign-in may be encrypted at rest (--cache-storage auto); read it the way akslogin does.
+    from akslogin.tokencache.secure import SecretFiles
+
+    files = SecretFiles(str(cache), "auto")
+    plain = files.read(str(saved))
+    assert plain is not None
+    msal_cache = json.loads(plain)
     assert printed <= {at["secret"] for at in msal_cache["AccessToken"].values()}
     assert len(msal_cache["RefreshToken"]) == 1
     # Time passes: both copies of the access token expire (the saved sign-in is rewritten as MSAL would see it
     # an hour later; the hot entry is simply gone).
     for at in msal_cache["AccessToken"].values():
         at["expires_on"] = at["extended_expires_on"] = "1"
-    saved.write_text(json.dumps(msal_cache))
+    files.write(str(saved), json.dumps(msal_cache).encode())
     hot.unlink()
     emu.request_log.reset()
     after = run_measured(invocation.argv, invocation.env)
