@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -28,27 +29,36 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.tokencache import store
 from akslogin.tokencache.key import identity_key
+from akslogin.usecases.fleet import DEFAULT_CONCURRENCY
 from akslogin.usecases.get_token import authority_for_key
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from harness import (  # noqa: E402  (bench/ is not a package)
+    CREDENTIAL_PATH,
+    LISTING_PATH,
     REQUEST_SCENARIOS,
     SWARM_SCENARIOS,
     TENANT,
+    EmulatorProcess,
+    Endpoints,
     Invocation,
     Run,
     akslogin_script,
-    cache_entries_valid,
     exec_credential_token,
+    fleet_invocation,
+    fleet_spec,
+    imported_count,
     killed_lock_holder,
     median,
     peak_rss_kib,
     percentile,
     requests_for,
+    retry_waits,
     rss_probe_available,
     run_measured,
     run_ok,
+    scenario_cache_valid,
     script_interpreter,
     slope,
     spn_invocation,
@@ -220,9 +230,9 @@ def requests_per_token(emu: Emulator, tmp: Path) -> tuple[list[str], bool]:
         cold = requests_for(emu, _runner(cold_call))
         warm_call = scenario.prepare(emu, tmp / f"req-warm-{i}")
         warm = requests_for(emu, _runner(warm_call))
-        what = ", ".join(f"{e.method} {e.path.split('/', 2)[-1]}" + (f" ({e.grant_type})" if e.grant_type else "")
-                         for e in warm)
-        ok = ok and len(warm) == 1 and (scenario.grant is None or warm[0].grant_type == scenario.grant)
+        what = ", ".join(_describe(e) for e in warm)
+        ok = ok and len(warm) == 1 and warm[0].service.split(":")[0] == scenario.service and (
+            scenario.grant is None or warm[0].grant_type == scenario.grant)
         lines.append(f"| {scenario.name} | {len(cold)} | **{len(warm)}** | {what} |")
     lines.append("| Azure/kubelogin (for comparison) | not measured: kubelogin is not installed here | | "
                  "the issue reports 3 requests per token |")
@@ -231,6 +241,15 @@ def requests_per_token(emu: Emulator, tmp: Path) -> tuple[list[str], bool]:
 
 def _runner(call: Invocation) -> Callable[[], Run]:
     return lambda: run_ok(call)
+
+
+def _describe(entry: Any) -> str:
+    """``POST oauth2/v2.0/token (refresh_token)`` (Entra, tenant left out) or ``imds: GET /metadata/...``."""
+    if entry.service == "entra":
+        text = f"{entry.method} {entry.path.split('/', 2)[-1]}"
+    else:
+        text = f"{entry.service.split(':')[0]}: {entry.method} {entry.path}"
+    return text + (f" ({entry.grant_type})" if entry.grant_type else "")
 
 
 # -- target 3: single flight ------------------------------------------------------------------------------
@@ -246,20 +265,23 @@ def single_flight(emu: Emulator, tmp: Path, processes: int) -> tuple[list[str], 
         home = tmp / f"swarm-{i}"
         call = scenario.prepare(emu, home)
         emu.request_log.reset()
-        runs, wall = swarm(call.argv, call.env, processes)
+        emu.entra.settings.refresh_token_single_use = True  # a second refresh with the same token would fail
+        try:
+            runs, wall = swarm(call.argv, call.env, processes)
+        finally:
+            emu.entra.settings.refresh_token_single_use = False
         tokens = [exec_credential_token(r.stdout) for r in runs if r.returncode == 0]
         valid = sum(1 for t in tokens if t)
         token_requests = emu.request_log.token_requests()
         others = len(emu.request_log.entries()) - len(token_requests)
         grants = ", ".join(sorted({str(e.grant_type) for e in token_requests}))
         same = len(set(tokens)) == 1
-        cache_ok = cache_entries_valid(home / "cache")
+        cache_ok = scenario_cache_valid(scenario, home / "cache")
         ok = ok and len(token_requests) == 1 and valid == processes and same and cache_ok
+        checked = "token file and saved sign-in" if scenario.user_cache else "token file"
         lines.append(f"| {scenario.name} | {processes} | **{len(token_requests)}** ({grants}) | {others} | "
-                     f"{valid}/{processes} | {'yes' if same else 'NO'} | {'yes' if cache_ok else 'NO'} | "
+                     f"{valid}/{processes} | {'yes' if same else 'NO'} | {'yes' if cache_ok else 'NO'} ({checked}) | "
                      f"{fmt(wall, 2)} |")
-    lines.append("| refresh token (expired access token, valid refresh token) | pending: no refresh-token login "
-                 "mode in this build yet | | | | | | |")
     return lines, ok
 
 
@@ -278,6 +300,130 @@ def killed_holder(tmp: Path) -> list[str]:
         "process's flock; a live holder is waited for at most --timeout, 60 s by default).",
     ]
     return lines
+
+
+# -- target 4: fleet import ------------------------------------------------------------------------------
+
+FLEET_SUBSCRIPTIONS, FLEET_PER_SUBSCRIPTION = 20, 10
+FLEET_LATENCY = 0.1  # seconds the emulator adds to every ARM call
+#: 429s injected in the throttled run: (what, path regex, how many, Retry-After seconds)
+FLEET_THROTTLE = (("`listClusterUserCredential` calls", CREDENTIAL_PATH, 24, 1),
+                  ("cluster listings of a subscription", LISTING_PATH, 4, 2))
+
+
+@dataclass
+class FleetRun:
+    label: str
+    bound: int
+    run: Run
+    imported: int | None
+    arm_requests: int
+    throttled: int
+    peak: int
+    entries: list[dict[str, Any]]
+
+
+def _fleet_once(emu: Endpoints, home: Path, n: int, label: str, bound: int) -> FleetRun:
+    emu.call("requests/reset", {})
+    call = fleet_invocation(emu, home, home / f"kubeconfig-{n}", bound)
+    run = run_measured(call.argv, call.env, timeout=300)
+    if run.returncode != 0:
+        raise SystemExit(f"bench: get-credentials --all failed: {run.stderr.strip()[-600:]}")
+    entries = [e for e in emu.call("requests") if e["service"] == "arm"]
+    peak = int(emu.call("requests/concurrency")["peak"].get("arm", 0))
+    return FleetRun(label, bound, run, imported_count(run), len(entries),
+                    sum(1 for e in entries if e["status"] == 429), peak, entries)
+
+
+def fleet_import(tmp: Path, rounds: int, bounds: tuple[int, ...] = (DEFAULT_CONCURRENCY, 32)
+                 ) -> tuple[list[str], dict[str, float]]:
+    """The real CLI against ``akslogin emulator --world <fleet>`` in its own process, ARM latency 100 ms:
+    one call at a time (--max-concurrency 1) and the default bound (and one more) interleaved, then a run
+    whose ARM answers 429 + Retry-After a number of times."""
+    clusters = FLEET_SUBSCRIPTIONS * FLEET_PER_SUBSCRIPTION
+    calls = 1 + FLEET_SUBSCRIPTIONS + clusters  # list subscriptions, list each one's clusters, one credential each
+    world_file = tmp / "fleet-world.yaml"
+    world_file.write_text(yaml.safe_dump(fleet_spec(FLEET_SUBSCRIPTIONS, FLEET_PER_SUBSCRIPTION)))
+    emulator = EmulatorProcess(world_file, tmp / "fleet-emulator")
+    try:
+        emu = emulator.endpoints
+        emu.call("faults", {"latency": {"arm": FLEET_LATENCY}})
+        home = tmp / "fleet"
+        _fleet_once(emu, home, 0, "warm-up", bounds[0])  # signs in once: every measured run reuses the ARM token
+        runs: list[FleetRun] = []
+        n = 0
+        for i in range(rounds + 1):  # serial runs take ~25 s each: one fewer of them
+            order = [*bounds, 1] if i % 2 == 0 else [1, *reversed(bounds)]
+            for bound in order:
+                if bound == 1 and i == rounds:
+                    continue
+                n += 1
+                label = "one call at a time (`--max-concurrency 1`)" if bound == 1 else f"`--max-concurrency {bound}`"
+                if bound == DEFAULT_CONCURRENCY:
+                    label += " (the default)"
+                runs.append(_fleet_once(emu, home, n, label, bound))
+        faults = [{"service": "arm", "path": path, "kind": "status", "status": 429, "retry_after": after,
+                   "times": times} for _, path, times, after in FLEET_THROTTLE]
+        emu.call("faults", {"faults": faults})
+        throttled = _fleet_once(emu, home, n + 1, f"`--max-concurrency {bounds[0]}`, ARM answering 429", bounds[0])
+        emu.call("faults", {}, method="DELETE")
+    finally:
+        emulator.stop()
+
+    by_bound: dict[int, list[FleetRun]] = {}
+    for r in runs:
+        by_bound.setdefault(r.bound, []).append(r)
+    serial = median([r.run.wall for r in by_bound[1]])
+    lines = [
+        "| how | runs | median s | min s | max s | ARM requests per run | peak concurrent ARM requests (emulator) | "
+        "bound held | clusters imported | speed-up vs one at a time |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    ok = True
+    figures: dict[str, float] = {}
+    for bound in (1, *bounds):
+        group = by_bound[bound]
+        walls = [r.run.wall for r in group]
+        med = median(walls)
+        requests_ = sorted({r.arm_requests for r in group})
+        peaks = max(r.peak for r in group)
+        held = all(r.peak <= bound for r in group)
+        complete = all(r.imported == clusters and r.arm_requests == calls for r in group)
+        ok = ok and held and complete
+        figures[f"speedup_{bound}"] = serial / med
+        lines.append(f"| {group[0].label} | {len(group)} | {fmt(med, 2)} | {fmt(min(walls), 2)} | "
+                     f"{fmt(max(walls), 2)} | {', '.join(map(str, requests_))} | {peaks} | "
+                     f"{'yes' if held else 'NO'} | {group[0].imported} | **{fmt(serial / med, 1)}×** |")
+    figures["ok"] = float(ok)
+
+    # The throttled run: every 429 retried once, after at least its Retry-After (as the emulator saw it).
+    waits = []
+    for path_end, (_, _, _, after) in zip(("Credential", "managedClusters"), FLEET_THROTTLE, strict=True):
+        waits += retry_waits([e for e in throttled.entries if str(e["path"]).endswith(path_end)], "arm", 429,
+                             float(after))
+    expected = sum(times for _, _, times, _ in FLEET_THROTTLE)
+    honoured = [w for w in waits if w.waited is not None and w.waited >= w.retry_after]
+    normal = median([r.run.wall for r in by_bound[bounds[0]]])
+    retry_ok = (throttled.throttled == expected and len(honoured) == expected and throttled.imported == clusters
+                and throttled.peak <= throttled.bound and throttled.arm_requests == calls + expected)
+    figures["retry_ok"] = float(retry_ok)
+    gap = [w.waited - w.retry_after for w in honoured if w.waited is not None]
+    lines += [
+        "",
+        f"ARM 429 + `Retry-After` (one run, `--max-concurrency {throttled.bound}`): the emulator answered "
+        + " and ".join(f"the first {times} {what} with 429 and `Retry-After: {after}`"
+                       for what, _, times, after in FLEET_THROTTLE) + " (ARM's throttling answer).",
+        "",
+        f"- 429 answers: **{throttled.throttled}**; retried: **{sum(1 for w in waits if w.waited is not None)}**, "
+        f"each exactly once (ARM requests: {throttled.arm_requests} = {calls} + {expected}); clusters "
+        f"imported: {throttled.imported}/{clusters}.",
+        f"- Retried no sooner than `Retry-After` said: **{len(honoured)}/{len(waits)}** (wait measured by the "
+        f"emulator, from its 429 answer to the retry's arrival: `Retry-After` + {fmt(min(gap) * 1000, 0)} ms to "
+        f"+ {fmt(max(gap) * 1000, 0)} ms)." if gap else "- No retry was seen.",
+        f"- Peak concurrent ARM requests during the throttled run: {throttled.peak} (bound {throttled.bound}); "
+        f"wall time {fmt(throttled.run.wall, 2)} s against {fmt(normal, 2)} s unthrottled.",
+    ]
+    return lines, figures
 
 
 # -- target 5: scaling ------------------------------------------------------------------------------------
@@ -339,6 +485,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
     parser.add_argument("--rounds", type=int, default=60, help="interleaved rounds for the timing tables")
     parser.add_argument("--processes", type=int, default=32, help="processes started at once (target 3)")
+    parser.add_argument("--fleet-rounds", type=int, default=2,
+                        help="one-call-at-a-time fleet imports (target 4; ~25 s each); parallel ones get one more")
     parser.add_argument("--output", default=str(HERE / "RESULTS.md"), help="where to write the report")
     args = parser.parse_args(argv)
     command = " ".join(["bench/run", *map(shlex.quote, argv)])
@@ -359,6 +507,8 @@ def main(argv: list[str]) -> int:
             scale_lines, per_1000, base_ms = scaling(emu, tmp, [1, 100, 1000], max(10, args.rounds // 2))
             print("bench: scaling done", flush=True)
         killed_lines = killed_holder(tmp)
+        print("bench: killed lock holder done; fleet import (about a minute)", flush=True)
+        fleet_lines, fleet = fleet_import(tmp, max(1, args.fleet_rounds))
     elapsed = time.monotonic() - started
     verdict = "met" if hot["time_ratio"] <= 2.0 and hot["rss_ratio"] <= 1.5 else "NOT met"
     report = [
@@ -381,7 +531,8 @@ def main(argv: list[str]) -> int:
         "",
         *facts,
         f"- rounds: {args.rounds} per command (timing), {int(hot['rss_rounds'])} per command (peak RSS), "
-        f"{max(10, args.rounds // 2)} per size (scaling); "
+        f"{max(10, args.rounds // 2)} per size (scaling), {max(1, args.fleet_rounds)} one-call-at-a-time and "
+        f"{max(1, args.fleet_rounds) + 1} parallel fleet imports; "
         f"whole run {fmt(elapsed, 0)} s; load average at end: "
         f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}",
         "",
@@ -401,15 +552,25 @@ def main(argv: list[str]) -> int:
         "",
         *req_lines,
         "",
-        f"Result: {'met' if req_ok else 'NOT met'} for every login mode in this build. Refresh token, workload "
-        "identity and managed identity are one `Scenario` line each in `bench/harness.py` `REQUEST_SCENARIOS` "
-        "once those modes land.",
+        f"Result: {'met' if req_ok else 'NOT met'} for every scenario (each is one `Scenario` line in "
+        "`bench/harness.py` `REQUEST_SCENARIOS`, shared with `tests/test_requests_per_token.py`). What each "
+        "measures: **spn** and **workloadidentity**: a second identity in a tenant this machine already signed in "
+        "to (the OpenID configuration comes from `discovery.json`); **refresh token**: the user signed in once "
+        "(ropc with a password, devicecode with a code approved on the emulator) while the emulator issued "
+        "access tokens already under akslogin's 5-minute margin, so the next get-token must redeem the refresh "
+        "token; **msi**: IMDS is the identity provider, there is nothing to discover. \"First contact\" is the "
+        "same call with `discovery.json` and the token file removed (the saved sign-in kept).",
         "",
         f"## 3. Single flight ({args.processes} processes at once)",
         "",
         *flight_lines,
         "",
-        f"Result: {'met' if flight_ok else 'NOT met'} for the scenarios measured.",
+        f"Result: {'met' if flight_ok else 'NOT met'} for the scenarios measured. The refresh-token scenario: "
+        "the user signed in once (ropc) while access tokens were issued already expired for akslogin, so all "
+        "processes start with an expired access token and a valid refresh token. During the swarm the emulator "
+        "treats refresh tokens as single-use (Entra rotates them), so a second concurrent refresh would have been "
+        "refused. \"Saved sign-in\" valid: the MSAL cache file is 0600, parses, and holds a refresh token and "
+        "the new access token (`tests/test_single_flight.py` also redeems that rotated refresh token afterwards).",
         "",
         "Killed lock holder:",
         "",
@@ -417,11 +578,20 @@ def main(argv: list[str]) -> int:
         "",
         "## 4. Fleet import (`get-credentials --all`, 200 clusters / 20 subscriptions, 100 ms ARM latency)",
         "",
-        "**PENDING — not measured.** `akslogin get-credentials --all` does not exist in this build yet. When it "
-        "lands, `bench/bench.py` `fleet_import()` (placeholder) must measure, in one run: the command with its "
-        "default concurrency vs. the same work one ARM call at a time (target ≥ 8× faster), the peak number of "
-        "concurrent ARM requests (≤ the configured bound, from the emulator), and a run with injected ARM 429 "
-        "`Retry-After` answers (honoured, still complete).",
+        "The installed `akslogin get-credentials --all --login spn ... --max-concurrency N --file <new file>` "
+        "against `akslogin emulator --world <generated 200-cluster world>` running as its own process, with "
+        f"`{{\"latency\": {{\"arm\": {FLEET_LATENCY}}}}}` set through `POST /_emulator/faults`. Every run does the "
+        "same work (the ARM requests column), into a fresh kubeconfig, after one untimed warm-up run that cached "
+        "the ARM token; runs of different N are interleaved. The emulator counts the ARM requests it is "
+        "handling at once (`GET /_emulator/requests/concurrency`), which is at most what the client has open.",
+        "",
+        *fleet_lines,
+        "",
+        f"Result: the default bound is **{fmt(fleet['speedup_' + str(DEFAULT_CONCURRENCY)], 1)}×** faster than "
+        f"one call at a time (target ≥ 8×: {'met' if fleet['speedup_' + str(DEFAULT_CONCURRENCY)] >= 8 else 'NOT met'}"
+        f"); every run imported all clusters with the same requests and within its bound: "
+        f"{'yes' if fleet['ok'] else 'NO'}; 429 `Retry-After` honoured: {'yes' if fleet['retry_ok'] else 'NO'}. "
+        "`tests/test_fleet_bounds.py` checks the bound and the Retry-After waits by counts on every test run.",
         "",
         "## 5. Scaling with kubeconfig size and cache size (target: no growth)",
         "",
@@ -438,11 +608,6 @@ def main(argv: list[str]) -> int:
     Path(args.output).write_text("\n".join(report), encoding="utf-8")
     print(f"bench: wrote {args.output} in {elapsed:.0f} s", flush=True)
     return 0
-
-
-def fleet_import() -> None:
-    """Placeholder for target 4 (see RESULTS.md section 4); intentionally measures nothing yet."""
-    return None
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, World
 from akslogin.tokencache.entry import parse_entry
 
 EXEC_V1 = "client.authentication.k8s.io/v1"
@@ -285,16 +285,40 @@ SPNS = {
     "a": ("abababab-0000-4000-8000-000000000001", "bench-secret-A~1"),
     "b": ("abababab-0000-4000-8000-000000000002", "bench-secret-B~2"),
 }
+#: name → client id: apps trusting the Kubernetes service account system:serviceaccount:bench:<name>.
+WORKLOADS = {
+    "a": "abababab-0000-4000-8000-000000000011",
+    "b": "abababab-0000-4000-8000-000000000012",
+}
+USER = "dev@bench.example"
+PASSWORD = "bench-Passw0rd!"
+#: A VM whose system-assigned managed identity signs in through (emulated) IMDS.
+MI_HOST = "bench-vm"
 
 
 def world() -> World:
-    """One tenant with what the scenarios sign in as. Add users / federated apps / managed identities here
-    when their login modes land."""
-    return World.from_dict({"tenants": [{"id": TENANT, "domains": ["bench.example"], "apps": [
+    """One tenant with what the scenarios sign in as: service principals, federated apps, a user, a VM."""
+    apps: list[dict[str, Any]] = [
         {"name": f"bench-{name}", "client_id": cid, "object_id": f"0c0c0c0c-0000-4000-8000-00000000000{i}",
          "secrets": [secret]}
         for i, (name, (cid, secret)) in enumerate(SPNS.items(), start=1)
-    ]}], "clusters": []})
+    ]
+    apps += [
+        {"name": f"bench-wi-{name}", "client_id": cid, "object_id": f"0c0c0c0c-0000-4000-8000-00000000001{i}",
+         "federated_credentials": [{"issuer": "kubernetes", "subject": f"system:serviceaccount:bench:{name}"}]}
+        for i, (name, cid) in enumerate(WORKLOADS.items(), start=1)
+    ]
+    return World.from_dict({"tenants": [{
+        "id": TENANT, "domains": ["bench.example"], "apps": apps,
+        "users": [{"upn": USER, "password": PASSWORD, "object_id": "7e7e7e7e-0000-4000-8000-0000000000b1"}],
+        "hosts": [{"name": MI_HOST, "kind": "vm",
+                   "system_identity": {"object_id": "0d0d0d0d-0000-4000-8000-0000000000b1"}}],
+    }], "clusters": []})
+
+
+def _token_argv(emu: Emulator, login: str, cache_dir: Path, *extra: str) -> list[str]:
+    return [akslogin_script(), "get-token", "--login", login, "--server-id", AKS_SERVER_APP_ID,
+            "--certificate-authority", str(emu.ca_path), "--cache-dir", str(cache_dir), *extra]
 
 
 def spn_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
@@ -302,10 +326,57 @@ def spn_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
     return Invocation(spn_argv(emu, TENANT, cid, home / "cache"), base_env(home, AZURE_CLIENT_SECRET=secret))
 
 
+def user_invocation(emu: Emulator, home: Path, login: str) -> Invocation:
+    """The user signing in with ``login`` (ropc: password from the environment, as kubelogin reads it)."""
+    argv = _token_argv(emu, login, home / "cache", "--client-id", AKS_CLIENT_APP_ID, "--tenant-id", TENANT,
+                       "--authority-host", emu.authority_host)
+    extra = {"AAD_USER_PRINCIPAL_NAME": USER, "AAD_USER_PRINCIPAL_PASSWORD": PASSWORD} if login == "ropc" else {}
+    return Invocation(argv, base_env(home, **extra))
+
+
+def workload_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
+    """A pod's workload identity: the webhook's variables and a projected service-account token file."""
+    from akslogin.emulator.federation import federation
+
+    token_file = home / f"wi-{name}" / "azure-identity-token"
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.write_text(federation(emu).service_account_token("bench", name))
+    env = base_env(home, AZURE_CLIENT_ID=WORKLOADS[name], AZURE_TENANT_ID=TENANT,
+                   AZURE_FEDERATED_TOKEN_FILE=str(token_file), AZURE_AUTHORITY_HOST=emu.authority_host)
+    return Invocation(_token_argv(emu, "workloadidentity", home / "cache"), env)
+
+
+def msi_invocation(emu: Emulator, home: Path) -> Invocation:
+    """The VM's system-assigned identity; the emulator tells where its IMDS is (as the platform would)."""
+    from akslogin.emulator.managed_identity import managed_identities
+
+    env = base_env(home, **managed_identities(emu).environment(MI_HOST))
+    return Invocation(_token_argv(emu, "msi", home / "cache"), env)
+
+
 def run_ok(invocation: Invocation) -> Run:
     run = run_measured(invocation.argv, invocation.env)
     if run.returncode != 0 or not exec_credential_token(run.stdout):
         raise AssertionError(f"get-token failed while preparing a scenario: {run.stderr.strip()}")
+    return run
+
+
+def devicecode_sign_in(emu: Emulator, invocation: Invocation) -> Run:
+    """Run a devicecode get-token and approve its code on the emulator as the user (what a person does)."""
+    from akslogin.emulator import devicecode
+
+    emu.entra.settings.device_code_interval = 1  # poll every second, not every 5
+    started = spawn(invocation.argv, invocation.env)
+    try:
+        pending = devicecode.of(emu).wait_for_code(timeout=30)
+        outcome = devicecode.of(emu).approve(pending.user_code, USER, PASSWORD)
+    except BaseException:
+        started.proc.kill()
+        reap(started)
+        raise
+    run = reap(started, timeout=60)
+    if outcome != "approved" or run.returncode != 0 or not exec_credential_token(run.stdout):
+        raise AssertionError(f"device code sign-in failed ({outcome}): {run.stderr.strip()}")
     return run
 
 
@@ -319,6 +390,10 @@ class Scenario:
     prepare: Prepare
     #: grant_type of the one token request expected (None when it is not an Entra token request, e.g. IMDS)
     grant: str | None
+    #: the emulated service that must receive it ("entra", or "imds" for a VM's managed identity)
+    service: str = "entra"
+    #: whether the identity keeps an MSAL cache (refresh token) that must be valid afterwards too
+    user_cache: bool = False
 
 
 def spn_second_identity(emu: Emulator, home: Path) -> Invocation:
@@ -331,16 +406,208 @@ def spn_empty_cache(emu: Emulator, home: Path) -> Invocation:
     return spn_invocation(emu, home, "a")
 
 
-#: Target 2, "one request per token once the machine has seen the tenant". One line per login mode:
-#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
-#:   Scenario("workloadidentity", <like spn_second_identity, two federated apps>, "client_credentials")
-#:   Scenario("msi", <return the call; MI has no discovery>, None)
+def ropc_expired_access_token(emu: Emulator, home: Path) -> Invocation:
+    """The user signed in once (password); the access token it got is already too old to use, the refresh
+    token is valid: the next get-token must redeem the refresh token."""
+    call = user_invocation(emu, home, "ropc")
+    with short_lived_tokens(emu):
+        run_ok(call)
+    return call
+
+
+def devicecode_expired_access_token(emu: Emulator, home: Path) -> Invocation:
+    """kubelogin's default mode: signed in once with a device code; access token expired, refresh token valid."""
+    call = user_invocation(emu, home, "devicecode")
+    with short_lived_tokens(emu):
+        devicecode_sign_in(emu, call)
+    return call
+
+
+def workload_second_identity(emu: Emulator, home: Path) -> Invocation:
+    """Pod a exchanged its token (the machine now knows the tenant); measured: pod b, another app."""
+    run_ok(workload_invocation(emu, home, "a"))
+    return workload_invocation(emu, home, "b")
+
+
+def msi_token(emu: Emulator, home: Path) -> Invocation:
+    """Managed identity: IMDS is the identity provider here; there is no discovery to cache."""
+    return msi_invocation(emu, home)
+
+
+#: Target 2, "one request per token once the machine has seen the tenant". One line per login mode.
 REQUEST_SCENARIOS: list[Scenario] = [
     Scenario("spn", spn_second_identity, "client_credentials"),
+    Scenario("refresh token (ropc)", ropc_expired_access_token, "refresh_token", user_cache=True),
+    Scenario("refresh token (devicecode)", devicecode_expired_access_token, "refresh_token", user_cache=True),
+    Scenario("workloadidentity", workload_second_identity, "client_credentials"),
+    Scenario("msi (IMDS)", msi_token, None, service="imds"),
 ]
 
-#: Target 3, "N processes at once make one token request". The refresh-token line, once that mode exists:
-#:   Scenario("refresh-token", <sign in once inside short_lived_tokens(emu), return the same call>, "refresh_token")
+#: Target 3, "N processes at once make one token request".
 SWARM_SCENARIOS: list[Scenario] = [
     Scenario("spn, empty cache", spn_empty_cache, "client_credentials"),
+    Scenario("refresh token (ropc): expired access token, valid refresh token", ropc_expired_access_token,
+             "refresh_token", user_cache=True),
 ]
+
+
+def user_cache_valid(cache_dir: Path) -> bool:
+    """Every saved sign-in (MSAL cache file) is 0600, no temporary file was left behind, and each holds a
+    refresh token and an access token (or is encrypted at rest, which this check cannot open)."""
+    from akslogin.tokencache.secure import MAGIC
+
+    files = list((cache_dir / "msal").iterdir()) if (cache_dir / "msal").is_dir() else []
+    if not files or any(p.name.startswith(".") for p in files):
+        return False
+    for path in files:
+        raw = path.read_bytes()
+        if path.stat().st_mode & 0o777 != 0o600:
+            return False
+        if raw.startswith(MAGIC):
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return False
+        if not isinstance(data, dict) or not data.get("RefreshToken") or not data.get("AccessToken"):
+            return False
+    return True
+
+
+def scenario_cache_valid(scenario: Scenario, cache_dir: Path) -> bool:
+    return cache_entries_valid(cache_dir) and (not scenario.user_cache or user_cache_valid(cache_dir))
+
+
+# -- target 4: the fleet import, against an emulator in its own process -----------------------------------
+
+FLEET_APP = ("abababab-0000-4000-8000-0000000000f1", "0c0c0c0c-0000-4000-8000-0000000000f1", "bench-fleet-F~1")
+#: The one call per cluster a fleet import makes (its path ends so); subscription listings end in managedClusters.
+CREDENTIAL_PATH = r"/listClusterUserCredential$"
+LISTING_PATH = r"/managedClusters$"
+
+
+def fleet_subscription(n: int) -> str:
+    return f"5{n:07d}-aaaa-4bbb-8ccc-{n:012d}"
+
+
+def fleet_spec(subscriptions: int, per_subscription: int) -> dict[str, Any]:
+    """``subscriptions`` × ``per_subscription`` Entra-enabled clusters in two resource groups each; one
+    service principal holds the AKS Cluster User role on every subscription."""
+    client_id, object_id, secret = FLEET_APP
+    subs = [fleet_subscription(s) for s in range(1, subscriptions + 1)]
+    return {
+        "tenants": [{"id": TENANT, "domains": ["bench.example"], "apps": [
+            {"name": "bench-fleet", "client_id": client_id, "object_id": object_id, "secrets": [secret]}]}],
+        "subscriptions": [{"id": sid, "display_name": f"Fleet {i}", "tenant": TENANT}
+                          for i, sid in enumerate(subs, start=1)],
+        "clusters": [{"name": f"s{s}-c{c}", "tenant": TENANT, "subscription": sid,
+                      "resource_group": "rg-a" if c % 2 == 0 else "rg-b"}
+                     for s, sid in enumerate(subs, start=1) for c in range(per_subscription)],
+        "arm_role_assignments": [{"principal": {"app": "bench-fleet"}, "role": "cluster-user",
+                                  "scope": f"/subscriptions/{sid}"} for sid in subs],
+    }
+
+
+@dataclass
+class Endpoints:
+    """Where a running emulator is (from its emulator.json, or from an in-process Emulator)."""
+
+    authority_host: str
+    ca: str
+    control: str
+    arm: str
+
+    @classmethod
+    def of(cls, emu: Emulator) -> Endpoints:
+        return cls(emu.authority_host, str(emu.ca_path), emu.authority_host + "_emulator", emu.server_url("arm"))
+
+    def call(self, path: str, body: Any = None, method: str | None = None) -> Any:
+        """The emulator's control API (``/_emulator/<path>``), over TLS with the emulator's CA."""
+        import requests
+
+        response = requests.request(method or ("GET" if body is None else "POST"),
+                                    self.control + "/" + path.lstrip("/"), json=body, verify=self.ca, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+class EmulatorProcess:
+    """``akslogin emulator --world FILE`` in its own process (as a person would run it), until :meth:`stop`."""
+
+    def __init__(self, world_file: Path, state_dir: Path, timeout: float = 60.0) -> None:
+        argv = [akslogin_script(), "emulator", "--world", str(world_file), "--state-dir", str(state_dir)]
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=base_env(state_dir.parent))
+        deadline = time.monotonic() + timeout
+        state = state_dir / "emulator.json"
+        while True:  # emulator.json is written once every server listens
+            if state.exists():
+                info = json.loads(state.read_text())
+                if info.get("pid") == self.proc.pid:
+                    break
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the emulator did not start: {self.output()[-600:]}")
+            time.sleep(0.05)
+        self.endpoints = Endpoints(info["authority_host"], info["ca"], info["control"], info["services"]["arm"])
+
+    def output(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", "replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: it shuts its servers down and exits
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+
+
+def fleet_invocation(endpoints: Endpoints, home: Path, kubeconfig: Path, concurrency: int, *extra: str) -> Invocation:
+    """``akslogin get-credentials --all`` as the fleet's service principal, into ``kubeconfig``."""
+    client_id, _, secret = FLEET_APP
+    argv = [akslogin_script(), "get-credentials", "--all", "--login", "spn", "--tenant-id", TENANT,
+            "--client-id", client_id, "--authority-host", endpoints.authority_host,
+            "--certificate-authority", endpoints.ca, "--cache-dir", str(home / "cache"),
+            "--arm-endpoint", endpoints.arm, "--file", str(kubeconfig), "--max-concurrency", str(concurrency),
+            *extra]
+    return Invocation(argv, base_env(home, AZURE_CLIENT_SECRET=secret))
+
+
+def imported_count(run: Run) -> int | None:
+    """N from the summary line "N imported, ..." of a fleet import, or None."""
+    for line in reversed(run.stdout.splitlines()):
+        words = line.split()
+        if len(words) > 1 and words[1] == "imported," and words[0].isdigit():
+            return int(words[0])
+    return None
+
+
+@dataclass
+class RetryWait:
+    """A request answered ``status`` and how long the client waited before sending it again."""
+
+    path: str
+    status: int
+    retry_after: float
+    waited: float | None  # None: never retried
+
+
+def retry_waits(entries: Sequence[Mapping[str, Any]], service: str, status: int, retry_after: float
+                ) -> list[RetryWait]:
+    """For each ``status`` answer of ``service`` in a request log (``to_json`` form), the time from that
+    answer to the next request for the same path, both as the emulator saw them."""
+    mine = sorted((e for e in entries if str(e["service"]).split(":")[0] == service), key=lambda e: e["received"])
+    waits = []
+    for i, entry in enumerate(mine):
+        if entry["status"] != status:
+            continue
+        following = next((e for e in mine[i + 1:] if e["path"] == entry["path"] and e["method"] == entry["method"]
+                          and e["received"] >= entry["answered"]), None)
+        waited = None if following is None else following["received"] - entry["answered"]
+        waits.append(RetryWait(str(entry["path"]), status, retry_after, waited))
+    return waits

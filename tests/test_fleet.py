@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,22 +135,18 @@ def test_unique_names_are_stable_and_never_collide() -> None:
     assert names[clusters[0].id.lower()][1] == "clusterUser_rg1_a_11111111"
 
 
-def test_parallel_fetch_is_much_faster_than_serial(runner: Runner, emu: Emulator) -> None:
-    """With 50 ms of ARM latency, the bounded pool beats one-at-a-time by a wide margin."""
+def test_serial_and_parallel_fetch_give_the_same_result(runner: Runner, emu: Emulator) -> None:
+    """The bounded pool changes only the speed (measured in bench/, not here): same clusters, same failures."""
     opts = options.parse_args(runner.signin(FLEETBOT))
     options.apply_env(opts, runner.env(FLEETBOT))
     session = open_session(opts, runner.env(FLEETBOT), io.StringIO(), Log(0), arm_endpoint=emu.server_url("arm"),
                            pool_size=16)
     settings = ImportSettings()
     subs = [sub_id(100 + s) for s in range(1, SUBS + 1)]
-    emu.faults.set_latency("arm", 0.05)
-    timings = {}
+    emu.faults.set_latency("arm", 0.02)
+    results = {}
     for workers in (1, 16):
-        start = time.perf_counter()
         fetched, failures, _ = collect(session, subs, settings, workers, None)
-        timings[workers] = time.perf_counter() - start
         assert len(fetched) == SUBS * PER_SUB - 1 and len(failures) == 1
-    speedup = timings[1] / timings[16]
-    print(f"fleet fetch of {SUBS * PER_SUB} clusters at 50 ms: serial {timings[1]:.2f}s, "
-          f"16 workers {timings[16]:.2f}s, {speedup:.1f}x")
-    assert speedup > 4, timings
+        results[workers] = sorted(str(item[0]) for item in fetched)
+    assert results[1] == results[16]

@@ -84,3 +84,12 @@ def test_help_lists_every_flag() -> None:
     text = options.render_help()
     for flag in options.FLAGS:
         assert flag.long in text
+
+
+def test_login_hint_separates_interactive_cache_entries() -> None:
+    from akslogin.tokencache.key import identity_key
+
+    base = ["-l", "interactive", "--server-id", "s", "--client-id", "c", "-t", "t"]
+    alice = identity_key(_parse([*base, "--login-hint", "alice@x"]), "https://h/")
+    bob = identity_key(_parse([*base, "--login-hint", "bob@x"]), "https://h/")
+    assert alice != bob and alice == identity_key(_parse([*base, "--login-hint", "ALICE@x"]), "https://h/")

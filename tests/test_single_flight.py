@@ -2,12 +2,13 @@
 
 Real processes (the installed console script, all started with Popen before any is waited for, as a
 kubectl fan-out does) against this module's own emulator; requests are counted in its request log. The
-scenarios are ``bench/harness.py`` ``SWARM_SCENARIOS`` (shared with ``bench/run``): adding the
-refresh-token case is one ``Scenario`` line there.
+scenarios are ``bench/harness.py`` ``SWARM_SCENARIOS`` (shared with ``bench/run``): a service principal
+with an empty cache, and a signed-in user whose access token has expired while the refresh token is valid.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,14 +16,19 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
+from akslogin.tokencache.entry import parse_entry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from harness import (
     SWARM_SCENARIOS,
+    Invocation,
+    Run,
     Scenario,
     cache_entries_valid,
     exec_credential_token,
     killed_lock_holder,
+    run_measured,
+    scenario_cache_valid,
     spn_invocation,
     swarm,
     world,
@@ -41,13 +47,53 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 def test_many_processes_make_one_token_request(scenario: Scenario, emu: Emulator, tmp_path: Path) -> None:
     invocation = scenario.prepare(emu, tmp_path)
     emu.request_log.reset()
-    runs, _ = swarm(invocation.argv, invocation.env, PROCESSES, timeout=60)
-    assert [r.stderr for r in runs if r.returncode != 0] == []
-    tokens = {exec_credential_token(r.stdout) for r in runs}
-    assert None not in tokens and len(tokens) == 1, "every process prints the same valid ExecCredential"
-    assert [(e.grant_type, e.status) for e in emu.request_log.token_requests()] == [(scenario.grant, 200)]
-    assert len(emu.request_log.entries()) <= 2  # the token request, and discovery if the tenant was new
-    assert cache_entries_valid(tmp_path / "cache")
+    # Refresh tokens are single-use from here on (Entra rotates them): a second concurrent refresh with the
+    # same refresh token would be refused, and a lost rotated one would break the next refresh below.
+    emu.entra.settings.refresh_token_single_use = True
+    try:
+        runs, _ = swarm(invocation.argv, invocation.env, PROCESSES, timeout=60)
+        assert [r.stderr for r in runs if r.returncode != 0] == []
+        tokens = {exec_credential_token(r.stdout) for r in runs}
+        assert None not in tokens and len(tokens) == 1, "every process prints the same valid ExecCredential"
+        assert [(e.grant_type, e.status) for e in emu.request_log.token_requests()] == [(scenario.grant, 200)]
+        assert len(emu.request_log.entries()) <= 2  # the token request, and discovery if the tenant was new
+        assert scenario_cache_valid(scenario, tmp_path / "cache")
+        if scenario.user_cache:
+            _check_saved_sign_in(invocation, emu, tmp_path / "cache", runs)
+    finally:
+        emu.entra.settings.refresh_token_single_use = False
+
+
+def _check_saved_sign_in(invocation: Invocation, emu: Emulator, cache: Path, runs: list[Run]) -> None:
+    """The one refresh wrote the token all processes printed to the hot cache and to the saved sign-in, next
+    to the (rotated) refresh token; and that refresh token works: once the access token has run out, the
+    next get-token redeems it, one request, accepted."""
+    printed = {exec_credential_token(r.stdout) for r in runs}
+    assert len(printed) == 1
+    (hot,) = (cache / "tokens").iterdir()
+    (saved,) = (cache / "msal").iterdir()
+    entry = parse_entry(hot.read_bytes())
+    assert entry is not None and {entry.access_token} == printed
+    # The saved sign-in may be encrypted at rest (--cache-storage auto); read it the way akslogin does.
+    from akslogin.tokencache.secure import SecretFiles
+
+    files = SecretFiles(str(cache), "auto")
+    plain = files.read(str(saved))
+    assert plain is not None
+    msal_cache = json.loads(plain)
+    assert printed <= {at["secret"] for at in msal_cache["AccessToken"].values()}
+    assert len(msal_cache["RefreshToken"]) == 1
+    # Time passes: both copies of the access token expire (the saved sign-in is rewritten as MSAL would see it
+    # an hour later; the hot entry is simply gone).
+    for at in msal_cache["AccessToken"].values():
+        at["expires_on"] = at["extended_expires_on"] = "1"
+    files.write(str(saved), json.dumps(msal_cache).encode())
+    hot.unlink()
+    emu.request_log.reset()
+    after = run_measured(invocation.argv, invocation.env)
+    assert after.returncode == 0, after.stderr
+    assert exec_credential_token(after.stdout) not in printed | {None}
+    assert [(e.grant_type, e.status) for e in emu.request_log.token_requests()] == [("refresh_token", 200)]
 
 
 def test_a_killed_lock_holder_does_not_block_the_next_process(emu: Emulator, tmp_path: Path) -> None:

@@ -13,15 +13,13 @@ import json
 import re
 from typing import Any
 
-from akslogin.aadsts import AADSTS
 from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
 from akslogin.credentials.cli_tool import (
     Tool,
-    aadsts_code,
     check_resource,
     check_tenant,
-    first_error_line,
     run_tool,
+    tool_failure,
 )
 from akslogin.errors import AuthenticationError
 
@@ -64,19 +62,8 @@ def _messages(text: str) -> str:
 
 
 def _failure(output: str, tenant: str) -> AuthenticationError:
-    text = _messages(output)
-    line = first_error_line(text) or "no error message"
     login = "azd auth login" + (f" --tenant-id {tenant}" if tenant else "")
-    code = aadsts_code(text)
-    if code is None and ("azd auth login" in text or "not logged in" in text):
-        return AuthenticationError(f"the Azure Developer CLI is not signed in (azd said: {line}).",
-                                   f"Run '{login}', then retry.")
-    explanation = AADSTS.get(code) if code is not None else None
-    if explanation is not None:
-        return AuthenticationError(f"azd could not get a token, AADSTS{code}: {explanation.cause} (azd said: {line}).",
-                                   f"{explanation.action} If that does not help, run '{login}' again.", code=code)
-    return AuthenticationError(f"'azd auth token' failed: {line}.",
-                               f"Run it yourself to see the whole error; '{login}' fixes expired sign-ins.", code=code)
+    return tool_failure(AZD, "azd auth token", _messages(output), login, ("azd auth login", "not logged in"))
 
 
 def parse_azd_output(stdout: str, now: float) -> AccessToken:

@@ -13,16 +13,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from akslogin.aadsts import AADSTS
 from akslogin.credentials.base import AccessToken, CredentialContext
 from akslogin.credentials.cli_tool import (
     Tool,
-    aadsts_code,
     check_resource,
     check_subscription,
     check_tenant,
-    first_error_line,
     run_tool,
+    tool_failure,
 )
 from akslogin.errors import AuthenticationError
 
@@ -55,19 +53,9 @@ class AzureCliCredential:
 
 
 def _failure(stderr: str, config: str | None, tenant: str) -> AuthenticationError:
-    line = first_error_line(stderr) or "no error message"
-    where = f" with AZURE_CONFIG_DIR={config}" if config else ""
     login = "az login" + (f" --tenant {tenant}" if tenant else "")
-    code = aadsts_code(stderr)
-    if code is None and ("az login" in stderr or "az account set" in stderr):
-        return AuthenticationError(f"the Azure CLI is not signed in{where} (az said: {line}).",
-                                   f"Run '{login}'{where}, then retry.")
-    explanation = AADSTS.get(code) if code is not None else None
-    if explanation is not None:
-        return AuthenticationError(f"az could not get a token, AADSTS{code}: {explanation.cause} (az said: {line}).",
-                                   f"{explanation.action} If that does not help, run '{login}' again.", code=code)
-    return AuthenticationError(f"'az account get-access-token' failed: {line}.",
-                               f"Run it yourself to see the whole error; '{login}' fixes expired sign-ins.", code=code)
+    where = f" with AZURE_CONFIG_DIR={config}" if config else ""
+    return tool_failure(AZ, "az account get-access-token", stderr, login, ("az login", "az account set"), where)
 
 
 def parse_az_output(stdout: str, now: float) -> AccessToken:

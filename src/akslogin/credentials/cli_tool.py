@@ -17,7 +17,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from akslogin.errors import ConfigError, NetworkError, UsageError
+from akslogin.errors import AuthenticationError, ConfigError, NetworkError, UsageError
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
@@ -101,3 +101,23 @@ def check_subscription(value: str) -> str:
     if value and not _SUBSCRIPTION_RE.match(value):
         raise UsageError(f"--subscription {value[:60]!r} is not a subscription id or name.")
     return value
+
+
+def tool_failure(tool: Tool, command: str, text: str, login: str, signed_out_markers: Sequence[str],
+                 where: str = "") -> AuthenticationError:
+    """One paragraph for a failed token command: signed out, a known AADSTS code, or the tool's own words."""
+    from akslogin.aadsts import AADSTS
+
+    name = tool.executable
+    line = first_error_line(text) or "no error message"
+    code = aadsts_code(text)
+    if code is None and any(marker in text for marker in signed_out_markers):
+        return AuthenticationError(f"{tool.display} is not signed in{where} ({name} said: {line}).",
+                                   f"Run '{login}'{where}, then retry.")
+    explanation = AADSTS.get(code) if code is not None else None
+    if explanation is not None:
+        return AuthenticationError(
+            f"{name} could not get a token, AADSTS{code}: {explanation.cause} ({name} said: {line}).",
+            f"{explanation.action} If that does not help, run '{login}' again.", code=code)
+    return AuthenticationError(f"'{command}' failed: {line}.",
+                               f"Run it yourself to see the whole error; '{login}' fixes expired sign-ins.", code=code)

@@ -57,6 +57,8 @@ LOCAL_ACCOUNTS_DISABLED = (
 SUB = r"(?i)/subscriptions/(?P<sub>[^/]+)"
 CLUSTERS = r"/providers/Microsoft\.ContainerService/managedClusters"
 RG = r"/resourceGroups/(?P<rg>[^/]+)"
+#: libyaml's safe dumper when PyYAML has it: a fleet of credentials is 10x cheaper to serve.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -272,7 +274,8 @@ class ArmService:
             raise ArmError(400, "BadRequest", LOCAL_ACCOUNTS_DISABLED, flat=True)
         public = req.query.get("server-fqdn", "").lower() == "public"
         config = self.kubeconfig(cluster, kind, fmt or "exec", public)
-        value = base64.b64encode(yaml.safe_dump(config, sort_keys=False).encode()).decode("ascii")
+        text = yaml.dump(config, Dumper=_DUMPER, sort_keys=False)
+        value = base64.b64encode(text.encode()).decode("ascii")
         return _json(200, {"kubeconfigs": [{"name": kind, "value": value}]})
 
     def not_found(self, req: Request, principal: Principal) -> Response:

@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
 from akslogin.emulator.faults import Fault, FaultPlan
 
@@ -34,6 +34,8 @@ class Request:
     port: int = 0
     #: Verified TLS client certificate as (common name, organizations), when the server asks for one.
     client_cert: tuple[str, tuple[str, ...]] | None = None
+    #: time.monotonic() when the request had been read (before any injected latency).
+    received: float = 0.0
 
     def form(self) -> dict[str, str]:
         """Form fields; a repeated field keeps its first value, as ESTS does."""
@@ -69,6 +71,14 @@ Handler = Callable[[Request], Response]
 Observer = Callable[[Request, Response], None]
 
 
+class Gauge(Protocol):
+    """Counts requests being handled per service (see :class:`akslogin.emulator.requestlog.RequestLog`)."""
+
+    def begin(self, service: str) -> None: ...
+
+    def end(self, service: str) -> None: ...
+
+
 class Router:
     """Ordered (method, regex) → handler table; the first match wins."""
 
@@ -94,7 +104,12 @@ class Router:
         return Response.json(404, {"error": "not_found", "path": request.path})
 
 
-def _fault_response(fault: Fault) -> Response:
+#: ARM's error codes for the statuses a status fault usually injects (its front door's envelope).
+ARM_FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable",
+                   504: "GatewayTimeout"}
+
+
+def _fault_response(fault: Fault, service: str = "") -> Response:
     if fault.kind == "html":
         page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
         return Response(fault.status if fault.status >= 400 else 502, page.encode(),
@@ -102,6 +117,10 @@ def _fault_response(fault: Fault) -> Response:
     if fault.kind == "not_json":
         return Response(200, b"this is not json", {"Content-Type": "application/json"})
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+    if service == "arm":  # ARM answers in its own envelope, e.g. throttling: 429 TooManyRequests
+        code = ARM_FAULT_CODES.get(fault.status, f"HTTP{fault.status}")
+        return Response.json(fault.status, {"error": {"code": code, "message": f"injected fault: HTTP {fault.status}"}},
+                             headers)
     return Response.json(fault.status, {"error": "temporarily_unavailable",
                                         "error_description": f"injected fault: HTTP {fault.status}"}, headers)
 
@@ -145,11 +164,14 @@ class HTTPSServer:
         faults: FaultPlan | None = None,
         client_ca_pem: str | None = None,
         clock: Callable[[], float] | None = None,
+        gauge: Gauge | None = None,
     ) -> None:
         self.router = router
         self.observer = observer
         self.service = service
         self.faults = faults
+        #: Told when a request starts and stops being handled (the request log's in-flight counters).
+        self.gauge = gauge
         outer = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -183,31 +205,19 @@ class HTTPSServer:
                     body=body,
                     port=outer.port,
                     client_cert=_peer_identity(self.connection) if client_ca_pem else None,
+                    received=time.monotonic(),
                 )
-                fault = None
-                if outer.faults is not None and not split.path.startswith("/_emulator"):
-                    delay = outer.faults.delay_for(outer.service)
-                    if delay > 0:
-                        time.sleep(delay)
-                    fault = outer.faults.take(outer.service, split.path)
-                if fault is not None and fault.kind == "reset":
+                gauge = outer.gauge if not split.path.startswith("/_emulator") else None
+                if gauge is not None:
+                    gauge.begin(outer.service)
+                try:
+                    fault, response = self._answer(request, split.path)
+                finally:
+                    if gauge is not None:
+                        gauge.end(outer.service)  # before the answer is sent: see RequestLog.end
+                if response is None:
                     self._reset()
                     return
-                if fault is not None and fault.kind == "slow":
-                    time.sleep(fault.delay)
-                    fault = None
-                try:
-                    if fault is not None and fault.kind != "truncate":
-                        response = _fault_response(fault)
-                    else:
-                        response = outer.router.dispatch(request)
-                except Exception as exc:  # an emulator bug must show up as a 500, not a hung client
-                    response = Response.json(500, {"error": "emulator_error", "detail": type(exc).__name__})
-                    import traceback
-
-                    traceback.print_exc()
-                if outer.observer is not None:
-                    outer.observer(request, response)
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
@@ -222,6 +232,33 @@ class HTTPSServer:
                     if fault is not None and fault.kind == "truncate":
                         self.wfile.flush()
                         self._reset()
+
+            def _answer(self, request: Request, path: str) -> tuple[Fault | None, Response | None]:
+                """Latency, faults and the route; (fault, None) when the connection is to be reset."""
+                fault = None
+                if outer.faults is not None and not path.startswith("/_emulator"):
+                    delay = outer.faults.delay_for(outer.service)
+                    if delay > 0:
+                        time.sleep(delay)
+                    fault = outer.faults.take(outer.service, path)
+                if fault is not None and fault.kind == "reset":
+                    return fault, None
+                if fault is not None and fault.kind == "slow":
+                    time.sleep(fault.delay)
+                    fault = None
+                try:
+                    if fault is not None and fault.kind != "truncate":
+                        response = _fault_response(fault, outer.service)
+                    else:
+                        response = outer.router.dispatch(request)
+                except Exception as exc:  # an emulator bug must show up as a 500, not a hung client
+                    response = Response.json(500, {"error": "emulator_error", "detail": type(exc).__name__})
+                    import traceback
+
+                    traceback.print_exc()
+                if outer.observer is not None:
+                    outer.observer(request, response)
+                return fault, response
 
             def _reset(self) -> None:
                 """Drop the connection with a TCP RST, as a crashed proxy would."""

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -114,6 +115,7 @@ class Emulator:
         return HTTPSServer(
             router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer,
             service=service, faults=self.faults, tls=tls, client_ca_pem=client_ca_pem, clock=self.clock.now,
+            gauge=self.request_log,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -187,12 +189,14 @@ class Emulator:
         self.request_log.add(LoggedRequest(
             service="entra", method=req.method, path=req.path, status=resp.status,
             grant_type=grant_type, client_id=client_id, error_code=_error_code(resp),
+            received=req.received, answered=time.monotonic(),
         ))
 
     def _service_observer(self, service: str) -> Any:
         def observe(req: Request, resp: Response) -> None:
             self.request_log.add(LoggedRequest(service=service, method=req.method, path=req.path,
-                                               status=resp.status))
+                                               status=resp.status, received=req.received,
+                                               answered=time.monotonic()))
         return observe
 
     def _record_auth(self, req: Request, outcome: UserInfo | AuthFailure) -> None:
@@ -206,7 +210,7 @@ class Emulator:
             extra = {"auth_failure": outcome.reason} if isinstance(outcome, AuthFailure) else {}
             self.request_log.add(LoggedRequest(
                 service=f"aks:{cluster}", method=req.method, path=req.path, status=resp.status, user=user,
-                extra=extra,
+                extra=extra, received=req.received, answered=time.monotonic(),
             ))
         return observe
 
@@ -218,6 +222,9 @@ class Emulator:
         def reset(req: Request) -> Response:
             self.request_log.reset()
             return Response.json(200, {"ok": True})
+
+        def concurrency(req: Request) -> Response:
+            return Response.json(200, self.request_log.concurrency())
 
         def clock(req: Request) -> Response:
             if req.method == "POST":
@@ -264,6 +271,7 @@ class Emulator:
         router.add("DELETE", CONTROL_PREFIX + "/faults", faults)
         router.add("GET", CONTROL_PREFIX + "/requests", requests)
         router.add("POST", CONTROL_PREFIX + "/requests/reset", reset)
+        router.add("GET", CONTROL_PREFIX + "/requests/concurrency", concurrency)
         router.add("GET", CONTROL_PREFIX + "/clock", clock)
         router.add("POST", CONTROL_PREFIX + "/clock", clock)
         router.add("GET", CONTROL_PREFIX + "/settings", settings)

@@ -21,12 +21,16 @@ from akslogin import fileops
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
 
 LOCK_TIMEOUT = 30.0
+#: PyYAML's safe loader and dumper, in libyaml's C version when PyYAML was built with it (the wheels are):
+#: the same documents, about 10x faster, which matters when --all writes hundreds of clusters at once.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 T = TypeVar("T")
 
 
 def parse(text: str, source: str) -> KubeConfig:
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = yaml.load(text, Loader=_LOADER) if text.strip() else {}  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -57,7 +61,7 @@ def load(path: str, missing_ok: bool = True) -> KubeConfig:
 
 
 def dump(config: KubeConfig) -> str:
-    return yaml.safe_dump(config.data, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    return yaml.dump(config.data, Dumper=_DUMPER, default_flow_style=False, sort_keys=False, allow_unicode=True)
 
 
 def write_atomic(path: str, text: str, mode: int = 0o600) -> None:

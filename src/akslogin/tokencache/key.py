@@ -49,6 +49,8 @@ def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, st
     }
     if opts.login == "ropc":
         fields["user"] = opts.username.lower()
+    if opts.login == "interactive" and opts.login_hint:
+        fields["user"] = opts.login_hint.lower()  # two accounts on one cluster: two cache entries
     if opts.login == "msi":
         fields["identity"] = opts.identity_resource_id.lower()
     if opts.login == "azurecli":
