@@ -86,7 +86,7 @@ def test_get_token_errors_are_akslogin_errors(emulator: Emulator, apps: dict[str
         "users": [{"name": "u", "user": {"token": "abc"}}]}))
     with pytest.raises(ConfigError, match="does not sign in with akslogin or kubelogin"):
         akslogin.get_token(kubeconfig=static, environ=env)
-    with pytest.raises(UsageError, match="no context named 'nope'"):
+    with pytest.raises(ConfigError, match="no context named 'nope'"):
         akslogin.get_token("nope", kubeconfig=static, environ=env)
 
 

@@ -158,14 +158,13 @@ def load_kubeconfig(path: PathLike | None = None, *, environ: Mapping[str, str] 
     entry's body, ``.current_context`` the current context.
     """
     from akslogin.kubeconfig import files
-    from akslogin.usecases.context import load_view, merged
+    from akslogin.kubeconfig.merged import load_merged
+    from akslogin.usecases.context import as_kubeconfig
 
     if path is not None:
         return files.load(os.fspath(path))
-    configs = load_view(None, os.environ if environ is None else environ)
-    if len(configs) == 1:
-        return configs[0]
-    return merged(configs)
+    view = load_merged(None, os.environ if environ is None else environ)
+    return view.configs[0] if len(view.configs) == 1 else as_kubeconfig(view)
 
 
 def save_kubeconfig(config: KubeConfig, path: PathLike) -> None:
@@ -275,45 +274,32 @@ def configure_kubernetes_client(context: str | None = None, kubeconfig: PathLike
     except ImportError:
         raise ImportError("configure_kubernetes_client needs the official kubernetes client: "
                           "pip install 'akslogin[kubernetes]'") from None
-    from akslogin.usecases.context import context_user, load_view
+    from akslogin.kubeconfig.merged import load_merged
+    from akslogin.kubeconfig.resolved import resolve
+    from akslogin.usecases.context import cluster_entry, context_user
 
     env: Mapping[str, str] = os.environ if environ is None else environ
     explicit = os.fspath(kubeconfig) if kubeconfig is not None else None
-    configs = load_view(explicit, env)
-    if not configs:
+    view = load_merged(explicit, env)
+    if not view.configs:
         raise ConfigError("no kubeconfig found.", "Pass kubeconfig=..., or set KUBECONFIG.")
-    name = context or next((c.current_context for c in configs if c.current_context), "")
-    holder = next((c for c in configs if name and c.get("contexts", name) is not None), None)
-    if holder is None:
-        known = sorted({n for c in configs for n in c.names("contexts")})
-        raise ConfigError(f"no context named {name!r}." if name else "the kubeconfig has no current context.",
-                          "Known contexts: " + (", ".join(known) or "none") + ".")
-    body = holder.get("contexts", name) or {}
-    cluster_name = str(body.get("cluster") or "")
-    cluster_holder = next((c for c in configs if c.get("clusters", cluster_name) is not None), None)
-    if cluster_holder is None:
-        raise ConfigError(f"context {name!r} refers to cluster {cluster_name!r}, which no kubeconfig file defines.")
-    user_name = str(body.get("user") or "")
-    user_holder = next((c for c in configs if c.get("users", user_name) is not None), None)
-
-    configuration: Any = k8s_client.Configuration()
+    resolved = resolve(view, context)
+    cluster, source = cluster_entry(view, resolved)
     try:
-        ctx = context_user(explicit, name, env)
+        ctx = context_user(explicit, resolved.name, env)
     except ConfigError:
         ctx = None  # not an Entra user: let the kubernetes client authenticate it its own way
-    user_body: dict[str, Any] = {} if ctx is not None or user_holder is None else (
-        user_holder.get("users", user_name) or {})
+    user_name = resolved.user_name or "user"
     single: dict[str, Any] = {
-        "apiVersion": "v1", "kind": "Config", "current-context": name,
-        "contexts": [{"name": name, "context": body}],
-        "clusters": [{"name": cluster_name, "cluster": cluster_holder.get("clusters", cluster_name)}],
-        "users": [{"name": user_name or "user", "user": user_body}],
+        "apiVersion": "v1", "kind": "Config", "current-context": resolved.name,
+        "contexts": [{"name": resolved.name, "context": {"cluster": resolved.cluster.name, "user": user_name}}],
+        "clusters": [{"name": resolved.cluster.name, "cluster": cluster}],
+        "users": [{"name": user_name, "user": {} if ctx is not None else resolved.user}],
     }
-    if not user_name:
-        single["contexts"][0]["context"] = {**body, "user": "user"}
-    base = os.path.dirname(os.path.abspath(cluster_holder.source)) if cluster_holder.source else ""
+    configuration: Any = k8s_client.Configuration()
+    base = os.path.dirname(os.path.abspath(source)) if source else ""
     loader: Any = KubeConfigLoader  # partly typed; the loader handles CA data/files, TLS server name and proxy
-    loader(config_dict=single, active_context=name, config_base_path=base).load_and_set(configuration)
+    loader(config_dict=single, active_context=resolved.name, config_base_path=base).load_and_set(configuration)
     if ctx is not None:
         opts, plugin_env = _from_context(ctx, env, {})
         hook = _TokenRefresher(opts, plugin_env)

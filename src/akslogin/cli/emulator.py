@@ -20,8 +20,9 @@ The emulator writes <state-dir>/ca.pem (trust it with --certificate-authority or
 POST requests/reset, GET requests/concurrency (requests in flight and the peak per service since the reset),
 GET|POST|DELETE faults ({"latency": {"arm": 0.1}, "faults": [{"service": "arm", "path": "<regex>",
 "kind": "status", "status": 429, "retry_after": 1, "times": 5}]}), GET|POST clock ({"advance": seconds} or
-{"set": epoch}), GET|POST settings, POST federation/service-account-token | token | github-job | pipelines-job (tokens and
-CI jobs for federated sign-in). Each managed identity host is printed with the variables that point --login msi at it.
+{"set": epoch}), GET|POST settings, POST federation/service-account-token | token | github-job | pipelines-job
+(tokens and CI jobs for federated sign-in). Each managed identity host is printed with the variables that point
+--login msi at it.
 GET devicecodes, POST devicecodes/<user code>/{approve|decline|expire|slow_down} ({"upn": ...} to approve),
 POST users/<upn>/revoke. People can approve device codes on <authority>/devicelogin.
 

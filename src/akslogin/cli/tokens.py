@@ -23,8 +23,8 @@ examples:
   akslogin login -l spn -t <tenant> --client-id <app> # flags as for get-token (--server-id defaults to AKS)
   akslogin login -o json | jq -r .expires_on          # when the cached token runs out
 
-exit codes: 0 signed in and cached; 1 sign-in failed, or the context's user does not use akslogin/kubelogin;
-            2 bad flags or no such context.
+exit codes: 0 signed in and cached; 1 sign-in failed, no such context, or its user does not use
+            akslogin/kubelogin; 2 bad flags or no kubeconfig.
 """
 
 LOGOUT_EPILOG = """\

@@ -1,86 +1,72 @@
-"""A kubeconfig context as kubectl sees it, and how its user signs in with akslogin.
+"""How a kubeconfig context's user signs in with akslogin: for ``login``/``logout`` and the Python API.
 
-Files are read with kubectl's rules (``--kubeconfig``, else every ``KUBECONFIG`` entry, else
-``~/.kube/config``) and merged as kubectl merges them: the first file that names an entry wins, and the
-current context is the first one set. Shared by ``akslogin login``/``logout`` and the Python API.
+Context resolution (kubectl's file rules and merge, context → cluster and user) is
+:mod:`akslogin.kubeconfig.merged` and :mod:`akslogin.kubeconfig.resolved`; how a user entry presents its
+credential is :func:`akslogin.usecases.context_token.plan_credential`. This module only answers "which
+get-token arguments and exec environment sign this context in", and says what to do when the answer is none.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from akslogin.errors import ConfigError, UsageError
-from akslogin.kubeconfig import embedded, files, paths
+from akslogin.kubeconfig import embedded
+from akslogin.kubeconfig.merged import MergedKubeconfig, load_merged
 from akslogin.kubeconfig.model import KubeConfig
+from akslogin.kubeconfig.resolved import ResolvedContext, resolve
 
 
 @dataclass
 class ContextUser:
-    """A context, its user entry and the get-token arguments (plus exec ``env``) that sign that user in."""
+    """A resolved context and the get-token arguments (plus exec ``env``) that sign its user in."""
 
-    name: str
-    user_name: str
-    user: dict[str, Any] = field(repr=False)
+    resolved: ResolvedContext = field(repr=False)
     args: list[str] = field(repr=False)
     #: ``exec.env`` entries: kubectl sets them for the plugin, on top of its own environment.
     env: dict[str, str] = field(default_factory=dict, repr=False)
 
-
-def load_view(explicit: str | None, environ: Mapping[str, str]) -> list[KubeConfig]:
-    """Every existing kubeconfig file kubectl would read, in precedence order (an explicit file must exist)."""
-    found = [p for p in paths.read_paths(explicit, environ) if os.path.exists(p)]
-    if explicit and not found:
-        raise UsageError(f"the kubeconfig {explicit} does not exist.")
-    return [files.load(p) for p in found]
+    @property
+    def name(self) -> str:
+        return self.resolved.name
 
 
-def merged(configs: list[KubeConfig]) -> KubeConfig:
-    """One KubeConfig with kubectl's merge of several files: first entry of a name wins, first current-context."""
-    out = KubeConfig({}, ", ".join(c.source for c in configs))
-    for config in configs:
-        for section in ("clusters", "contexts", "users"):
-            for name in config.names(section):
-                if out.get(section, name) is None:
-                    out.put(section, name, config.get(section, name) or {})
-        if not out.current_context and config.current_context:
-            out.current_context = config.current_context
+def as_kubeconfig(view: MergedKubeconfig) -> KubeConfig:
+    """kubectl's merged view of several files as one KubeConfig (the first entry of a name, the first
+    current-context)."""
+    out = KubeConfig({}, view.describe_sources())
+    for section in ("clusters", "contexts", "users"):
+        for name in view.names(section):
+            entry = view.entry(section, name)
+            out.put(section, name, entry.body if entry is not None else {})
+    if view.current_context:
+        out.current_context = view.current_context
     return out
 
 
 def context_user(kubeconfig: str | None, context: str | None, environ: Mapping[str, str]) -> ContextUser:
-    """The user of ``context`` (or the current context) and how it signs in: akslogin/kubelogin exec plugin,
-    or a token akslogin embedded. Any other kind of user is a ConfigError that says what to do."""
-    from akslogin.usecases.convert import is_entra_user
+    """The get-token arguments of ``context`` (or the current context): its akslogin/kubelogin exec plugin, or a
+    token akslogin embedded. Any other kind of user is a ConfigError that says what to do."""
+    from akslogin.usecases import context_token as ct
 
-    configs = load_view(kubeconfig, environ)
-    if not configs:
+    view = load_merged(kubeconfig, environ)
+    if not view.configs:
         raise UsageError("no kubeconfig found to read the context from.",
                          "Pass sign-in flags (as for get-token), --kubeconfig or set KUBECONFIG.")
-    view = merged(configs)
-    name = context or view.current_context
-    body = view.get("contexts", name) if name else None
-    if body is None:
-        known = ", ".join(view.names("contexts")) or "none"
-        raise UsageError(f"no context named {name!r}." if name else "the kubeconfig has no current context.",
-                         f"Pass --context NAME or sign-in flags. Known contexts: {known}.")
-    user_name = str(body.get("user") or "")
-    user = view.get("users", user_name) if user_name else None
-    if user is None or not is_entra_user(user):
-        raise ConfigError(f"the user of context {name!r} does not sign in with akslogin or kubelogin.",
-                          "Run 'akslogin convert-kubeconfig', or pass sign-in flags.")
-    recorded = embedded.embedded_args(user)
+    resolved = resolve(view, context)
+    recorded = embedded.embedded_args(resolved.user)
     if recorded is not None:
-        return ContextUser(name, user_name, user, recorded)
-    block = user.get("exec")
-    if not isinstance(block, dict):
-        raise ConfigError(f"the user of context {name!r} uses the legacy azure auth-provider.",
+        return ContextUser(resolved, recorded)
+    plan = ct.plan_credential(resolved, environ)
+    if plan.kind == ct.GET_TOKEN and plan.exec is not None:
+        return ContextUser(resolved, list(plan.exec.args), dict(plan.exec.env))
+    if plan.kind == ct.AUTH_PROVIDER and plan.auth_provider == "azure":
+        raise ConfigError(f"the user of context {resolved.name!r} uses the legacy azure auth-provider.",
                           "Run 'akslogin convert-kubeconfig' first, or pass sign-in flags.")
-    env = {str(e["name"]): str(e.get("value") or "") for e in block.get("env") or []
-           if isinstance(e, dict) and e.get("name")}
-    return ContextUser(name, user_name, user, [str(a) for a in block.get("args") or []], env)
+    raise ConfigError(f"the user of context {resolved.name!r} does not sign in with akslogin or kubelogin "
+                      f"({plan.describe()}).", "Run 'akslogin convert-kubeconfig', or pass sign-in flags.")
 
 
 def plugin_environment(ctx: ContextUser, environ: Mapping[str, str]) -> dict[str, str]:
@@ -88,3 +74,11 @@ def plugin_environment(ctx: ContextUser, environ: Mapping[str, str]) -> dict[str
     env = dict(environ)
     env.update(ctx.env)
     return env
+
+
+def cluster_entry(view: MergedKubeconfig, resolved: ResolvedContext) -> tuple[dict[str, Any], str]:
+    """The raw cluster entry of a resolved context and the file it came from (relative paths resolve there)."""
+    entry = view.entry("clusters", resolved.cluster.name)
+    if entry is None:  # resolve() found it; only a concurrent edit could remove it
+        raise ConfigError(f"cluster {resolved.cluster.name!r} disappeared from {view.describe_sources()}.")
+    return entry.body, entry.source
