@@ -15,8 +15,10 @@ from akslogin.term import Painter
 DESCRIPTION = """\
 Sign in to AKS clusters that use Microsoft Entra ID, without anyone at the keyboard.
 
-akslogin is a kubectl exec credential plugin compatible with Azure/kubelogin's get-token flags, with a
-fast on-disk token cache, and an offline emulator of Entra ID and AKS for tests and demos.
+akslogin is a kubectl exec credential plugin compatible with Azure/kubelogin's get-token flags, for every
+login mode, with a fast on-disk token cache; it fetches kubeconfigs from Azure Resource Manager, explains who
+you are and why a request is Forbidden, audits kubeconfigs, and carries an offline emulator of Entra ID, ARM
+and AKS for tests and demos.
 """
 
 EPILOG = """\
@@ -25,6 +27,8 @@ examples:
   akslogin get-token --login spn --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 -t <tenant> --client-id <app>
   akslogin convert-kubeconfig -l azurecli      # switch kubelogin kubeconfigs to akslogin
   akslogin login                                # sign in now for the current context (no prompt later)
+  akslogin whoami                               # who the cluster thinks you are
+  akslogin doctor                               # the first broken link between kubeconfig and the cluster
   akslogin emulator --state-dir ./.state        # the offline Entra ID + ARM + AKS emulator
   kubectl akslogin --version                    # also works as a kubectl plugin
   source <(akslogin completion bash)            # shell completion (bash, zsh, fish)
@@ -39,17 +43,20 @@ exit codes: 0 success; 1 sign-in, network, cluster or file failure (or, for chec
 
 #: Modules under akslogin.cli that each define ``register(subparsers)``; one line per command group.
 COMMAND_MODULES: list[str] = [
-    "emulator",
-    "completion",
+    # sign-in and kubeconfigs
     "get_credentials",
     "convert",
-    "refresh",
     "tokens",
+    "refresh",
+    # when something is wrong
     "whoami",
     "explain_forbidden",
     "rbac",
-    "audit",
     "doctor",
+    "audit",
+    # tools
+    "emulator",
+    "completion",
 ]
 
 

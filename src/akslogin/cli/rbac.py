@@ -27,7 +27,11 @@ exit codes: 0 printed (and applied); 1 kubectl apply failed; 2 bad flags.
 
 def register(sub: Any) -> None:
     p = sub.add_parser("rbac", help="RBAC helpers: 'rbac bind' writes bindings the way AKS maps Entra identities",
-                       description="RBAC helpers for AKS clusters that use Entra ID.")
+                       description="RBAC helpers for AKS clusters that use Entra ID.",
+                       epilog="examples:\n  akslogin rbac bind --user alice@contoso.com --role view --namespace dev\n"
+                              "  akslogin rbac bind --help\n\nexit codes: 2 without a subcommand; see each "
+                              "subcommand's --help.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     rsub = p.add_subparsers(dest="rbac_command", metavar="SUBCOMMAND")
     b = rsub.add_parser(
         "bind", help="print (or --apply) a RoleBinding/ClusterRoleBinding for an Entra identity",
