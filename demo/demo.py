@@ -52,6 +52,8 @@ OUTPUT_WIDTH = 112
 STEPS = 5
 #: Access tokens are shown shortened: they are credentials, even in a demo.
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+#: Colours a command printed itself (FORCE_COLOR reaches the children too): the demo styles output its own way.
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class DemoFailure(Exception):
@@ -153,7 +155,7 @@ class Story:
             output = json.dumps(json.loads(output), indent=2)
         seen: set[str] = set()
         lines: list[str] = []
-        for raw in output.rstrip().splitlines():
+        for raw in ANSI.sub("", output).rstrip().splitlines():
             line = raw.rstrip()
             if not line or "memcache.go" in line or line in seen:
                 continue  # kubectl retries discovery and repeats the plugin's message: show it once

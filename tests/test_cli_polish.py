@@ -67,8 +67,9 @@ def test_every_command_help_has_examples_and_the_top_level_documents_exit_codes(
 def test_completion_covers_every_command_and_the_output_flag() -> None:
     table_ = command_table()
     assert set(dict(_subparsers(build_parser()))) >= {n for n in table_ if " " not in n}
-    for name in ("get-credentials", "login", "logout", "emulator"):
+    for name in ("get-credentials", "login", "logout", "emulator", "whoami", "audit", "doctor", "explain-forbidden"):
         assert "--output" in table_[name], name
+    assert {"bind", "--user", "--role", "--apply"} <= set(table_["rbac"])  # nested subcommands complete too
 
 
 def test_term_rules() -> None:
