@@ -256,3 +256,12 @@ def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path: Path, emulator:
     assert result.returncode == 0, result.stderr
     assert "warning" in result.stderr and "moved it to" in result.stderr
     assert json.loads(entry.read_text())["version"] == 1
+
+
+def test_pop_flags_are_accepted_but_say_a_bearer_token_is_returned(tmp_path: Path, emulator: Emulator,
+                                                                   apps: dict[str, AppInfo]) -> None:
+    app = apps["viewer"]
+    env = clean_env(tmp_path, AZURE_CLIENT_SECRET=app.secret or "")
+    result = run_akslogin([*spn_args(emulator, app), "--pop-enabled", "--pop-claims", "u=/subscriptions/x"], env)
+    assert result.returncode == 0, result.stderr
+    assert "proof-of-possession" in result.stderr and json.loads(result.stdout)["status"]["token"]

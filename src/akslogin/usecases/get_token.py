@@ -47,6 +47,9 @@ def run(
             return 0
         options.apply_env(opts, environ)
         options.validate(opts)
+        if opts.pop_enabled:
+            stderr.write("akslogin: warning: --pop-enabled is accepted for kubelogin compatibility, but akslogin "
+                         "returns a plain bearer token (proof-of-possession for Azure Arc is not supported).\n")
         log = Log(opts.verbosity_level, stderr)
         info = exec_credential.read_exec_info(environ)
         cache_dir = opts.cache_dir or options.default_cache_dir(environ)
