@@ -12,6 +12,7 @@ import email.utils
 import json
 import os
 import ssl
+import sys
 import tempfile
 import urllib.parse
 import warnings
@@ -126,6 +127,11 @@ class KubeClient:
                               "akslogin does not send credentials over plain HTTP.")
         self.base = cluster.server.rstrip("/")
         self._token = token
+        if cluster.insecure_skip_tls_verify:
+            # The kubeconfig's explicit choice, honoured as kubectl does, and said every time.
+            sys.stderr.write(f"akslogin: warning: cluster {cluster.name!r} sets insecure-skip-tls-verify in the "
+                             "kubeconfig: the API server's certificate is NOT verified and the token is sent to "
+                             "whoever answers. Set certificate-authority-data instead.\n")
         ctx = _ssl_context(cluster, client_cert)
         sni = cluster.tls_server_name or None
         pool_kw: dict[str, Any] = {"ssl_context": ctx, "server_hostname": sni,
