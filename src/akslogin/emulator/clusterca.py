@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from akslogin.emulator.tlsmaterial import ca_certificate
+
 #: AKS issues admin client certificates valid for two years.
 CLIENT_CERT_DAYS = 730
 
@@ -28,27 +30,8 @@ class ClientCredential:
 class ClusterCA:
     def __init__(self, cluster_name: str) -> None:
         self._key = ec.generate_private_key(ec.SECP256R1())
-        now = dt.datetime.now(dt.timezone.utc)
         self._name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"ca-{cluster_name}")])
-        self.cert = (
-            x509.CertificateBuilder()
-            .subject_name(self._name)
-            .issuer_name(self._name)
-            .public_key(self._key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=3650))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                    encipher_only=False, decipher_only=False,
-                ),
-                critical=True,
-            )
-            .sign(self._key, hashes.SHA256())
-        )
+        self.cert = ca_certificate(self._name, self._key, days=3650)
 
     @property
     def ca_pem(self) -> str:
