@@ -18,6 +18,7 @@ from akslogin.credentials.cli_tool import (
     Tool,
     check_resource,
     check_tenant,
+    parse_token_output,
     run_tool,
     tool_failure,
 )
@@ -67,22 +68,10 @@ def _failure(output: str, tenant: str) -> AuthenticationError:
 
 
 def parse_azd_output(stdout: str, now: float) -> AccessToken:
-    shape = "expected the JSON of 'azd auth token' (token and expiresOn)"
-    try:
-        data: Any = json.loads(stdout)
-    except ValueError:
-        raise AuthenticationError(f"azd printed output that is not JSON; {shape}.",
-                                  "Check that 'azd' on PATH is the Azure Developer CLI.") from None
-    token = data.get("token") if isinstance(data, dict) else None
-    if not isinstance(token, str) or not token:
-        raise AuthenticationError(f"azd printed JSON without a token; {shape}.")
-    expires_on = parse_rfc3339(data.get("expiresOn"))
-    if expires_on is None:
-        raise AuthenticationError(f"azd printed a token without a readable expiresOn; {shape}.")
-    if expires_on <= now:
-        raise AuthenticationError("azd returned a token that has already expired.",
-                                  "Check this machine's clock, or run 'azd auth login' again.")
-    return AccessToken(token, expires_on)
+    return parse_token_output(AZD, stdout, now, command="azd auth token", token_field="token",
+                              expiry=lambda data: parse_rfc3339(data.get("expiresOn")), expiry_fields="expiresOn",
+                              expiry_name="expiresOn", relogin="azd auth login",
+                              expired_hint="Check this machine's clock")
 
 
 def parse_rfc3339(value: Any) -> float | None:

@@ -10,7 +10,6 @@ non-zero with "Please run 'az login'" on stderr. AZURE_CONFIG_DIR selects az's p
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from akslogin.credentials.base import AccessToken, CredentialContext
@@ -19,6 +18,7 @@ from akslogin.credentials.cli_tool import (
     check_resource,
     check_subscription,
     check_tenant,
+    parse_token_output,
     run_tool,
     tool_failure,
 )
@@ -59,22 +59,9 @@ def _failure(stderr: str, config: str | None, tenant: str) -> AuthenticationErro
 
 
 def parse_az_output(stdout: str, now: float) -> AccessToken:
-    shape = ("expected the JSON of 'az account get-access-token' (accessToken and expires_on or expiresOn)")
-    try:
-        data: Any = json.loads(stdout)
-    except ValueError:
-        raise AuthenticationError(f"az printed output that is not JSON; {shape}.",
-                                  "Check that 'az' on PATH is the Azure CLI.") from None
-    token = data.get("accessToken") if isinstance(data, dict) else None
-    if not isinstance(token, str) or not token:
-        raise AuthenticationError(f"az printed JSON without an accessToken; {shape}.")
-    expires_on = _expiry(data)
-    if expires_on is None:
-        raise AuthenticationError(f"az printed a token without a readable expiry; {shape}.")
-    if expires_on <= now:
-        raise AuthenticationError("az returned a token that has already expired.",
-                                  "Check this machine's clock and time zone, or run 'az login' again.")
-    return AccessToken(token, expires_on)
+    return parse_token_output(AZ, stdout, now, command="az account get-access-token", token_field="accessToken",
+                              expiry=_expiry, expiry_fields="expires_on or expiresOn", expiry_name="expiry",
+                              relogin="az login", expired_hint="Check this machine's clock and time zone")
 
 
 def _expiry(data: dict[str, Any]) -> float | None:

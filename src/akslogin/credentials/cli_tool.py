@@ -9,14 +9,17 @@ the tool's stderr is one short line with anything that looks like a token remove
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from akslogin.credentials.base import AccessToken
 from akslogin.errors import AuthenticationError, ConfigError, NetworkError, UsageError
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -121,3 +124,27 @@ def tool_failure(tool: Tool, command: str, text: str, login: str, signed_out_mar
             f"{explanation.action} If that does not help, run '{login}' again.", code=code)
     return AuthenticationError(f"'{command}' failed: {line}.",
                                f"Run it yourself to see the whole error; '{login}' fixes expired sign-ins.", code=code)
+
+
+def parse_token_output(tool: Tool, stdout: str, now: float, *, command: str, token_field: str,
+                       expiry: Callable[[dict[str, Any]], float | None], expiry_fields: str, expiry_name: str,
+                       relogin: str, expired_hint: str) -> AccessToken:
+    """The access token and expiry in a token command's JSON output, or one paragraph saying what is off."""
+    name = tool.executable
+    shape = f"expected the JSON of '{command}' ({token_field} and {expiry_fields})"
+    try:
+        data: Any = json.loads(stdout)
+    except ValueError:
+        raise AuthenticationError(f"{name} printed output that is not JSON; {shape}.",
+                                  f"Check that '{name}' on PATH is {tool.display}.") from None
+    token = data.get(token_field) if isinstance(data, dict) else None
+    if not isinstance(token, str) or not token:
+        article = "an" if token_field[0] in "aeiou" else "a"
+        raise AuthenticationError(f"{name} printed JSON without {article} {token_field}; {shape}.")
+    expires_on = expiry(data)
+    if expires_on is None:
+        raise AuthenticationError(f"{name} printed a token without a readable {expiry_name}; {shape}.")
+    if expires_on <= now:
+        raise AuthenticationError(f"{name} returned a token that has already expired.",
+                                  f"{expired_hint}, or run '{relogin}' again.")
+    return AccessToken(token, expires_on)

@@ -287,9 +287,7 @@ def _mex_document(idp: str) -> str:
 
 
 def of(emu: Emulator) -> Federation:
-    fed = emu.services[KEY]
-    assert isinstance(fed, Federation)
-    return fed
+    return emu.service(KEY, Federation)
 
 
 def install(emu: Emulator) -> None:

@@ -235,9 +235,7 @@ def _html(status: int, page: str) -> Response:
 
 
 def of(emu: Emulator) -> Authorize:
-    auth = emu.services[KEY]
-    assert isinstance(auth, Authorize)
-    return auth
+    return emu.service(KEY, Authorize)
 
 
 def install(emu: Emulator) -> None:

@@ -237,9 +237,7 @@ def _error(entra: EntraService, err: TokenError) -> Response:
 
 
 def of(emu: Emulator) -> DeviceCodes:
-    codes = emu.services[KEY]
-    assert isinstance(codes, DeviceCodes)
-    return codes
+    return emu.service(KEY, DeviceCodes)
 
 
 def install(emu: Emulator) -> None:

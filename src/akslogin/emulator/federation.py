@@ -341,8 +341,7 @@ def _ado_error(status: int, message: str, type_name: str) -> Response:
 
 def federation(emulator: Emulator) -> FederationService:
     """The federation feature of a running emulator (typed accessor for tests)."""
-    service: FederationService = emulator.services["federation"]
-    return service
+    return emulator.service("federation", FederationService)
 
 
 def install(emulator: Emulator) -> None:

@@ -232,8 +232,7 @@ def _app_service_error(status: int, message: str) -> Response:
 
 def managed_identities(emulator: Emulator) -> ManagedIdentityService:
     """The managed identity feature of a running emulator (typed accessor for tests)."""
-    service: ManagedIdentityService = emulator.services["managed_identity"]
-    return service
+    return emulator.service("managed_identity", ManagedIdentityService)
 
 
 def install(emulator: Emulator) -> None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from akslogin.emulator import adfs, authorize, devicecode, federation, graph, managed_identity, userflows
 from akslogin.emulator.aks import build_aks_router
@@ -35,6 +35,7 @@ CONTROL_PREFIX = "/_emulator"
 #: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
 #: router is built, so a new flow is one module plus one line here.
 Feature = Callable[["Emulator"], None]
+_S = TypeVar("_S")
 
 
 def _arm_feature(emulator: Emulator) -> None:
@@ -106,6 +107,13 @@ class Emulator:
     def add_server(self, service: str, router: Router, port: int = 0, tls: bool = True) -> None:
         """Serve ``router`` as ``service`` (e.g. "arm", "imds") on its own port; call from a Feature."""
         self._pending_servers.append((service, router, port, tls))
+
+    def service(self, key: str, kind: type[_S]) -> _S:
+        """A feature module's state (see ``services``), checked to be of the expected type."""
+        state = self.services[key]
+        if not isinstance(state, kind):
+            raise TypeError(f"emulator service {key!r} is a {type(state).__name__}, not {kind.__name__}")
+        return state
 
     def server_url(self, service: str) -> str:
         return self._extra_servers[service].url

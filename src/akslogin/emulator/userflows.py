@@ -233,9 +233,7 @@ def _stamp(epoch: float) -> str:
 
 
 def of(emu: Emulator) -> UserFlows:
-    flows = emu.services[KEY]
-    assert isinstance(flows, UserFlows)
-    return flows
+    return emu.service(KEY, UserFlows)
 
 
 def install(emu: Emulator) -> None:
