@@ -10,6 +10,7 @@ import json
 import string
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,9 @@ from akslogin.credentials.msal_app import token_from_result
 from akslogin.errors import AksloginError
 from akslogin.kubeconfig import files
 from akslogin.tokencache.entry import parse_entry
+
+# Generation dominates the cost (about 6 ms a case); `make test` runs this module in its own process.
+pytestmark = pytest.mark.fuzz
 
 CASES = settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
