@@ -46,8 +46,14 @@ def thumbprints(cert: x509.Certificate) -> tuple[str, str]:
 
 def self_signed(common_name: str, key: rsa.RSAPrivateKey, days: int = 365) -> x509.Certificate:
     """A self-signed leaf, as an app registration's uploaded certificate or the token-signing cert."""
-    now = dt.datetime.now(dt.timezone.utc)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return _self_signed_builder(name, key, days).sign(key, hashes.SHA256())
+
+
+def _self_signed_builder(name: x509.Name, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+                         days: int) -> x509.CertificateBuilder:
+    """Subject = issuer, valid from five minutes ago so a client with a slightly slow clock accepts it."""
+    now = dt.datetime.now(dt.timezone.utc)
     return (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -56,22 +62,14 @@ def self_signed(common_name: str, key: rsa.RSAPrivateKey, days: int = 365) -> x5
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
     )
 
 
 def ca_certificate(name: x509.Name, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
                    days: int) -> x509.Certificate:
     """A self-signed CA (basicConstraints CA:TRUE, keyCertSign): what TLS clients require of a trust anchor."""
-    now = dt.datetime.now(dt.timezone.utc)
     return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=days))
+        _self_signed_builder(name, key, days)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
