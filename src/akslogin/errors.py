@@ -47,6 +47,14 @@ class TLSError(NetworkError):
     """The server's certificate was not trusted; verification is never turned off for you."""
 
 
+class DeadlineError(NetworkError):
+    """The run's time limit (``--timeout``) passed: nothing more is sent, nothing is retried."""
+
+
+class UnsafeResponseError(NetworkError):
+    """An answer akslogin will not act on: a redirect of a sign-in request, or a body over the size limit."""
+
+
 class AuthenticationError(AksloginError):
     """The identity provider refused to issue a token."""
 

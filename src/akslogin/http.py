@@ -6,6 +6,7 @@ CURL_CA_BUNDLE, and each ``--certificate-authority`` file. Verification is never
 
 from __future__ import annotations
 
+import contextlib
 import os
 import ssl
 import threading
@@ -18,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from akslogin import __version__
-from akslogin.errors import ConfigError, NetworkError, TLSError
+from akslogin.errors import ConfigError, DeadlineError, NetworkError, TLSError, UnsafeResponseError
 from akslogin.retry import RETRY_STATUSES, RetryPolicy, is_safe_to_retry
 
 USER_AGENT = f"akslogin/{__version__}"
@@ -41,12 +42,30 @@ def build_ssl_context(extra_cas: Sequence[str], environ: Mapping[str, str]) -> s
     return ctx
 
 
-class _TLSAdapter(HTTPAdapter):
-    def __init__(self, ctx: ssl.SSLContext, pool_maxsize: int = 10) -> None:
+class _PlainAdapter(HTTPAdapter):
+    """Plain http (IMDS, local token endpoints) with sockets the deadline watchdog can shut."""
+
+    def __init__(self, pool_classes: dict[str, type[Any]], pool_maxsize: int = 10) -> None:
+        self._pool_classes = pool_classes
+        super().__init__(max_retries=0, pool_maxsize=pool_maxsize)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = self._pool_classes
+        return manager
+
+
+class _TLSAdapter(_PlainAdapter):
+    def __init__(self, ctx: ssl.SSLContext, pool_maxsize: int = 10,
+                 pool_classes: dict[str, type[Any]] | None = None) -> None:
         self._ctx = ctx
         self._trusted: set[tuple[str, str]] = set()
         self._trust_lock = threading.Lock()
-        super().__init__(max_retries=0, pool_maxsize=pool_maxsize)
+        super().__init__(pool_classes or {}, pool_maxsize=pool_maxsize)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._ctx
@@ -82,17 +101,79 @@ class _TLSAdapter(HTTPAdapter):
             self._trusted.add((kind, location))
 
 
+#: Largest answer body read from any server. Token, device-code, discovery and IMDS answers are a few KB and an
+#: ARM page of managed clusters some hundred KB; an endless or huge body is cut off here, never buffered whole.
+MAX_BODY_BYTES = 4 << 20
+#: Redirects followed for a GET, and only to the same https origin. A POST (token, device code) is never
+#: redirected by Entra ID, IMDS or ARM, so a redirect there is refused: it would carry the secret elsewhere.
+MAX_GET_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+class _Watchdog:
+    """Enforces the run's deadline on sockets: a server that trickles a byte a second never hits the per-read
+    socket timeout, so when the deadline passes every socket this client opened is shut down, which ends
+    whatever read is blocked on it."""
+
+    def __init__(self) -> None:
+        import weakref
+
+        self._socks: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self.fired = False
+
+    def add(self, sock: Any) -> None:
+        with self._lock:
+            self._socks.add(sock)
+            if self.fired:
+                self._shut(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in list(self._socks):
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: Any) -> None:
+        import socket
+
+        with contextlib.suppress(OSError, ValueError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched_pool_classes(watchdog: _Watchdog) -> dict[str, type[Any]]:
+    """urllib3 pool classes whose connections register their socket with ``watchdog`` once connected."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def watched(base: type[Any]) -> type[Any]:
+        def connect(self: Any) -> None:
+            base.connect(self)
+            if getattr(self, "sock", None) is not None:
+                watchdog.add(self.sock)
+
+        return type(f"Watched{base.__name__}", (base,), {"connect": connect})
+
+    return {
+        "http": type("WatchedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": watched(HTTPConnection)}),
+        "https": type("WatchedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": watched(HTTPSConnection)}),
+    }
+
+
 class HttpClient(requests.Session):
     """A requests session with our TLS context, a deadline for the whole run, and bounded retries.
 
-    ``timeout`` is the budget of the whole command (kubelogin's ``--timeout``): every request, retry and
-    back-off wait must fit in it. It also remembers the last error response so that callers (MSAL raises bare
-    ValueErrors on discovery failures) can say what the server answered.
+    ``timeout`` is the budget of the whole command (kubelogin's ``--timeout``): connecting, every read, every
+    retry and back-off wait fit in it, and a server that sends slowly is cut off when it passes. Bodies are
+    read up to ``max_body`` bytes; redirects are followed only for a GET to the same https origin. It also
+    remembers the last error response so that callers (MSAL raises bare ValueErrors on discovery failures)
+    can say what the server answered.
     """
 
     def __init__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None,
                  retry: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic,
-                 pool_maxsize: int = 10, overall_deadline: bool = True):
+                 pool_maxsize: int = 10, overall_deadline: bool = True, max_body: int = MAX_BODY_BYTES):
         """``timeout`` bounds each request and, with ``overall_deadline``, the whole run (retries and waits
         included). ``pool_maxsize``: connections kept per host; at least the number of threads sharing it.
         Callers that retry themselves (the ARM client) pass ``RetryPolicy(attempts=1)``."""
@@ -100,11 +181,15 @@ class HttpClient(requests.Session):
         env = os.environ if environ is None else environ
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
+        self.max_body = max_body
         self._clock = clock
+        self._overall = overall_deadline
         self._deadline = clock() + timeout if overall_deadline else float("inf")
+        self._watchdog = _Watchdog()
         self.headers["User-Agent"] = USER_AGENT
-        adapter = _TLSAdapter(build_ssl_context(extra_cas, env), pool_maxsize)
+        adapter = _TLSAdapter(build_ssl_context(extra_cas, env), pool_maxsize, _watched_pool_classes(self._watchdog))
         self.mount("https://", adapter)
+        self.mount("http://", _PlainAdapter(_watched_pool_classes(self._watchdog)))
         self.last_error: requests.Response | None = None
         self.retries = 0
 
@@ -112,15 +197,20 @@ class HttpClient(requests.Session):
         return self._deadline - self._clock()
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        verb = method.decode() if isinstance(method, bytes) else method
+        verb = (method.decode() if isinstance(method, bytes) else method).upper()
+        target = url.decode() if isinstance(url, bytes) else url
         safe = is_safe_to_retry(verb, kwargs.get("data"))
         attempt = 1
         while True:
+            failure: NetworkError | None = None
+            response: requests.Response | None = None
             try:
-                response = self._once(verb, url, *args, **kwargs)
-            except NetworkError:
-                if not safe or attempt >= self.retry.attempts or isinstance(self._last_exc, TLSError):
+                response = self._follow(verb, target, *args, **kwargs)
+            except NetworkError as exc:
+                if (not safe or attempt >= self.retry.attempts
+                        or isinstance(exc, (TLSError, DeadlineError, UnsafeResponseError))):
                     raise
+                failure = exc
                 wait = self.retry.backoff(attempt, None)
             else:
                 if (response.status_code not in RETRY_STATUSES or not safe
@@ -128,45 +218,65 @@ class HttpClient(requests.Session):
                     return response
                 wait = self.retry.backoff(attempt, response.headers.get("Retry-After"))
             if wait + 0.5 > self.remaining():
-                if self._last_exc is not None:
-                    raise self._last_exc
+                if failure is not None:
+                    raise failure
+                assert response is not None
                 return response
             self.retry.sleep(wait)
             attempt += 1
             self.retries += 1
 
-    def _once(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        self._last_exc: NetworkError | None = None
+    def _follow(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        """One try, following a GET's same-origin https redirects; any other redirect is refused."""
+        kwargs.pop("allow_redirects", None)
+        for _ in range(MAX_GET_REDIRECTS + 1):
+            response = self._once(method, url, *args, **kwargs)
+            if response.status_code not in _REDIRECTS or "Location" not in response.headers:
+                return response
+            target = urllib.parse.urljoin(response.url or url, response.headers["Location"])
+            same = _origin(target) == _origin(url) and target.lower().startswith("https://")
+            if method not in ("GET", "HEAD") or not same:
+                raise UnsafeResponseError(
+                    f"{_origin(url)} answered the {method} request for {_path(url)} with HTTP "
+                    f"{response.status_code}, redirecting it to {_origin(target)}{_path(target)}; akslogin does not "
+                    "follow redirects of sign-in requests or to another host, so nothing was sent there.",
+                    "Entra ID, managed identity endpoints and Resource Manager never redirect these requests: check "
+                    "--authority-host / --environment and any proxy between you and the service.",
+                )
+            url = target
+        raise UnsafeResponseError(f"{_origin(url)} redirected {_path(url)} more than {MAX_GET_REDIRECTS} times.",
+                                  "Check --authority-host and any proxy in the way.")
+
+    def _once(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         remaining = self.remaining()
-        target = url.decode() if isinstance(url, bytes) else url
         if remaining <= 0:
-            raise NetworkError(f"the time limit of {self.timeout:.0f}s ran out before {_origin(target)} answered.",
-                               "Raise --timeout (or AZURE_CLI_TIMEOUT) if the network is slow.")
+            raise self._deadline_error(url)
         kwargs["timeout"] = min(float(kwargs.get("timeout") or self.timeout), remaining)
+        kwargs["allow_redirects"] = False
+        kwargs["stream"] = True
+        timer = threading.Timer(remaining, self._watchdog.fire) if self._overall else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
         try:
             response = super().request(method, url, *args, **kwargs)
-        except requests.exceptions.SSLError as exc:
-            self._last_exc = TLSError(
-                f"the TLS certificate of {_origin(target)} is not trusted ({_ssl_reason(exc)}).",
-                "If this host uses a private CA, pass --certificate-authority <ca.pem> or set REQUESTS_CA_BUNDLE; "
-                "verification is never turned off.",
-            )
-            raise self._last_exc from None
-        except requests.exceptions.Timeout:
-            self._last_exc = NetworkError(
-                f"{_origin(target)} did not answer within {kwargs['timeout']:.0f}s.",
-                "Check the network or proxy, or raise --timeout (or AZURE_CLI_TIMEOUT).",
-            )
-            raise self._last_exc from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-            self._last_exc = NetworkError(
-                f"cannot connect to {_origin(target)} ({_conn_reason(exc)}).",
-                "Check the host name, --authority-host / --environment, and your network or proxy settings.",
-            )
-            raise self._last_exc from None
+            _read_body(response, self.max_body, url)
+        except UnsafeResponseError:
+            raise
+        except requests.exceptions.RequestException as exc:
+            if self._watchdog.fired or self.remaining() <= 0:
+                raise self._deadline_error(url) from None
+            raise _transport_error(exc, url, kwargs["timeout"]) from None
+        finally:
+            if timer is not None:
+                timer.cancel()
         self.last_error = response if response.status_code >= 400 else None
         self.last_response = response
         return response
+
+    def _deadline_error(self, url: str) -> DeadlineError:
+        return DeadlineError(f"the time limit of {self.timeout:g}s ran out before {_origin(url)} answered.",
+                             "Raise --timeout (or AZURE_CLI_TIMEOUT) if the network is slow.")
 
     def describe_server_error(self, detail: str = "") -> NetworkError:
         """A 5xx (after retries) or an unusable body, said plainly with the host and the status."""
@@ -184,18 +294,103 @@ class HttpClient(requests.Session):
         )
 
     def describe_unusable(self) -> NetworkError:
-        """Why the last answer could not be used (HTML page, not JSON), for errors raised by parsers."""
+        """Why the last answer could not be used (HTML page, not JSON, JSON of the wrong shape), for errors
+        raised by parsers."""
         response = getattr(self, "last_response", None)
         if response is None:
             return NetworkError("the server's answer could not be used.")
         origin = _origin(response.url)
         kind = response.headers.get("Content-Type", "").split(";")[0].strip() or "no content type"
+        body = _json_object(response.content)
+        if body is not None:
+            odd = [name for name in _WHOLE_SECONDS if name in body and not _whole_seconds(body[name])]
+            what = (f"a token answer whose {odd[0]} ({str(body[odd[0]])[:20]!r}) is not a whole number of seconds"
+                    if odd else "JSON that is not an answer to this request")
+            return NetworkError(
+                f"{origin} answered HTTP {response.status_code} for {_path(response.url)} with {what}.",
+                "Entra ID does not answer this way: check --authority-host / --environment and any proxy or "
+                "token service in between.",
+            )
         what = "an HTML page" if "html" in kind else f"a body that is not JSON (Content-Type: {kind})"
         return NetworkError(
             f"{origin} answered HTTP {response.status_code} with {what} instead of JSON.",
             "A proxy, firewall or captive portal may be in the way: check HTTPS_PROXY/NO_PROXY and the "
             "--authority-host; retry if it was a temporary outage.",
         )
+
+
+#: Token-answer fields that MSAL reads as whole seconds (Entra sends integers, or integer strings in v1).
+_WHOLE_SECONDS = ("expires_in", "ext_expires_in", "refresh_in", "expires_on")
+
+
+def _whole_seconds(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    import json
+
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_body(response: requests.Response, limit: int, url: str) -> None:
+    """Read a streamed body into ``response`` (so ``.text``/``.json()`` work), refusing more than ``limit``."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise _too_large(url, limit)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise _too_large(url, limit)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _too_large(url: str, limit: int) -> UnsafeResponseError:
+    return UnsafeResponseError(
+        f"{_origin(url)} sent an answer larger than {limit // (1 << 20)} MiB for {_path(url)}; akslogin stopped "
+        "reading it.",
+        "Such answers are a few kilobytes: a proxy or a server that is not the identity provider is in the way; "
+        "check --authority-host and your proxy settings.",
+    )
+
+
+def _transport_error(exc: Exception, url: str, timeout: float) -> NetworkError:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return TLSError(
+            f"the TLS certificate of {_origin(url)} is not trusted ({_ssl_reason(exc)}).",
+            "If this host uses a private CA, pass --certificate-authority <ca.pem> or set REQUESTS_CA_BUNDLE; "
+            "verification is never turned off.",
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return NetworkError(f"{_origin(url)} did not answer within {timeout:.0f}s.",
+                            "Check the network or proxy, or raise --timeout (or AZURE_CLI_TIMEOUT).")
+    reason = _conn_reason(exc)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError) or reason == "the response was cut off":
+        return NetworkError(f"the answer from {_origin(url)} was cut off before it was complete.",
+                            "The connection dropped mid-answer (a proxy or an unstable network); retry in a moment.")
+    return NetworkError(
+        f"cannot connect to {_origin(url)} ({reason}).",
+        "Check the host name, --authority-host / --environment, and your network or proxy settings.",
+    )
+
+
+def _path(url: str) -> str:
+    """The path of ``url`` without its query (which could carry a code or a secret)."""
+    return urllib.parse.urlsplit(url).path or "/"
 
 
 def _origin(url: str) -> str:

@@ -21,6 +21,63 @@ class AccessToken:
     token: str = field(repr=False)
     #: Absolute expiry (epoch seconds) taken from the token response, not from decoding the JWT.
     expires_on: float
+    #: What the identity provider called it; akslogin presents bearer tokens only.
+    token_type: str = "Bearer"
+
+
+#: The longest an access token is cached. Entra ID issues 60–90 minute tokens (24 h at most, for managed
+#: identities); a longer promise is a broken or hostile answer, not a reason to cache until the year 33715.
+MAX_LIFETIME = 24 * 3600.0
+
+
+def checked(token: AccessToken, now: float, source: str = "the identity provider") -> AccessToken:
+    """``token`` if it is usable, with its expiry no later than its own ``exp`` claim nor ``MAX_LIFETIME``.
+
+    Every login mode's answer passes through here before it is cached, so an empty token, a PoP token
+    nobody asked for, or a lifetime of 10^12 seconds is one clear error (or one clamp) for all of them.
+    """
+    import math
+
+    from akslogin.errors import AuthenticationError
+
+    if not token.token.strip():
+        raise AuthenticationError(f"{source} returned an empty access token.",
+                                  "This is a fault of the service (or of a proxy in the way); retry in a moment.")
+    kind = (token.token_type or "Bearer").strip().lower()
+    if kind not in ("bearer", ""):
+        raise AuthenticationError(
+            f"{source} returned a {'proof-of-possession' if kind == 'pop' else repr(kind)} token "
+            f"(token_type {token.token_type!r}) although a bearer token was asked for.",
+            "kubectl can only present bearer tokens here; check --authority-host and any proxy in the way.")
+    expires_on = token.expires_on
+    if not math.isfinite(expires_on) or expires_on <= now:
+        raise AuthenticationError(f"{source} returned a token without a usable expiry (expires_in).")
+    claimed = _exp_claim(token.token)
+    limit = min(now + MAX_LIFETIME, claimed if claimed is not None else math.inf)
+    if limit <= now:
+        raise AuthenticationError(f"{source} returned a token that has already expired (its exp claim).",
+                                  "Check this machine's clock, then retry.")
+    if expires_on > limit:
+        expires_on = limit
+    return AccessToken(token.token, expires_on, token.token_type)
+
+
+def _exp_claim(token: str) -> float | None:
+    """The ``exp`` of a JWT access token, or None for an opaque one (then the response's lifetime stands)."""
+    import base64
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        return None
+    return float(exp)
 
 
 class Credential(Protocol):

@@ -146,7 +146,7 @@ def token_from_result(result: Any, now: float | None = None) -> AccessToken:
         lifetime = 0.0
     if lifetime <= 0:
         raise AuthenticationError("the identity provider returned a token without a usable expiry (expires_in).")
-    return AccessToken(str(result["access_token"]), now + lifetime)
+    return AccessToken(str(result["access_token"]), now + lifetime, str(result.get("token_type") or "Bearer"))
 
 
 def call(action: Any, *args: Any, http: HttpClient | None = None, **kwargs: Any) -> Any:
@@ -164,6 +164,11 @@ def call(action: Any, *args: Any, http: HttpClient | None = None, **kwargs: Any)
         if http is not None:
             raise http.describe_unusable() from None
         raise AuthenticationError(f"the identity provider's answer could not be used: {str(exc)[:200]}.") from None
+    except RecursionError:
+        raise AuthenticationError(
+            "the identity provider's answer could not be used: its JSON is nested too deeply to read.",
+            "A proxy or a server that is not the identity provider is in the way; check --authority-host.",
+        ) from None
     except RuntimeError as exc:
         # MSAL's WS-Trust (federated username/password) path reports the on-premises IdP's answers this way.
         raise AuthenticationError(f"the federated sign-in failed: {str(exc)[:300]}") from None

@@ -9,9 +9,15 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
-#: What a fault does to the matching request.
-KINDS = ("status", "reset", "truncate", "html", "slow", "not_json")
+#: What a fault does to the matching request. The last four are a hostile server's tricks: ``redirect`` answers
+#: ``status`` (a 3xx) with ``Location: location``; ``trickle`` sends the real answer one byte every ``delay``
+#: seconds; ``endless`` sends a 200 whose body never ends (bounded, so a client that keeps reading stops after
+#: 256 MiB); ``patch`` answers normally with the JSON fields of ``patch`` laid over the body (an IdP that returns
+#: odd values); ``raw`` answers ``status`` with ``body`` as its JSON (broken on purpose).
+KINDS = ("status", "reset", "truncate", "html", "slow", "not_json", "redirect", "trickle", "endless", "patch",
+         "raw")
 
 
 @dataclass
@@ -21,8 +27,11 @@ class Fault:
     kind: str
     status: int = 503
     retry_after: int | None = None
-    delay: float = 0.0  # for "slow": seconds to sleep before answering normally
+    delay: float = 0.0  # for "slow": seconds to sleep before answering normally; "trickle": between bytes
     times: int = 1
+    location: str = ""  # for "redirect"
+    patch: dict[str, Any] | None = None  # for "patch"
+    body: str = ""  # for "raw"
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -110,6 +110,11 @@ ARM_FAULT_CODES = {429: "TooManyRequests", 500: "InternalServerError", 502: "Bad
 
 
 def _fault_response(fault: Fault, service: str = "") -> Response:
+    if fault.kind == "redirect":
+        status = fault.status if 300 <= fault.status < 400 else 307
+        return Response(status, b"", {"Location": fault.location})
+    if fault.kind == "raw":
+        return Response(fault.status, fault.body.encode("utf-8"), {"Content-Type": "application/json"})
     if fault.kind == "html":
         page = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
         return Response(fault.status if fault.status >= 400 else 502, page.encode(),
@@ -123,6 +128,22 @@ def _fault_response(fault: Fault, service: str = "") -> Response:
                              headers)
     return Response.json(fault.status, {"error": "temporarily_unavailable",
                                         "error_description": f"injected fault: HTTP {fault.status}"}, headers)
+
+
+def _patched(response: Response, patch: dict[str, Any]) -> Response:
+    """``response`` with the fields of ``patch`` laid over its JSON body (a value of None removes a field)."""
+    try:
+        data = json.loads(response.body or b"{}")
+    except ValueError:
+        return response
+    if isinstance(data, dict):
+        for key, value in patch.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+    return Response.json(response.status, data, {k: v for k, v in response.headers.items()
+                                                 if k.lower() not in ("content-type", "content-length")})
 
 
 def _peer_identity(sock: Any) -> tuple[str, tuple[str, ...]] | None:
@@ -218,6 +239,9 @@ class HTTPSServer:
                 if response is None:
                     self._reset()
                     return
+                if fault is not None and fault.kind in ("trickle", "endless"):
+                    self._hostile_body(fault, response)
+                    return
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
@@ -233,6 +257,34 @@ class HTTPSServer:
                         self.wfile.flush()
                         self._reset()
 
+            def _hostile_body(self, fault: Fault, response: Response) -> None:
+                """The real answer one byte at a time, or a body that never ends; both stop when the client
+                hangs up and within fixed bounds (120 s, 256 MiB), so a test cannot leave a thread behind."""
+                self.close_connection = True
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                if fault.kind == "trickle":
+                    self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                stop = time.monotonic() + 120
+                try:
+                    if fault.kind == "trickle":
+                        for i in range(len(response.body)):
+                            if time.monotonic() > stop:
+                                break
+                            self.wfile.write(response.body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(fault.delay or 1.0)
+                    else:
+                        chunk = b'{"padding":"' + b"x" * (64 * 1024)
+                        for _ in range(4096):
+                            if time.monotonic() > stop:
+                                break
+                            self.wfile.write(chunk)
+                except OSError:
+                    return
+
             def _answer(self, request: Request, path: str) -> tuple[Fault | None, Response | None]:
                 """Latency, faults and the route; (fault, None) when the connection is to be reset."""
                 fault = None
@@ -247,10 +299,12 @@ class HTTPSServer:
                     time.sleep(fault.delay)
                     fault = None
                 try:
-                    if fault is not None and fault.kind != "truncate":
+                    if fault is not None and fault.kind not in ("truncate", "trickle", "endless", "patch"):
                         response = _fault_response(fault, outer.service)
                     else:
                         response = outer.router.dispatch(request)
+                    if fault is not None and fault.kind == "patch":
+                        response = _patched(response, fault.patch or {})
                 except Exception as exc:  # an emulator bug must show up as a 500, not a hung client
                     response = Response.json(500, {"error": "emulator_error", "detail": type(exc).__name__})
                     import traceback

@@ -48,7 +48,7 @@ def acquire(
         if cached is not None and cached.fresh(clock(), min_remaining):
             log(2, "another process refreshed the token while we waited")
             return cached
-        from akslogin.credentials.base import CredentialContext, create_credential
+        from akslogin.credentials.base import CredentialContext, checked, create_credential
         from akslogin.credentials.msal_app import resolve_authority
         from akslogin.http import HttpClient
 
@@ -65,7 +65,7 @@ def acquire(
         )
         credential = create_credential(ctx)
         log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
-        token = credential.get_token(opts.server_id)
+        token = checked(credential.get_token(opts.server_id), clock())
         store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login)
         log(2, "token cached")
         return CachedToken(token.token, token.expires_on)

@@ -250,19 +250,18 @@ def validated_options(plan: CredentialPlan) -> options.TokenOptions:
 
 def token_in_process(opts: options.TokenOptions, environ: Mapping[str, str], clock: Clock,
                      stderr: TextIO) -> PresentedToken:
-    """get-token's own steps (cache first, then a single-flight sign-in), without printing an ExecCredential."""
+    """get-token's own steps (cache first, then a single-flight sign-in), without printing an ExecCredential.
+
+    The token comes from :func:`akslogin.usecases.access.obtain`, so the cache key is exactly get-token's
+    (for azurecli/azd it includes which CLI sign-in is current)."""
     from akslogin.tokencache.entry import read_entry
-    from akslogin.tokencache.key import identity_key
-    from akslogin.usecases.acquire import acquire
-    from akslogin.usecases.get_token import authority_for_key
+    from akslogin.usecases import access
 
     log = Log(opts.verbosity_level, stderr)
-    cache_dir = opts.cache_dir or options.default_cache_dir(environ)
-    key = identity_key(opts, authority_for_key(opts))
-    cached = read_entry(cache_dir, key)
+    cached = read_entry(access.cache_dir_for(opts, environ), access.key_for(opts, environ))
     if cached is not None and cached.fresh(clock()):
         return PresentedToken(cached.access_token, cached.expires_on, "akslogin's token cache")
-    token = acquire(opts, key, cache_dir, environ, log, clock, stderr)
+    token = access.obtain(opts, environ, stderr, log, clock)
     return PresentedToken(token.access_token, token.expires_on, "a new sign-in (now cached)")
 
 
