@@ -20,6 +20,7 @@ from requests.adapters import HTTPAdapter
 
 from akslogin import __version__
 from akslogin.errors import ConfigError, DeadlineError, NetworkError, TLSError, UnsafeResponseError
+from akslogin.netreason import conn_reason, tls_reason
 from akslogin.retry import RETRY_STATUSES, RetryPolicy, is_safe_to_retry
 
 USER_AGENT = f"akslogin/{__version__}"
@@ -399,22 +400,8 @@ def _origin(url: str) -> str:
 
 
 def _ssl_reason(exc: Exception) -> str:
-    text = str(exc)
-    for marker in ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "hostname mismatch", "self-signed"):
-        if marker in text:
-            start = text.find(marker)
-            return text[start:start + 120].split("'")[0].split(")")[0].strip()
-    return "TLS handshake failed"
+    return tls_reason(str(exc))
 
 
 def _conn_reason(exc: Exception) -> str:
-    text = str(exc)
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
-        return "the host name does not resolve"
-    if "Connection refused" in text:
-        return "connection refused"
-    if "IncompleteRead" in text or "Connection broken" in text:
-        return "the response was cut off"
-    if "Connection reset" in text or "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "the connection was reset"
-    return "network error"
+    return conn_reason(str(exc))

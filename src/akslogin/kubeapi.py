@@ -248,10 +248,10 @@ def error_for(response: ApiResponse, origin: str) -> KubeApiError:
 
 
 def _reason(exc: Exception) -> str:
+    from akslogin.netreason import conn_reason, tls_reason
+
     text = str(exc)
-    for marker in ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "hostname mismatch",
-                   "Connection refused", "Name or service not known", "timed out"):
-        if marker in text:
-            start = text.find(marker)
-            return text[start:start + 100].split("'")[0].split(")")[0].strip()
-    return type(exc).__name__
+    if isinstance(exc, urllib3.exceptions.SSLError) or "certificate" in text.lower():
+        return tls_reason(text)
+    reason = conn_reason(text)
+    return type(exc).__name__ if reason == "network error" else reason

@@ -51,9 +51,10 @@ def register(sub: Any) -> None:
     target = p.add_argument_group("which cluster(s)")
     target.add_argument("-g", "--resource-group", metavar="RG", help="the cluster's resource group")
     target.add_argument("-n", "--name", metavar="NAME", help="the cluster's name")
-    target.add_argument("-s", "--subscription", metavar="ID", action="append",
-                        help="subscription id (default: AZURE_SUBSCRIPTION_ID, else the only one the identity "
-                             "sees); with --all, repeat to limit the import to these subscriptions")
+    target.add_argument("-s", "--subscription", metavar="ID", action="append", dest="subscriptions",
+                        help="subscription id (default: AZURE_SUBSCRIPTION_ID, else az's current subscription with "
+                             "--login azurecli, else the only one the identity sees); with --all, repeat to limit "
+                             "the import to these subscriptions")
     target.add_argument("--all", action="store_true", help="import every cluster of every (or each --subscription) "
                         "subscription the identity can see")
     target.add_argument("--max-concurrency", type=int, default=16, metavar="N",
@@ -102,7 +103,7 @@ def _check(args: argparse.Namespace) -> None:
         if not args.resource_group or not args.name:
             raise UsageError("--resource-group and --name are required (or --all).",
                              "e.g. akslogin get-credentials -g rg-prod -n aks-prod --login spn -t <tenant>")
-        if args.subscription and len(args.subscription) > 1:
+        if args.subscriptions and len(args.subscriptions) > 1:
             raise UsageError("give one --subscription for one cluster (several only with --all).")
     if args.admin and args.format:
         raise UsageError("--format can only be specified when requesting clusterUser credential.")
@@ -133,8 +134,8 @@ def run(args: argparse.Namespace) -> int:
     environ = os.environ
     signin = signin_options(args, environ)
     check_login(signin)
-    if signin.login == "azurecli" and args.subscription and len(args.subscription) == 1:
-        signin.subscription = args.subscription[0]  # az picks the subscription's tenant for the ARM token
+    if signin.login == "azurecli" and args.subscriptions and len(args.subscriptions) == 1:
+        signin.subscription = args.subscriptions[0]  # az picks the subscription's tenant for the ARM token
     stderr = sys.stderr
     log = Log(signin.verbosity_level, stderr)
     target = "-" if args.file == "-" else paths.write_path(args.file, environ)
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     session = open_session(signin, environ, stderr, log, arm_endpoint=args.arm_endpoint,
                            arm_resource=args.arm_resource, pool_size=max(10, args.max_concurrency))
     if not args.all:
-        subscription = resolve_subscription(session, (args.subscription or [None])[0])
+        subscription = resolve_subscription(session, (args.subscriptions or [None])[0])
         context = import_one(session, subscription, args.resource_group, args.name, settings, context=args.context,
                              target=target, out=sys.stdout)
         if args.output != "table":
@@ -160,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
                     "resource_group": args.resource_group, "name": args.name, "credential": kind}
             emit(sys.stdout, args.output, data, lambda _painter: "")
         return 0
-    result = fleet.import_fleet(session, subscriptions=args.subscription, settings=settings, target=target,
+    result = fleet.import_fleet(session, subscriptions=args.subscriptions, settings=settings, target=target,
                                 max_concurrency=args.max_concurrency, progress=stderr, out=sys.stdout)
     summary = sys.stderr if target == "-" else sys.stdout
     emit(summary, args.output, fleet.summary_data(result, target),

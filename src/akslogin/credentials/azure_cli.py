@@ -10,6 +10,7 @@ non-zero with "Please run 'az login'" on stderr. AZURE_CONFIG_DIR selects az's p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from akslogin.credentials.base import AccessToken, CredentialContext
@@ -50,6 +51,26 @@ class AzureCliCredential:
         if result.returncode != 0:
             raise _failure(result.stderr, config, self._tenant)
         return parse_az_output(result.stdout, self._ctx.clock())
+
+
+def current_subscription(environ: Mapping[str, str]) -> str | None:
+    """The subscription ``az account show`` would name: the default one in az's profile (what az commands such
+    as ``az aks get-credentials`` use without ``--subscription``), or None when az is not signed in."""
+    import json
+    import os
+
+    home = environ.get("HOME") or os.path.expanduser("~")
+    directory = environ.get("AZURE_CONFIG_DIR") or os.path.join(home, ".azure")
+    try:
+        with open(os.path.join(os.path.expanduser(directory), "azureProfile.json"), encoding="utf-8-sig") as fh:
+            profile = json.loads(fh.read(1 << 20))
+    except (OSError, ValueError, RecursionError):
+        return None
+    subs = profile.get("subscriptions") if isinstance(profile, dict) else None
+    for sub in subs if isinstance(subs, list) else []:
+        if isinstance(sub, dict) and sub.get("isDefault") and isinstance(sub.get("id"), str):
+            return str(sub["id"])
+    return None
 
 
 def _failure(stderr: str, config: str | None, tenant: str) -> AuthenticationError:

