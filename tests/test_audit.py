@@ -97,7 +97,7 @@ def test_every_check_fires_with_why_and_fix_and_no_secret_is_printed(tmp_path: P
     found = by_id(data["findings"])
     expected = {
         "admin-credential": "critical", "plaintext-refresh-token": "critical", "file-permissions": "high",
-        "client-certificate": "high", "static-token": "high", "legacy-azure-auth-provider": "high",
+        "client-certificate": "high", "static-token": "critical", "legacy-azure-auth-provider": "high",
         "secret-in-exec-args": "high", "secret-in-exec-env": "high", "insecure-skip-tls-verify": "high",
         "basic-auth": "high", "exec-plugin-missing": "medium", "certificate-expired": "low",
         "certificate-expiring": "low", "token-expired": "low", "token-expiring": "low", "password-login": "low",
@@ -108,7 +108,12 @@ def test_every_check_fires_with_why_and_fix_and_no_secret_is_printed(tmp_path: P
     assert admin["subject"] == "user clusterAdmin_rg_aks1 (context: aks1-admin)"
     assert "cannot be revoked" in admin["why"] and "O=system:masters" in admin["title"]
     assert "valid until" in admin["title"] and "delete" in admin["fix"]
-    assert "static-token" not in {f["id"] for f in data["findings"] if f["subject"].startswith("user clusterAdmin")}
+    # AKS's admin user carries a certificate and a token: both are reported.
+    admin_ids = {f["id"]: f for f in data["findings"] if f["subject"].startswith("user clusterAdmin")}
+    assert {"admin-credential", "static-token"} <= set(admin_ids)
+    assert admin_ids["static-token"]["severity"] == "critical"
+    assert {f["severity"] for f in found["static-token"] if f not in admin_ids.values()} == {"high"}
+    assert "beside the cluster-admin certificate" in admin_ids["static-token"]["title"]
     assert found["secret-in-exec-args"][0]["details"] == {"flags": ["--client-secret"]}
     assert found["secret-in-exec-env"][0]["details"] == {"variables": ["AZURE_CLIENT_SECRET"]}
     assert "brew install x" in found["exec-plugin-missing"][0]["fix"]
@@ -116,7 +121,7 @@ def test_every_check_fires_with_why_and_fix_and_no_secret_is_printed(tmp_path: P
     assert [f["subject"] for f in found["certificate-expired"]] == ["user old-cert (no context)"]
     for f in data["findings"]:
         assert f["why"] and f["fix"]
-    assert data["failed"] is True and data["summary"]["critical"] == 2
+    assert data["failed"] is True and data["summary"]["critical"] == 3
     code, table = audit(tmp_path, kc)
     everything = out.stdout + table.stdout + out.stderr + table.stderr
     for secret in SECRETS:
@@ -181,17 +186,18 @@ def test_fix_applies_only_safe_rewrites_and_keeps_a_backup(tmp_path: Path) -> No
     legacy = users["legacy"]["auth-provider"]["config"]
     assert not set(legacy) & {"access-token", "refresh-token", "expires-in", "expires-on"}
     assert legacy["apiserver-id"] == "6dae42f8-4368-4678-94ff-3960e28e3630"
-    # Nothing else changed: unknown fields, the admin credential and the env secret need a person.
+    # The admin credential goes whole (certificate, key and token; the backup keeps them); unknown fields and
+    # the env secret need a person.
     assert after["preferences"] == {"colors": True}
-    assert users["clusterAdmin_rg_aks1"]["token"] == SECRETS[4]
+    assert not set(users["clusterAdmin_rg_aks1"]) & {"token", "client-certificate-data", "client-key-data"}
     assert users["ci-env"]["exec"]["env"][0]["value"] == SECRETS[1]
     backups = list(tmp_path.glob("config.akslogin-backup-*"))
     assert len(backups) == 1 and backups[0].read_text() == before
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
     data = json.loads(out.stdout)
     remaining = {f["id"] for f in data["findings"]}
-    assert not remaining & {"file-permissions", "secret-in-exec-args", "plaintext-refresh-token"}
-    assert "admin-credential" in remaining and code == 1
+    assert not remaining & {"file-permissions", "secret-in-exec-args", "plaintext-refresh-token", "admin-credential"}
+    assert "secret-in-exec-env" in remaining and code == 1
     assert any("mode set to 0600" in line for line in data["fixed"])
     notes = flat(out.stderr)
     assert "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET" in notes

@@ -231,3 +231,26 @@ def test_certificate_data_is_the_emulator_ca(runner: Runner, emu: Emulator) -> N
     runner.get_credentials("-g", "rg-apps", "-n", "aks1", "-s", S1)
     ca = named(runner.config(), "clusters", "aks1")["cluster"]["certificate-authority-data"]
     assert base64.b64decode(ca) == emu.ca_path.read_bytes()
+
+
+def test_relative_file_flags_are_written_absolute(runner: Runner, emu: Emulator, tmp_path: Path) -> None:
+    """kubectl runs the plugin from wherever the user is: every file flag in the exec block is absolute."""
+    import shutil
+    import subprocess
+
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(emu.ca_path, work / "ca.pem")
+    argv = [akslogin_bin(), "get-credentials", "--login", "spn", "--tenant-id", TENANT, "--client-id",
+            DEPLOYER.client_id, "--authority-host", emu.authority_host, "--certificate-authority", "ca.pem",
+            "--cache-dir", "cache", "--arm-endpoint", emu.server_url("arm"), "--exec-command", akslogin_bin(),
+            "-g", "rg-apps", "-n", "aks1", "--subscription", S1]
+    result = subprocess.run(argv, cwd=work, env=runner.env(), capture_output=True, text=True, timeout=120,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    args = named(runner.config(), "users", "clusterUser_rg-apps_aks1")["user"]["exec"]["args"]
+    assert args[args.index("--certificate-authority") + 1] == str(work / "ca.pem")
+    assert args[args.index("--cache-dir") + 1] == str(work / "cache")
+    elsewhere = subprocess.run(["kubectl", "--kubeconfig", str(runner.kubeconfig), "get", "pods", "-o", "name"],
+                               cwd="/", env=runner.env(), capture_output=True, text=True, timeout=90)
+    assert elsewhere.returncode == 0, elsewhere.stderr

@@ -91,3 +91,42 @@ def test_untrusted_tls_message_is_balanced(tmp_path: Path, emulator: Emulator, a
     line = result.stderr.strip()
     assert "(certificate verify failed: self-signed certificate in certificate chain)" in line, line
     assert line.count("(") == line.count(")") and line.count("[") == line.count("]") and "_ssl.c" not in line
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1", "cp1252"])
+def test_doctor_and_audit_degrade_to_ascii_on_consoles_that_cannot_encode(tmp_path: Path, encoding: str) -> None:
+    import subprocess
+
+    from conftest import akslogin_bin
+    from test_audit import risky_config, write
+
+    def run_akslogin(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([akslogin_bin(), *args], env=env, capture_output=True, encoding=encoding,
+                              timeout=60, stdin=subprocess.DEVNULL)
+
+    kc = write(tmp_path / "config", risky_config(tmp_path))
+    env = clean_env(tmp_path, PYTHONIOENCODING=encoding, NO_COLOR="1")
+    audit = run_akslogin(["audit", str(kc)], env)
+    assert audit.returncode == 1, audit.stderr
+    assert "Traceback" not in audit.stderr and "internal error" not in audit.stderr
+    assert "admin-credential" in audit.stdout
+    doctor = run_akslogin(["doctor", "--kubeconfig", str(kc), "--context", "aks1-admin"], env)
+    assert "internal error" not in doctor.stderr + doctor.stdout and "Traceback" not in doctor.stderr
+    assert doctor.stdout.strip(), doctor.stderr
+
+
+@pytest.mark.parametrize(("value", "traceback"), [("0", False), ("false", False), ("", False), ("no", False),
+                                                  ("1", True), ("true", True), ("yes", True)])
+def test_akslogin_debug_only_for_yes_values(value: str, traceback: bool) -> None:
+    from akslogin.errors import guarded
+
+    def bug() -> int:
+        raise ZeroDivisionError
+
+    err = io.StringIO()
+    if traceback:
+        with pytest.raises(ZeroDivisionError):
+            guarded(bug, err, {"AKSLOGIN_DEBUG": value})
+    else:
+        assert guarded(bug, err, {"AKSLOGIN_DEBUG": value}) == 1
+        assert "internal error (ZeroDivisionError)" in err.getvalue()

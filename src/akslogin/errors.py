@@ -7,6 +7,11 @@ the get-token hot path imports it. What AADSTS codes mean lives in :mod:`akslogi
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import TextIO
+
 
 class AksloginError(Exception):
     """Base of all errors akslogin reports to the user instead of a traceback."""
@@ -68,3 +73,33 @@ def internal_error(exc: BaseException) -> str:
     to get the traceback for a report."""
     return (f"akslogin: internal error ({type(exc).__name__}). This is a bug in akslogin; please report it. "
             "Run again with AKSLOGIN_DEBUG=1 to print the traceback (check it for secrets before sharing).")
+
+
+def debug_enabled(environ: Mapping[str, str]) -> bool:
+    """AKSLOGIN_DEBUG=1/true/yes prints tracebacks; 0, false, no or empty do not."""
+    return environ.get("AKSLOGIN_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def guarded(action: Callable[[], int], stderr: TextIO, environ: Mapping[str, str],
+            style: Callable[[str], str] | None = None) -> int:
+    """Run a command: its errors become one paragraph and their exit code, a bug one line (exit 1).
+
+    The one top-level handler of every command (get-token's hot path included); ``style`` may mark the
+    ``akslogin:`` prefix on a terminal.
+    """
+    try:
+        return action()
+    except AksloginError as exc:
+        text = exc.render()
+        if style is not None and text.startswith("akslogin:"):
+            text = style("akslogin:") + text[len("akslogin:"):]
+        stderr.write(text + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        stderr.write("akslogin: interrupted.\n")
+        return 130
+    except Exception as exc:
+        if debug_enabled(environ):
+            raise
+        stderr.write(internal_error(exc) + "\n")
+        return 1

@@ -90,3 +90,34 @@ class Painter:
         if word in ("failed", "fail", "error", "denied", "no", "critical", "high"):
             return self.bad(text)
         return text
+
+
+#: What the few non-ASCII characters akslogin prints become on a console that cannot show them.
+_ASCII = {"—": "--", "–": "-", "…": "...", "→": "->", "←": "<-", "✓": "ok", "✗": "x", "✔": "ok", "✘": "x",
+          "•": "*", "·": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "≥": ">=", "≤": "<=", "×": "x",
+          "⚠": "!", "│": "|", "─": "-", "└": "`", "├": "|"}
+
+
+def _degrade(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(_ASCII.get(ch, "?") for ch in text), exc.end
+
+
+def degrade_to_ascii(stream: TextIO) -> None:
+    """Make ``stream`` print what its encoding cannot (ASCII, latin-1, a cp1252 Windows console) as ASCII
+    look-alikes instead of failing with UnicodeEncodeError."""
+    import codecs
+
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    if encoding in ("utf8", "utf8sig", "utf16", "utf32") or not hasattr(stream, "reconfigure"):
+        return
+    try:
+        codecs.lookup_error("akslogin-ascii")
+    except LookupError:
+        codecs.register_error("akslogin-ascii", _degrade)
+    try:
+        stream.reconfigure(errors="akslogin-ascii")
+    except (AttributeError, ValueError, OSError):
+        return

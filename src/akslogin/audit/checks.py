@@ -181,6 +181,8 @@ def _check_certificate(name: str, user: dict[str, Any], path: str, label: str, n
             GET_CREDENTIALS_FIX + ", then delete this context and user (kubectl config delete-context / "
             "delete-user), and consider 'az aks update --disable-local-accounts'.",
             details=details,
+            fix_action=f"remove the admin credentials ({', '.join(_admin_keys(user))}) from user {name!r}",
+            fix_key=("remove-credentials", name, _admin_keys(user)),
         ))
     else:
         out.append(Finding(
@@ -200,7 +202,17 @@ def _check_certificate(name: str, user: dict[str, Any], path: str, label: str, n
     return out
 
 
-def _check_token(user: dict[str, Any], path: str, label: str, now: float, admin: bool) -> list[Finding]:
+#: What a user entry can hold as a credential of its own (AKS's admin user carries a certificate and a token).
+CREDENTIAL_KEYS = ("client-certificate-data", "client-key-data", "client-certificate", "client-key", "token",
+                   "tokenFile")
+
+
+def _admin_keys(user: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(k for k in CREDENTIAL_KEYS if user.get(k))
+
+
+def _check_token(user: dict[str, Any], name: str, path: str, label: str, now: float, admin: bool
+                 ) -> list[Finding]:
     out: list[Finding] = []
     token = str(user.get("token") or "")
     info = decode_token(token) if token else None
@@ -212,9 +224,20 @@ def _check_token(user: dict[str, Any], path: str, label: str, now: float, admin:
             "Delete it and use an exec plugin ('akslogin get-credentials').",
         ))
         return out
-    if not admin:
-        kind = "tokenFile" if user.get("tokenFile") and not token else "token"
-        expiry = f", expires {when(exp, now)}" if exp else ", no expiry visible"
+    kind = "tokenFile" if user.get("tokenFile") and not token else "token"
+    expiry = f", expires {when(exp, now)}" if exp else ", no expiry visible"
+    if admin:
+        out.append(Finding(
+            "static-token", "critical", path, label,
+            f"static bearer token ({kind}) beside the cluster-admin certificate{expiry}",
+            "AKS's admin credential carries a cluster-admin token as well as the certificate: either one alone gives "
+            "full control of the cluster, outside Entra ID, and removing only the certificate leaves the token.",
+            GET_CREDENTIALS_FIX + ", then delete this user entry (certificate, key and token).",
+            details={"expires": stamp(exp) if exp else None},
+            fix_action=f"remove the admin credentials ({', '.join(_admin_keys(user))}) from user {name!r}",
+            fix_key=("remove-credentials", name, _admin_keys(user)),
+        ))
+    else:
         out.append(Finding(
             "static-token", "high", path, label, f"static bearer token ({kind}){expiry}",
             "Whoever has this file can call the API server as this identity until the token expires or is "
@@ -312,7 +335,7 @@ def scan(config: KubeConfig, path: str, environ: Mapping[str, str], now: float) 
             admin = any(f.id == "admin-credential" for f in cert_findings)
             findings += cert_findings
         if user.get("token") or user.get("tokenFile"):
-            findings += _check_token(user, path, label, now, admin)
+            findings += _check_token(user, name, path, label, now, admin)
         if user.get("username") or user.get("password"):
             findings.append(Finding(
                 "basic-auth", "high", path, label, "username/password (basic auth) credential",

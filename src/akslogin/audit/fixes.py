@@ -3,6 +3,8 @@
 - ``chmod``: file mode to 0600;
 - ``exec-args``: drop secret flags (and their values) from exec args — the secret must then come from the
   environment, which the finding says;
+- ``remove-credentials``: drop AKS's local admin credential (certificate, key and token) from a
+  ``clusterAdmin_`` / ``system:masters`` user — it cannot be revoked, and the backup keeps it;
 - ``legacy-tokens``: drop the access/refresh tokens the legacy azure auth-provider stored (kubectl 1.26+
   cannot use that provider anyway).
 
@@ -30,6 +32,9 @@ def _rewrite(config: KubeConfig, fixes: list[Finding]) -> None:
         if kind == "exec-args" and isinstance(user.get("exec"), dict):
             block = user["exec"]
             block["args"] = remove_flags([str(a) for a in block.get("args") or []], list(extra))
+        elif kind == "remove-credentials":
+            for key in extra:
+                user.pop(key, None)
         elif kind == "legacy-tokens" and isinstance(user.get("auth-provider"), dict):
             provider_config = user["auth-provider"].get("config")
             if isinstance(provider_config, dict):

@@ -18,5 +18,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args[1:], os.environ, sys.stdout, sys.stderr)
     from akslogin.cli.app import run_app
+    from akslogin.term import degrade_to_ascii
 
+    degrade_to_ascii(sys.stdout)
+    degrade_to_ascii(sys.stderr)
     return run_app(args)

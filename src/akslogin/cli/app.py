@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from akslogin import __version__
-from akslogin.errors import AksloginError, internal_error
+from akslogin.errors import guarded
 from akslogin.term import Painter
 
 DESCRIPTION = """\
@@ -80,21 +80,4 @@ def run_app(argv: Sequence[str]) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    try:
-        code: int = args.handler(args)
-        return code
-    except AksloginError as exc:
-        text = exc.render()
-        prefix = "akslogin:"
-        if text.startswith(prefix):  # the paragraph stays plain; only the prefix is marked on a terminal
-            text = Painter(sys.stderr).bad(prefix) + text[len(prefix):]
-        sys.stderr.write(text + "\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("akslogin: interrupted.\n")
-        return 130
-    except Exception as exc:
-        if os.environ.get("AKSLOGIN_DEBUG"):
-            raise
-        sys.stderr.write(internal_error(exc) + "\n")
-        return 1
+    return guarded(lambda: int(args.handler(args)), sys.stderr, os.environ, Painter(sys.stderr).bad)

@@ -54,6 +54,9 @@ COMMON_RULES: tuple[Rule, ...] = (
     ("timeout", True, False),
 )
 
+#: Values that name files or directories: written absolute, since kubectl runs the plugin from any directory.
+PATH_DESTS = frozenset({"client_certificate", "federated_token_file", "certificate_authority", "cache_dir"})
+
 _FLAG_FOR: dict[str, str] = {}
 for _flag in options.FLAGS:
     _FLAG_FOR.setdefault(_flag.dest, _flag.long)
@@ -85,6 +88,8 @@ def exec_args(login: str, source: Mapping[str, Any], given: Mapping[str, Any], *
             continue
         if dest in SECRET_DESTS and not allow_secrets:
             continue
+        if dest in PATH_DESTS and dest in given:
+            value = [absolute(v) for v in value] if isinstance(value, (list, tuple)) else absolute(str(value))
         values[dest] = value
     if login == "msi" and "client_id" in values:
         values.pop("identity_resource_id", None)  # kubelogin: a client id wins over a resource id
@@ -102,6 +107,13 @@ def exec_args(login: str, source: Mapping[str, Any], given: Mapping[str, Any], *
         else:
             args += [flag, str(value)]
     return args
+
+
+def absolute(path: str) -> str:
+    """``path`` as kubectl needs it in a kubeconfig: ``~`` expanded, relative to the current directory."""
+    import os
+
+    return os.path.abspath(os.path.expanduser(path))
 
 
 def secrets_in(args: Sequence[str]) -> list[str]:

@@ -148,9 +148,10 @@ def convert_user(user: Mapping[str, Any], opts: ConvertOptions) -> tuple[dict[st
     env = [e for e in (old.get("env") or []) if isinstance(e, dict)]
     if login == "azurecli" and opts.azure_config_dir:
         env = [e for e in env if e.get("name") != "AZURE_CONFIG_DIR"]
-        env.append({"name": "AZURE_CONFIG_DIR", "value": opts.azure_config_dir})
+        env.append({"name": "AZURE_CONFIG_DIR", "value": execblock.absolute(opts.azure_config_dir)})
     body = copy.deepcopy(embedded.without_embedding(user))
-    body["exec"] = execblock.exec_block(login, args, command=opts.command, hint=old.get("installHint"), env=env)
+    command = execblock.absolute(opts.command) if os.sep in opts.command or "/" in opts.command else opts.command
+    body["exec"] = execblock.exec_block(login, args, command=command, hint=old.get("installHint"), env=env)
     return body, execblock.secrets_in(args)
 
 

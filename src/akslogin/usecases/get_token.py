@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 from akslogin import exec_credential, options
-from akslogin.errors import AksloginError
 from akslogin.log import Log
 from akslogin.tokencache.entry import CachedToken, read_entry
 from akslogin.tokencache.key import identity_key
@@ -39,7 +38,9 @@ def run(
     stderr: TextIO,
     clock: Clock = time.time,
 ) -> int:
-    try:
+    from akslogin.errors import guarded
+
+    def serve() -> int:
         try:
             opts = options.parse_args(argv)
         except options.HelpRequested:
@@ -67,16 +68,5 @@ def run(
         stdout.write(exec_credential.render(info, token.access_token, token.expires_on) + "\n")
         stdout.flush()
         return 0
-    except AksloginError as exc:
-        stderr.write(exc.render() + "\n")
-        return exc.exit_code
-    except KeyboardInterrupt:
-        stderr.write("akslogin: interrupted.\n")
-        return 130
-    except Exception as exc:
-        if environ.get("AKSLOGIN_DEBUG"):
-            raise
-        from akslogin.errors import internal_error
 
-        stderr.write(internal_error(exc) + "\n")
-        return 1
+    return guarded(serve, stderr, environ)
