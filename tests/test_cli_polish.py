@@ -197,7 +197,8 @@ def test_whoami_audit_doctor_speak_yaml_and_colour_findings(runner: Runner, tmp_
                                    "--file", str(tmp_path / "admin"), principal=BREAKGLASS)
     assert admin.returncode == 0, admin.stderr
     audit = run_akslogin(["audit", str(tmp_path / "admin"), "-o", "yaml"], runner.env())
-    assert audit.returncode == 1 and yaml.safe_load(audit.stdout)["summary"]["critical"] == 1
+    # AKS's admin credential: the certificate and the token beside it, both critical
+    assert audit.returncode == 1 and yaml.safe_load(audit.stdout)["summary"]["critical"] == 2
     forced = run_akslogin(["audit", str(tmp_path / "admin")], runner.env(FORCE_COLOR="1"))
     assert f"{ESC}1;31m  CRITICAL" in forced.stdout and f"{ESC}1;31mFAILED:" in forced.stdout
     plain = run_akslogin(["audit", str(tmp_path / "admin")], runner.env(FORCE_COLOR="1", NO_COLOR="1"))

@@ -80,7 +80,7 @@ def test_healthy_chain_passes_every_step(emu: Emulator, tmp_path: Path) -> None:
 def test_missing_kubeconfig(tmp_path: Path) -> None:
     code, report, _ = doctor(env_for(tmp_path))
     step = failed(report)
-    assert code == 1 and step["name"] == "kubeconfig" and "no kubeconfig found" in step["message"]
+    assert code == 2 and step["name"] == "kubeconfig" and "no kubeconfig found" in step["message"]  # one rule: exit 2
     assert "get-credentials" in step["fix"]
     code, report, _ = doctor(env_for(tmp_path), tmp_path / "nope")
     assert failed(report)["message"].endswith("does not exist.")
@@ -254,7 +254,7 @@ def test_cli_table_and_json(emu: Emulator, tmp_path: Path) -> None:
     assert table.returncode == 0, table.stdout + table.stderr
     assert "[ok]   authorized" in table.stdout and "All checks passed." in table.stdout
     broken = run_akslogin(["doctor", "--context", "nope", "-o", "json"], env)
-    assert broken.returncode == 1 and json.loads(broken.stdout)["ok"] is False
+    assert broken.returncode == 2 and json.loads(broken.stdout)["ok"] is False  # no such context: exit 2
     assert "Traceback" not in broken.stderr
     helptext = run_akslogin(["doctor", "--help"], env)
     assert helptext.returncode == 0 and "clock skew" in helptext.stdout

@@ -130,3 +130,28 @@ def test_akslogin_debug_only_for_yes_values(value: str, traceback: bool) -> None
     else:
         assert guarded(bug, err, {"AKSLOGIN_DEBUG": value}) == 1
         assert "internal error (ZeroDivisionError)" in err.getvalue()
+
+
+_KUBECONFIG_COMMANDS = [
+    ["whoami"], ["login"], ["explain-forbidden", "get", "pods"], ["refresh-kubeconfig"], ["convert-kubeconfig"],
+    ["doctor"], ["logout"], ["rbac", "bind", "--user", "a@b.example", "--role", "view", "--apply"],
+]
+
+
+@pytest.mark.parametrize("command", _KUBECONFIG_COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_missing_kubeconfig_or_context_is_exit_2_for_every_command(tmp_path: Path, command: list[str]) -> None:
+    """One rule (docs/cli.md): a kubeconfig file or a context that does not exist is bad input, exit 2."""
+    from conftest import run_akslogin
+
+    env = clean_env(tmp_path, NO_COLOR="1")
+    missing = run_akslogin([*command, "--kubeconfig", str(tmp_path / "absent")], env)
+    assert missing.returncode == 2, (missing.returncode, missing.stdout, missing.stderr)
+    assert "Traceback" not in missing.stderr
+    existing = tmp_path / "config"
+    existing.write_text("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://c.example'}\n"
+                        "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\n"
+                        "current-context: c\n")
+    existing.chmod(0o600)
+    no_context = run_akslogin([*command, "--kubeconfig", str(existing), "--context", "nope"], env)
+    assert no_context.returncode == 2, (no_context.returncode, no_context.stdout, no_context.stderr)
+    assert "nope" in no_context.stderr + no_context.stdout

@@ -192,10 +192,10 @@ def test_cli_whoami_and_its_errors(emu: Emulator, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["cluster"]["username"] == APPS["viewer"].object_id
     assert time.monotonic() - started < 30
     missing = run_akslogin(["whoami", "--kubeconfig", str(kc), "--context", "nope"], env)
-    assert missing.returncode == 1
+    assert missing.returncode == 2  # no such context: exit 2, as for every command
     assert missing.stderr.startswith("akslogin: no context named 'nope'") and "Traceback" not in missing.stderr
     absent = run_akslogin(["whoami", "--kubeconfig", os.fspath(tmp_path / "absent")], env)
-    assert absent.returncode == 1 and "does not exist" in absent.stderr
+    assert absent.returncode == 2 and "does not exist" in absent.stderr
     helptext = run_akslogin(["whoami", "--help"], env)
     assert helptext.returncode == 0 and "examples:" in helptext.stdout and "--verify" in helptext.stdout
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from akslogin.credentials.base import AccessToken
 from akslogin.errors import ConfigError
-from akslogin.kubeconfig.model import KubeConfig
+from akslogin.kubeconfig.model import KubeConfig, MissingKubeconfigError
 
 if TYPE_CHECKING:
     from akslogin.options import TokenOptions
@@ -282,7 +282,7 @@ def configure_kubernetes_client(context: str | None = None, kubeconfig: PathLike
     explicit = os.fspath(kubeconfig) if kubeconfig is not None else None
     view = load_merged(explicit, env)
     if not view.configs:
-        raise ConfigError("no kubeconfig found.", "Pass kubeconfig=..., or set KUBECONFIG.")
+        raise MissingKubeconfigError("no kubeconfig found.", "Pass kubeconfig=..., or set KUBECONFIG.")
     resolved = resolve(view, context)
     cluster, source = cluster_entry(view, resolved)
     try:

@@ -22,7 +22,7 @@ examples:
   akslogin doctor --context aks-prod -n payments
   akslogin doctor -o json | jq '.steps[] | select(.status=="fail")'
 
-exit codes: 0 every check passed; 1 a check failed; 2 bad flags.
+exit codes: 0 every check passed; 1 a check failed; 2 bad flags, no such kubeconfig or context.
 """
 
 

@@ -22,7 +22,8 @@ examples:
   kubectl get nodes 2>&1 | akslogin explain-forbidden --message -
   akslogin explain-forbidden --message 'pods is forbidden: User "alice@contoso.com" cannot list ...'
 
-exit codes: 0 allowed now; 1 denied (explained) or a failure; 2 bad input.
+exit codes: 0 allowed now; 1 denied (explained) or a failure; 2 bad input (flags, no such kubeconfig or
+context).
 """
 
 

@@ -21,7 +21,7 @@ examples:
   akslogin rbac bind --service-principal <app id or object id> --role view --apply --context aks-dev
   akslogin rbac bind --guest <object id> --role pod-reader --role-kind Role --namespace dev
 
-exit codes: 0 printed (and applied); 1 kubectl apply failed; 2 bad flags.
+exit codes: 0 printed (and applied); 1 kubectl apply failed; 2 bad flags, or (--apply) no such kubeconfig or context.
 """
 
 

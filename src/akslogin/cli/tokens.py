@@ -23,8 +23,8 @@ examples:
   akslogin login -l spn -t <tenant> --client-id <app> # flags as for get-token (--server-id defaults to AKS)
   akslogin login -o json | jq -r .expires_on          # when the cached token runs out
 
-exit codes: 0 signed in and cached; 1 sign-in failed, no such context, or its user does not use
-            akslogin/kubelogin; 2 bad flags or no kubeconfig.
+exit codes: 0 signed in and cached; 1 sign-in failed, or the context's user does not use akslogin/kubelogin;
+            2 bad flags, no such kubeconfig or context.
 """
 
 LOGOUT_EPILOG = """\
@@ -37,7 +37,8 @@ examples:
   akslogin logout -l spn -t <tenant> --client-id <app>
   akslogin logout --all -o yaml
 
-exit codes: 0 done (also when nothing was cached); 1 the cache directory is unusable; 2 bad flags.
+exit codes: 0 done (also when nothing was cached); 1 the cache directory is unusable; 2 bad flags, no such
+kubeconfig or context.
 """
 AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"  # the AKS server app, the same in every cloud
 #: Flags that only say where the cache is or how verbose to be: they do not pick an identity.

@@ -18,7 +18,8 @@ examples:
   akslogin whoami --context aks-prod --verify
   akslogin whoami -o json | jq .cluster.groups
 
-exit codes: 0 the cluster confirmed the identity (and --verify passed); 1 otherwise; 2 bad flags.
+exit codes: 0 the cluster confirmed the identity (and --verify passed); 1 otherwise; 2 bad flags, no such kubeconfig or
+context.
 """
 
 

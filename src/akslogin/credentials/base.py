@@ -31,7 +31,8 @@ MAX_LIFETIME = 24 * 3600.0
 
 
 def checked(token: AccessToken, now: float, source: str = "the identity provider") -> AccessToken:
-    """``token`` if it is usable, with its expiry no later than its own ``exp`` claim nor ``MAX_LIFETIME``.
+    """``token`` if it is usable, cached no longer than its own claimed lifetime (``exp - iat``) nor
+    ``MAX_LIFETIME``.
 
     Every login mode's answer passes through here before it is cached, so an empty token, a PoP token
     nobody asked for, or a lifetime of 10^12 seconds is one clear error (or one clamp) for all of them.
@@ -52,18 +53,17 @@ def checked(token: AccessToken, now: float, source: str = "the identity provider
     expires_on = token.expires_on
     if not math.isfinite(expires_on) or expires_on <= now:
         raise AuthenticationError(f"{source} returned a token without a usable expiry (expires_in).")
-    claimed = _exp_claim(token.token)
-    limit = min(now + MAX_LIFETIME, claimed if claimed is not None else math.inf)
-    if limit <= now:
-        raise AuthenticationError(f"{source} returned a token that has already expired (its exp claim).",
-                                  "Check this machine's clock, then retry.")
+    claimed = _claimed_lifetime(token.token)
+    # The token's own lifetime (exp - iat, both in the IdP's clock) bounds the cache, so a clock that is off
+    # on either side neither rejects a good token nor stretches a bad promise.
+    limit = now + min(MAX_LIFETIME, claimed if claimed is not None else MAX_LIFETIME)
     if expires_on > limit:
         expires_on = limit
     return AccessToken(token.token, expires_on, token.token_type)
 
 
-def _exp_claim(token: str) -> float | None:
-    """The ``exp`` of a JWT access token, or None for an opaque one (then the response's lifetime stands)."""
+def _claimed_lifetime(token: str) -> float | None:
+    """``exp - iat`` of a JWT access token, or None for an opaque one (then the response's lifetime stands)."""
     import base64
     import json
 
@@ -74,10 +74,13 @@ def _exp_claim(token: str) -> float | None:
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, TypeError, RecursionError):
         return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+    if not isinstance(claims, dict):
         return None
-    return float(exp)
+    exp, iat = claims.get("exp"), claims.get("iat", claims.get("nbf"))
+    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in (exp, iat)):
+        return None
+    lifetime = float(exp) - float(iat)
+    return lifetime if lifetime > 0 else None
 
 
 class Credential(Protocol):

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import yaml
 
 from akslogin import fileops
-from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
+from akslogin.kubeconfig.model import KubeConfig, KubeconfigError, MissingKubeconfigError
 
 LOCK_TIMEOUT = 30.0
 #: PyYAML's safe loader and dumper, in libyaml's C version when PyYAML was built with it (the wheels are):
@@ -52,7 +52,7 @@ def load(path: str, missing_ok: bool = True) -> KubeConfig:
     except FileNotFoundError:
         if missing_ok:
             return KubeConfig({}, path)
-        raise KubeconfigError(f"the kubeconfig {path} does not exist.") from None
+        raise MissingKubeconfigError(f"the kubeconfig {path} does not exist.") from None
     except UnicodeDecodeError:
         raise KubeconfigError(f"{path} is not a text file.") from None
     except OSError as exc:

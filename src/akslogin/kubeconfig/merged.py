@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from akslogin.kubeconfig import files, paths
-from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
+from akslogin.kubeconfig.model import KubeConfig, MissingKubeconfigError
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def load_files(file_paths: Sequence[str], must_exist: bool = False) -> MergedKub
     for path in file_paths:
         if not os.path.exists(path):
             if must_exist:
-                raise KubeconfigError(f"the kubeconfig {path} does not exist.",
+                raise MissingKubeconfigError(f"the kubeconfig {path} does not exist.",
                                       "Check --kubeconfig, or create it with 'akslogin get-credentials'.")
             merged.missing.append(path)
             continue

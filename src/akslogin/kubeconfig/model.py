@@ -14,6 +14,12 @@ class KubeconfigError(ConfigError):
     """A kubeconfig file is malformed or does not hold what the command needs."""
 
 
+class MissingKubeconfigError(KubeconfigError):
+    """The kubeconfig file, or the context asked for, does not exist: bad input, exit 2 for every command."""
+
+    exit_code = 2
+
+
 class KubeConfig:
     """A view over the parsed YAML; fields akslogin does not know are kept untouched."""
 
@@ -96,7 +102,7 @@ class KubeConfig:
         body = self.get("contexts", wanted)
         if body is None:
             known = ", ".join(self.names("contexts")) or "none"
-            raise KubeconfigError(f"no context named {wanted!r} in {self.source or 'the kubeconfig'}.",
+            raise MissingKubeconfigError(f"no context named {wanted!r} in {self.source or 'the kubeconfig'}.",
                                   f"Known contexts: {known}.")
         return wanted, body
 

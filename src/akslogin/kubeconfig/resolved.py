@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from akslogin.kubeconfig.merged import MergedKubeconfig, resolve_path
-from akslogin.kubeconfig.model import KubeconfigError
+from akslogin.kubeconfig.model import KubeconfigError, MissingKubeconfigError
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def resolve(config: MergedKubeconfig, context: str | None = None) -> ResolvedCon
     ctx = config.entry("contexts", wanted)
     if ctx is None:
         known = ", ".join(config.names("contexts")) or "none"
-        raise KubeconfigError(f"no context named {wanted!r} in {where}.", f"Known contexts: {known}.")
+        raise MissingKubeconfigError(f"no context named {wanted!r} in {where}.", f"Known contexts: {known}.")
     cluster_name = str(ctx.body.get("cluster") or "")
     if not cluster_name:
         raise KubeconfigError(f"context {wanted!r} in {ctx.source} names no cluster.")

@@ -31,7 +31,7 @@ from akslogin.certinfo import CertificateInfo, decode_data, describe_certificate
 from akslogin.errors import AksloginError, AuthenticationError, ConfigError, NetworkError, UsageError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
 from akslogin.kubeconfig.merged import resolve_path
-from akslogin.kubeconfig.model import KubeconfigError
+from akslogin.kubeconfig.model import KubeconfigError, MissingKubeconfigError
 from akslogin.kubeconfig.resolved import ClusterEndpoint, ResolvedContext
 from akslogin.log import Log
 from akslogin.redact import redact_args
@@ -393,7 +393,7 @@ def open_context(kubeconfig: str | None, context: str | None, environ: Mapping[s
 
     merged = load_merged(kubeconfig, environ)
     if not merged.configs:
-        raise KubeconfigError(f"no kubeconfig found (looked at {merged.describe_sources()}).",
+        raise MissingKubeconfigError(f"no kubeconfig found (looked at {merged.describe_sources()}).",
                               "Create one with 'akslogin get-credentials', or pass --kubeconfig / set KUBECONFIG.")
     ctx = resolve(merged, context)
     return Target(ctx, plan_credential(ctx, environ))

@@ -19,6 +19,7 @@ from akslogin.errors import AksloginError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
 from akslogin.kubeapi import ApiForbidden, ApiUnauthorized, KubeApiError, KubeClient
 from akslogin.kubeconfig.merged import MergedKubeconfig, load_merged
+from akslogin.kubeconfig.model import MissingKubeconfigError
 from akslogin.kubeconfig.resolved import ResolvedContext, resolve
 from akslogin.rbac.rules import ResourceRequest
 from akslogin.term import Painter
@@ -76,6 +77,8 @@ class Doctor:
         self.info: TokenInfo | None = None
         self.client: KubeClient | None = None
         self.explanation: Explanation | None = None
+        #: The kubeconfig or the context asked for does not exist: bad input (exit 2), as for every command.
+        self.missing = False
 
     def run(self) -> list[Step]:
         steps: list[Step] = []
@@ -87,6 +90,7 @@ class Doctor:
                 step: Step = getattr(self, "check_" + name)()
             except AksloginError as exc:  # anything a step did not anticipate still ends as one clear failure
                 step = _fail(name, exc)
+                self.missing = self.missing or isinstance(exc, MissingKubeconfigError)
             steps.append(step)
         return steps
 
@@ -95,8 +99,10 @@ class Doctor:
         try:
             merged = load_merged(self.req.kubeconfig, self.environ)
         except AksloginError as exc:
+            self.missing = isinstance(exc, MissingKubeconfigError)
             return _fail("kubeconfig", exc)
         if not merged.configs:
+            self.missing = True
             return Step("kubeconfig", FAIL, f"no kubeconfig found (looked at {merged.describe_sources()}).",
                         "Create it with 'akslogin get-credentials --resource-group RG --name CLUSTER', or point "
                         "--kubeconfig / KUBECONFIG at an existing file.")
@@ -414,4 +420,4 @@ def run(req: DoctorRequest, environ: Mapping[str, str], stdout: TextIO, stderr: 
     else:
         stdout.write(Painter(stdout).marks(render(steps, doctor), {
             MARKS[OK]: ("green",), MARKS[WARN]: ("yellow",), MARKS[FAIL]: ("bold", "red")}))
-    return 0 if ok else 1
+    return 0 if ok else 2 if doctor.missing else 1

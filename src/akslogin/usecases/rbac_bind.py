@@ -170,6 +170,8 @@ def run(req: BindRequest, environ: Mapping[str, str], stdout: TextIO, stderr: Te
         runner: Runner = subprocess.run) -> int:
     if not req.role:
         raise UsageError("--role is required (cluster-admin, admin, edit, view, or any ClusterRole/Role name).")
+    if req.apply:
+        ct.open_context(req.kubeconfig, req.context, environ)  # the kubeconfig and context exist (else exit 2)
     subject = choose_subject(req, environ, stderr, clock)
     doc = manifest.binding_manifest(subject, req.role, req.role_kind, req.namespace, req.name)
     if req.output == "json":
