@@ -149,8 +149,8 @@ def test_missing_kubeconfig_or_context_is_exit_2_for_every_command(tmp_path: Pat
     assert "Traceback" not in missing.stderr
     existing = tmp_path / "config"
     existing.write_text("apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: 'https://c.example'}\n"
-                        "users:\n- name: u\n  user: {token: t}\ncontexts:\n- name: c\n  context: {cluster: c, user: u}\n"
-                        "current-context: c\n")
+                        "users:\n- name: u\n  user: {token: t}\n"
+                        "contexts:\n- name: c\n  context: {cluster: c, user: u}\ncurrent-context: c\n")
     existing.chmod(0o600)
     no_context = run_akslogin([*command, "--kubeconfig", str(existing), "--context", "nope"], env)
     assert no_context.returncode == 2, (no_context.returncode, no_context.stdout, no_context.stderr)
