@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeGuard
 
 if TYPE_CHECKING:
     from akslogin.credentials.msal_app import Authority
@@ -77,10 +77,14 @@ def _claimed_lifetime(token: str) -> float | None:
     if not isinstance(claims, dict):
         return None
     exp, iat = claims.get("exp"), claims.get("iat", claims.get("nbf"))
-    if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in (exp, iat)):
+    if not (_number(exp) and _number(iat)):
         return None
     lifetime = float(exp) - float(iat)
     return lifetime if lifetime > 0 else None
+
+
+def _number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class Credential(Protocol):
