@@ -155,3 +155,38 @@ def test_missing_kubeconfig_or_context_is_exit_2_for_every_command(tmp_path: Pat
     no_context = run_akslogin([*command, "--kubeconfig", str(existing), "--context", "nope"], env)
     assert no_context.returncode == 2, (no_context.returncode, no_context.stdout, no_context.stderr)
     assert "nope" in no_context.stderr + no_context.stdout
+
+
+def test_whoami_and_doctor_take_v(tmp_path: Path, emulator: Emulator, apps: dict[str, object]) -> None:
+    from conftest import run_akslogin, spn_args, write_kubeconfig
+
+    app = apps["viewer"]
+    kc = write_kubeconfig(tmp_path / "config", emulator, "aks1", spn_args(emulator, app))  # type: ignore[arg-type]
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")  # type: ignore[attr-defined]
+    who = run_akslogin(["whoami", "--kubeconfig", str(kc), "-v", "1"], env)
+    assert who.returncode == 0, who.stderr
+    assert "requesting a token for" in who.stderr
+    assert (app.secret or "") not in who.stderr  # type: ignore[attr-defined]
+    doc = run_akslogin(["doctor", "--kubeconfig", str(kc), "--v=2"], env)
+    assert doc.returncode == 0, doc.stdout + doc.stderr
+    assert "served from the cache" in doc.stderr
+    bad = run_akslogin(["doctor", "-v", "loud"], env)
+    assert bad.returncode == 2 and "0 to 10" in bad.stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-5", "http"])
+def test_emulator_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str) -> None:
+    from conftest import run_akslogin
+
+    result = run_akslogin(["emulator", "--port", port, "--state-dir", str(tmp_path / "s")], clean_env(tmp_path))
+    assert result.returncode == 2 and "is not a port number" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+def test_typo_in_a_subcommand_flag_shows_that_subcommand_and_the_nearest_flag(tmp_path: Path) -> None:
+    from conftest import run_akslogin
+
+    result = run_akslogin(["whoami", "--contxt", "x"], clean_env(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: akslogin whoami")
+    assert "unrecognized arguments: --contxt x (did you mean --context?)" in result.stderr

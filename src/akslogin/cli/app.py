@@ -74,9 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reject_unknown(parser: argparse.ArgumentParser, argv: list[str], extra: list[str]) -> None:
+    """Report unknown arguments with the usage of the (sub)command they were given to, and the nearest flag."""
+    import difflib
+
+    current = parser
+    for token in argv:
+        subs = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        if subs and token in subs[0].choices:
+            current = subs[0].choices[token]
+    known = [o for a in current._actions for o in a.option_strings]
+    hint = ""
+    first = extra[0].split("=", 1)[0]
+    if first.startswith("-"):
+        close = difflib.get_close_matches(first, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+    current.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+
+
 def run_app(argv: Sequence[str]) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _reject_unknown(parser, list(argv), extra)
     if args.command is None:
         parser.print_help()
         return 2

@@ -11,6 +11,23 @@ def add_context_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current context)")
 
 
+def verbosity_level(text: str) -> int:
+    """argparse type for ``-v``: kubelogin's 0-10 scale."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"takes a number from 0 to 10, not {text[:20]!r}")
+    return value
+
+
+def add_verbosity_arg(parser: argparse.ArgumentParser) -> None:
+    """``-v/--v LEVEL``: how much the in-process sign-in logs on stderr (as get-token's -v; no secrets)."""
+    parser.add_argument("-v", "--v", dest="verbosity", type=verbosity_level, default=None, metavar="LEVEL",
+                        help="log verbosity of the sign-in on stderr, 0-10 (default: the context's own -v)")
+
+
 def add_output_arg(parser: argparse.ArgumentParser) -> None:
     """``-o/--output table|json|yaml`` (see :mod:`akslogin.output`)."""
     from akslogin.output import add_output_flag

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from akslogin.cli.common import add_context_args, add_output_arg
+from akslogin.cli.common import add_context_args, add_output_arg, add_verbosity_arg
 
 EPILOG = """\
 Checks, in order, stopping at the first failure: kubeconfig parses; context, cluster and user exist; the
@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
     add_context_args(p)
     p.add_argument("-n", "--namespace", help="namespace for the basic read (default: the context's namespace)")
     add_output_arg(p)
+    add_verbosity_arg(p)
     p.set_defaults(handler=run)
 
 
@@ -43,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
     from akslogin.usecases.doctor import run as doctor
 
     req = DoctorRequest(kubeconfig=args.kubeconfig, context=args.context, namespace=args.namespace,
-                        output=args.output)
+                        output=args.output, verbosity=args.verbosity)
     return doctor(req, os.environ, sys.stdout, sys.stderr)

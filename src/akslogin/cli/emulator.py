@@ -43,9 +43,21 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--world", help="world file (YAML or JSON); default: the built-in demo world")
     p.add_argument("--state-dir", default=".akslogin-emulator", help="where the CA and emulator.json are written")
-    p.add_argument("--port", type=int, default=0, help="authority port (default: a free port)")
+    p.add_argument("--port", type=port_number, default=0, metavar="PORT",
+                   help="authority port, 1-65535 (default: a free port)")
     add_output_flag(p)
     p.set_defaults(handler=run)
+
+
+def port_number(text: str) -> int:
+    """argparse type for a TCP port: a usage error (exit 2) for anything but 0-65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535, or 0 for a free one)")
+    return value
 
 
 def load_world(path: str | None) -> Any:

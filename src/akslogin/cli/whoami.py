@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from akslogin.cli.common import add_context_args, add_output_arg
+from akslogin.cli.common import add_context_args, add_output_arg, add_verbosity_arg
 
 EPILOG = """\
 The token is obtained the way the context's exec plugin would (akslogin/kubelogin get-token in-process,
@@ -32,6 +32,7 @@ def register(sub: Any) -> None:
     )
     add_context_args(p)
     add_output_arg(p)
+    add_verbosity_arg(p)
     p.add_argument("--verify", action="store_true",
                    help="verify the token's signature, issuer and lifetime against the tenant's published keys")
     p.add_argument("--authority-host", metavar="URL", default="",
@@ -46,5 +47,6 @@ def run(args: argparse.Namespace) -> int:
     from akslogin.usecases.whoami import run as whoami
 
     req = WhoamiRequest(kubeconfig=args.kubeconfig, context=args.context, verify=args.verify, output=args.output,
-                        authority_host=args.authority_host, certificate_authority=args.certificate_authority)
+                        authority_host=args.authority_host, certificate_authority=args.certificate_authority,
+                        verbosity=args.verbosity)
     return whoami(req, os.environ, sys.stdout, sys.stderr)

@@ -237,6 +237,12 @@ def plan_credential(ctx: ResolvedContext, environ: Mapping[str, str]) -> Credent
 
 # -- obtaining the token -----------------------------------------------------------------------------
 
+def set_verbosity(plan: CredentialPlan, level: int | None) -> None:
+    """Let a diagnostic command's ``-v`` override the exec block's own for the in-process sign-in."""
+    if level is not None and plan.opts is not None:
+        plan.opts.verbosity = str(level)
+
+
 def validated_options(plan: CredentialPlan) -> options.TokenOptions:
     """A validated copy of the context's get-token options (the plan's own copy stays untouched)."""
     if plan.options_error is not None:
@@ -260,6 +266,7 @@ def token_in_process(opts: options.TokenOptions, environ: Mapping[str, str], clo
     log = Log(opts.verbosity_level, stderr)
     cached = read_entry(access.cache_dir_for(opts, environ), access.key_for(opts, environ))
     if cached is not None and cached.fresh(clock()):
+        log(2, f"token for {opts.server_id} served from the cache")
         return PresentedToken(cached.access_token, cached.expires_on, "akslogin's token cache")
     token = access.obtain(opts, environ, stderr, log, clock)
     return PresentedToken(token.access_token, token.expires_on, "a new sign-in (now cached)")

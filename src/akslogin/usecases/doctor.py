@@ -54,6 +54,7 @@ class DoctorRequest:
     kubeconfig: str | None = None
     context: str | None = None
     namespace: str | None = None
+    verbosity: int | None = None  # -v for the in-process sign-in (None: the context's own)
     output: str = "table"
 
 
@@ -129,6 +130,7 @@ class Doctor:
     def check_credential(self) -> Step:
         assert self.ctx is not None
         plan = ct.plan_credential(self.ctx, self.environ)
+        ct.set_verbosity(plan, self.req.verbosity)
         self.target = ct.Target(self.ctx, plan)
         now = self.clock()
         if plan.exec is not None:

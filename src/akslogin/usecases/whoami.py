@@ -32,6 +32,7 @@ class WhoamiRequest:
     kubeconfig: str | None = None
     context: str | None = None
     verify: bool = False
+    verbosity: int | None = None  # -v for the in-process sign-in (None: the context's own)
     output: str = "table"
     authority_host: str = ""
     certificate_authority: list[str] = field(default_factory=list)
@@ -76,6 +77,7 @@ def _verify(req: WhoamiRequest, target: ct.Target, token: str, info: TokenInfo, 
 
 def inspect(req: WhoamiRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> WhoamiResult:
     target = ct.open_context(req.kubeconfig, req.context, environ)
+    ct.set_verbosity(target.plan, req.verbosity)
     result = WhoamiResult(target)
     plan = target.plan
     presented: ct.PresentedToken | None = None
