@@ -254,3 +254,24 @@ def test_relative_file_flags_are_written_absolute(runner: Runner, emu: Emulator,
     elsewhere = subprocess.run(["kubectl", "--kubeconfig", str(runner.kubeconfig), "get", "pods", "-o", "name"],
                                cwd="/", env=runner.env(), capture_output=True, text=True, timeout=90)
     assert elsewhere.returncode == 0, elsewhere.stderr
+
+
+def test_kubeconfig_list_is_written_by_kubectls_rule(runner: Runner, emu: Emulator, tmp_path: Path) -> None:
+    """KUBECONFIG=a:b with a missing: kubectl writes into b, and so does akslogin (a is not created)."""
+    import os
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    second.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [],
+                                      "contexts": []}))
+    second.chmod(0o600)
+    env = runner.env(KUBECONFIG=f"{first}{os.pathsep}{second}")
+    assert kubectl(second, "config", "set-context", "by-kubectl", "--cluster", "x", env=env).returncode == 0
+    ctl = __import__("subprocess").run(["kubectl", "config", "set-context", "by-kubectl-env", "--cluster", "x"],
+                                       env=env, capture_output=True, text=True, timeout=60)
+    assert ctl.returncode == 0, ctl.stderr
+    assert not first.exists() and "by-kubectl-env" in second.read_text()  # kubectl's own behaviour
+    result = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "--subscription", S1, env=env)
+    assert result.returncode == 0, result.stderr
+    assert not first.exists(), "akslogin created the first KUBECONFIG entry; kubectl writes into the existing one"
+    names = {c["name"] for c in yaml.safe_load(second.read_text())["contexts"]}
+    assert {"aks1", "by-kubectl", "by-kubectl-env"} <= names

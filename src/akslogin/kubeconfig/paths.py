@@ -22,5 +22,14 @@ def read_paths(explicit: str | None, environ: Mapping[str, str]) -> list[str]:
 
 
 def write_path(explicit: str | None, environ: Mapping[str, str]) -> str:
-    """Where a merge writes: the explicit file, else the first ``KUBECONFIG`` entry, else the default."""
-    return read_paths(explicit, environ)[0]
+    """Where new entries are written, by kubectl's rule (client-go's default filename): the explicit file;
+    else with one ``KUBECONFIG`` entry that entry, with several the first that exists, or the last when none
+    does; else the default. So ``KUBECONFIG=a:b`` with ``a`` missing writes into ``b``, as kubectl does."""
+    if explicit:
+        return os.path.expanduser(explicit)
+    listed = [os.path.expanduser(p) for p in dict.fromkeys(environ.get("KUBECONFIG", "").split(os.pathsep)) if p]
+    if len(listed) == 1:
+        return listed[0]
+    if listed:
+        return next((p for p in listed if os.path.exists(p)), listed[-1])
+    return default_path(environ)
