@@ -190,3 +190,26 @@ def test_typo_in_a_subcommand_flag_shows_that_subcommand_and_the_nearest_flag(tm
     assert result.returncode == 2
     assert result.stderr.startswith("usage: akslogin whoami")
     assert "unrecognized arguments: --contxt x (did you mean --context?)" in result.stderr
+
+
+def test_whoami_says_what_kubectl_would_do_when_kubelogin_is_missing(tmp_path: Path, emulator: Emulator,
+                                                                     apps: dict[str, object]) -> None:
+    import yaml
+
+    from conftest import kubectl, run_akslogin, spn_args, write_kubeconfig
+
+    app = apps["viewer"]
+    kc = write_kubeconfig(tmp_path / "config", emulator, "aks1", spn_args(emulator, app))  # type: ignore[arg-type]
+    data = yaml.safe_load(kc.read_text())
+    data["users"][0]["user"]["exec"]["command"] = "kubelogin"
+    kc.write_text(yaml.safe_dump(data))
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "",  # type: ignore[attr-defined]
+                    PATH="/usr/bin:/bin")
+    assert kubectl(kc, "get", "pods", env=env).returncode != 0  # kubectl cannot run this context
+    emulator.request_log.reset()
+    who = run_akslogin(["whoami", "--kubeconfig", str(kc)], env)
+    assert who.returncode == 1
+    assert "'kubelogin' is not on PATH" in who.stderr and "akslogin convert-kubeconfig --context aks1" in who.stderr
+    assert emulator.request_log.token_requests() == [], "whoami must not sign in where kubectl cannot"
+    doctor = run_akslogin(["doctor", "--kubeconfig", str(kc)], env)
+    assert doctor.returncode == 1 and "akslogin convert-kubeconfig --context aks1" in doctor.stdout

@@ -274,7 +274,10 @@ def token_in_process(opts: options.TokenOptions, environ: Mapping[str, str], clo
 
 def obtain_token(plan: CredentialPlan, ctx: ResolvedContext, environ: Mapping[str, str], *, clock: Clock,
                  stderr: TextIO) -> PresentedToken:
-    """The bearer token the context would present to the API server."""
+    """The bearer token the context would present to the API server (refused, as kubectl would fail, when
+    the exec plugin is not installed: akslogin could run kubelogin's flags itself, but kubectl cannot)."""
+    if plan.exec is not None and plan.exec.path is None:
+        raise missing_plugin(plan.exec, plan, ctx)
     if plan.kind == GET_TOKEN and plan.exec is not None:
         return token_in_process(validated_options(plan), exec_environment(plan.exec, environ), clock, stderr)
     if plan.kind == EXEC and plan.exec is not None:
@@ -283,6 +286,17 @@ def obtain_token(plan: CredentialPlan, ctx: ResolvedContext, environ: Mapping[st
         info = decode_token(plan.token)
         return PresentedToken(plan.token, info.expires_at if info else None, plan.token_origin or "the kubeconfig")
     raise unusable(plan, ctx)
+
+
+def missing_plugin(spec: ExecSpec, plan: CredentialPlan, ctx: ResolvedContext) -> ConfigError:
+    """kubectl's failure for an exec command that is not on PATH, and the way out."""
+    message = (f"the exec plugin {spec.command!r} is not on PATH (context {ctx.name!r}), so kubectl fails with: "
+               f"exec: executable {spec.command} not found.")
+    if plan.plugin == "kubelogin":
+        return ConfigError(message, f"akslogin takes the same flags: 'akslogin convert-kubeconfig --context "
+                                    f"{ctx.name}' switches this user to akslogin (or install kubelogin).")
+    return ConfigError(message, (spec.install_hint or "").strip().replace("\n", " ")
+                       or "Install it or put it on the PATH kubectl runs with, or set exec.command to its full path.")
 
 
 def unusable(plan: CredentialPlan, ctx: ResolvedContext) -> AksloginError:

@@ -136,11 +136,7 @@ class Doctor:
         if plan.exec is not None:
             spec = plan.exec
             if spec.path is None:
-                return Step("credential", FAIL,
-                            f"the exec plugin {spec.command!r} is not on PATH (kubectl fails with: exec: executable "
-                            f"{spec.command} not found).",
-                            spec.install_hint or "Install it (pip install akslogin) or put it on the PATH kubectl "
-                            "runs with, or set exec.command to its full path.")
+                return _fail("credential", ct.missing_plugin(spec, plan, self.ctx))
             if spec.api_version not in EXEC_API_VERSIONS:
                 return Step("credential", FAIL, f"exec.apiVersion {spec.api_version!r} is not supported by kubectl.",
                             "Set it to client.authentication.k8s.io/v1.")
