@@ -210,3 +210,43 @@ def test_bad_input_is_a_usage_error(emu: Emulator, tmp_path: Path) -> None:
     garbage = run_akslogin(["explain-forbidden", "--kubeconfig", str(kc), "--message", "it broke"], env)
     assert garbage.returncode == 2 and "not a Kubernetes Forbidden message" in garbage.stderr
     assert "Traceback" not in nothing.stderr + garbage.stderr
+
+
+@pytest.mark.parametrize(("verb", "resource", "needle"), [
+    ("list", "widgets", "serves no resource 'widgets'"),
+    ("frobnicate", "pods", "'frobnicate' is not a verb of pods: it supports"),
+    ("*", "*", "'* *' is every verb on every resource"),
+])
+def test_unknown_verb_or_resource_is_said_to_be_unknown(emu: Emulator, tmp_path: Path, verb: str, resource: str,
+                                                        needle: str) -> None:
+    kc = kubeconfig(tmp_path / "config", emu, app=APPS["reader"])
+    result = run_akslogin(["explain-forbidden", "--kubeconfig", str(kc), verb, resource, "-n", "dev"],
+                          env_for(tmp_path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert needle in flat(result.stderr)
+    assert "rbac bind" not in result.stdout  # no confident advice for a request that cannot exist
+
+
+def test_namespace_that_does_not_exist_gets_no_rolebinding_advice(emu: Emulator, tmp_path: Path) -> None:
+    code, out = explain(emu, tmp_path, "viewer", verb="create", resource="deployments", namespace="no-such-ns",
+                        output="json")
+    assert code == 1
+    data = json.loads(out.stdout)
+    assert data["suggestion"] is None
+    assert any("'no-such-ns' does not exist" in n for n in data["notes"])
+
+
+def test_a_binding_the_identity_already_has_is_not_suggested_again() -> None:
+    from akslogin.rbac.rules import BindingMatch
+    from akslogin.usecases.explain import already_bound, suggest
+
+    binding = Binding("RoleBinding", "mine", "dev", "ClusterRole", "edit", ({"kind": "User", "name": "me@x.example"},))
+    edit = Role("ClusterRole", "edit", "", ({"verbs": ["create"], "apiGroups": ["apps"],
+                                            "resources": ["deployments"]},))
+    req = ResourceRequest(verb="create", resource="deployments", group="apps", namespace="dev")
+    sug = suggest(req, "me@x.example", None, RbacSnapshot(cluster_roles=[edit], bindings=[binding]), [edit])
+    assert (sug.role, sug.namespace) == ("edit", "dev")
+    match = BindingMatch(binding, "user", applies=True, grants=True, role_found=True)
+    assert already_bound([match], sug) is match
+    elsewhere = BindingMatch(Binding("RoleBinding", "x", "prod", "ClusterRole", "edit", ()), "user", False, True, True)
+    assert already_bound([elsewhere], sug) is None

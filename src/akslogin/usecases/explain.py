@@ -123,21 +123,36 @@ def _discover(client: KubeClient) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def resolve_resource(client: KubeClient, text: str) -> tuple[str, str, bool | None]:
-    """(resource, group, namespaced) for what a user typed: plural, singular, short name, or resource.group."""
+#: Verbs RBAC knows beyond the API verbs a resource lists in discovery.
+RBAC_ONLY_VERBS = frozenset({"*", "bind", "escalate", "impersonate", "approve", "sign", "use", "attest"})
+
+
+@dataclass
+class FoundResource:
+    resource: str
+    group: str
+    namespaced: bool | None  # None: discovery could not tell (unreadable, or the resource is unknown)
+    verbs: list[str] = field(default_factory=list)
+    known: bool | None = None  # True in discovery, False not there, None when discovery could not be read
+
+
+def resolve_resource(client: KubeClient, text: str) -> FoundResource:
+    """What a user typed (plural, singular, short name, or resource.group), looked up in the API server's
+    discovery, so a misspelt resource is said to be unknown instead of explained."""
     name, _, group = text.lower().partition(".")
     try:
         discovered = _discover(client)
     except KubeApiError:
-        discovered = []
+        return FoundResource(name, group, None)
     for g, res in discovered:
         if "/" in str(res.get("name", "")):
             continue
         names = {str(res.get("name", "")), str(res.get("singularName", "")),
                  *[str(s) for s in res.get("shortNames") or []]}
         if name in names and (not group or group == g):
-            return str(res["name"]), g, bool(res.get("namespaced"))
-    return name, group, None
+            return FoundResource(str(res["name"]), g, bool(res.get("namespaced")),
+                                 [str(v) for v in res.get("verbs") or []], True)
+    return FoundResource(name, group, None, known=False if discovered and name != "*" else None)
 
 
 def build_request(req: ExplainRequest, client: KubeClient,
@@ -151,11 +166,25 @@ def build_request(req: ExplainRequest, client: KubeClient,
     if req.resource.startswith("/"):
         return ResourceRequest(verb=req.verb.lower(), path=req.resource), None
     text, _, name = req.resource.partition("/")
-    resource, group, namespaced = resolve_resource(client, text)
+    verb = req.verb.lower()
+    if verb == "*" and text == "*":
+        raise UsageError("'* *' is every verb on every resource (what cluster-admin grants), not one denied request.",
+                         "Name the verb and resource that failed, e.g. 'akslogin explain-forbidden list pods -n dev', "
+                         "or paste kubectl's message with --message.")
+    found = resolve_resource(client, text)
+    if found.known is False:
+        raise UsageError(f"the API server of this cluster serves no resource {text!r} (checked its discovery).",
+                         "Check the spelling ('kubectl api-resources' lists what it serves); for a custom resource, "
+                         "check that its CustomResourceDefinition is installed.")
+    if found.verbs and verb not in found.verbs and verb not in RBAC_ONLY_VERBS:
+        raise UsageError(f"{verb!r} is not a verb of {found.resource}: it supports {', '.join(found.verbs)}.",
+                         "Use the verb kubectl's Forbidden message names (get, list, watch, create, update, patch, "
+                         "delete, ...).")
+    resource, group, namespaced = found.resource, found.group, found.namespaced
     if namespaced is None:
         namespaced = resource not in CLUSTER_SCOPED
     namespace = (req.namespace if req.namespace is not None else default_namespace) if namespaced else ""
-    return ResourceRequest(verb=req.verb.lower(), resource=resource, group=group, subresource=req.subresource,
+    return ResourceRequest(verb=verb, resource=resource, group=group, subresource=req.subresource,
                            namespace=namespace, name=name), None
 
 
@@ -250,8 +279,42 @@ def explain(target: ct.Target, client: KubeClient, token_info: TokenInfo | None,
     result.snapshot = read_rbac(client, request.namespace)
     result.bindings = matching_bindings(result.snapshot, username, groups, request)
     result.granting = granting_roles(result.snapshot, request)
-    result.suggestion = suggest(request, username, token_info, result.snapshot, result.granting)
+    if request.namespace and namespace_missing(client, request.namespace):
+        result.notes.append(f"Namespace {request.namespace!r} does not exist on this cluster, so no RoleBinding can "
+                            "be created there; check the name ('kubectl get namespaces') or create it first.")
+        return result
+    suggestion = suggest(request, username, token_info, result.snapshot, result.granting)
+    existing = already_bound(result.bindings, suggestion)
+    if existing is None:
+        result.suggestion = suggestion
+    else:
+        why = ("but that role does not exist (or you may not read it): create it" if not existing.role_found
+               else "and it grants this request, so the denial comes from elsewhere: an Azure RBAC cluster, an "
+                    "admission webhook, or a token the cluster maps to another name than the binding's subject")
+        result.notes.append(f"{existing.binding.label()} already binds you (via {existing.via}) to "
+                            f"{suggestion.role_kind} {suggestion.role}, {why}. Adding the same binding again would "
+                            "not help.")
     return result
+
+
+def namespace_missing(client: KubeClient, namespace: str) -> bool:
+    """True only when the API server says the namespace is not there (unknown when it may not be read)."""
+    try:
+        client.call("GET", f"/api/v1/namespaces/{namespace}")
+    except KubeApiError as exc:
+        return exc.status == 404
+    return False
+
+
+def already_bound(bindings: list[BindingMatch], suggestion: Suggestion) -> BindingMatch | None:
+    """The binding the identity already has that is exactly what ``suggestion`` would add."""
+    for match in bindings:
+        b = match.binding
+        scope_ok = (b.kind == "ClusterRoleBinding" and not suggestion.namespace) or (
+            b.kind == "RoleBinding" and b.namespace == suggestion.namespace)
+        if scope_ok and b.role_name == suggestion.role and b.role_kind == suggestion.role_kind:
+            return match
+    return None
 
 
 # -- output -----------------------------------------------------------------------------------------
