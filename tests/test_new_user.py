@@ -213,3 +213,75 @@ def test_whoami_says_what_kubectl_would_do_when_kubelogin_is_missing(tmp_path: P
     assert emulator.request_log.token_requests() == [], "whoami must not sign in where kubectl cannot"
     doctor = run_akslogin(["doctor", "--kubeconfig", str(kc)], env)
     assert doctor.returncode == 1 and "akslogin convert-kubeconfig --context aks1" in doctor.stdout
+
+
+def test_throttled_idp_message_is_plain(tmp_path: Path, emulator: Emulator, apps: dict[str, object]) -> None:
+    from akslogin.emulator.faults import Fault
+    from conftest import run_akslogin, spn_args
+
+    emulator.faults.add(Fault("entra", r"/oauth2/v2\.0/token$", "status", status=429, retry_after=1, times=10))
+    app = apps["viewer"]
+    result = run_akslogin(spn_args(emulator, app),  # type: ignore[arg-type]
+                          clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or ""))  # type: ignore[attr-defined]
+    assert result.returncode == 1
+    line = result.stderr.strip()
+    assert "throttling or temporarily unavailable" in line
+    assert "(temporarily_unavailable (temporarily_unavailable)" not in line and "code= " not in line
+    assert "error?code=" not in line
+
+
+def test_duplicate_names_are_not_called_bad_yaml(tmp_path: Path) -> None:
+    from conftest import run_akslogin
+
+    kc = tmp_path / "config"
+    entry = "- name: a\n  context: {cluster: c, user: u}\n"
+    kc.write_text("contexts:\n" + entry + entry)
+    kc.chmod(0o600)
+    result = run_akslogin(["audit", str(kc), "-o", "json"], clean_env(tmp_path))
+    import json as _json
+
+    finding = _json.loads(result.stdout)["findings"][0]
+    assert finding["title"] == "the file is not a valid kubeconfig"
+    assert "two entries named 'a'" in finding["why"] and "Fix the YAML" not in finding["fix"]
+    assert "kubectl config delete-context a" in finding["fix"]
+
+
+def test_long_lists_of_names_are_cut_short(tmp_path: Path) -> None:
+    from conftest import run_akslogin
+
+    kc = tmp_path / "config"
+    entries = "".join(f"- name: ctx-{i}\n  context: {{cluster: c, user: u}}\n" for i in range(1000))
+    kc.write_text("contexts:\n" + entries)
+    kc.chmod(0o600)
+    result = run_akslogin(["whoami", "--kubeconfig", str(kc), "--context", "nope"], clean_env(tmp_path))
+    assert result.returncode == 2
+    assert "and 990 more ('kubectl config get-contexts' lists them all)" in result.stderr
+    assert len(result.stderr) < 800
+
+
+def test_emoji_are_written_as_kubectl_writes_them(tmp_path: Path) -> None:
+    from akslogin.kubeconfig import files
+
+    path = tmp_path / "config"
+    files.update(str(path), lambda c: c.put("contexts", "prod 🚀", {"cluster": "c", "user": "u"}))
+    text = path.read_text(encoding="utf-8")
+    assert "prod 🚀" in text and "\\U0001F680" not in text
+
+
+def test_merge_kubeconfig_refuses_an_unknown_current_context(tmp_path: Path) -> None:
+    import akslogin
+    from akslogin.kubeconfig.model import KubeConfig, MissingKubeconfigError
+
+    target = KubeConfig({"contexts": [{"name": "b", "context": {"cluster": "c", "user": "u"}}]}, "mine")
+    incoming = KubeConfig({"contexts": [{"name": "a", "context": {"cluster": "c", "user": "u"}}]}, "x")
+    with pytest.raises(MissingKubeconfigError):
+        akslogin.merge_kubeconfig(target, incoming, set_current="nope")
+    assert akslogin.merge_kubeconfig(target, incoming, set_current="a").current_context == "a"
+
+
+def test_az_aadsts_line_wins_over_its_generic_error_line() -> None:
+    from akslogin.credentials.cli_tool import first_error_line
+
+    text = ("ERROR: The command failed with an unexpected error. Here is the traceback:\n"
+            "ERROR: AADSTS700082: The refresh token has expired due to inactivity.\n")
+    assert first_error_line(text).startswith("ERROR: AADSTS700082")

@@ -208,9 +208,14 @@ def describe_idp_error(body: dict[str, object]) -> AuthenticationError:
     if explanation is not None:
         message = f"sign-in failed with AADSTS{code} ({error}): {explanation.cause}."
         return AuthenticationError(message, f"{explanation.action} Entra said: {summary}", code=code)
-    label = f"AADSTS{code}" if code is not None else error
+    said = summary.rstrip(".") + "."
+    if code is None:
+        if error in ("temporarily_unavailable", "server_error"):
+            return AuthenticationError(f"the identity provider is throttling or temporarily unavailable ({error}).",
+                                       f"This is usually temporary: retry in a moment. Entra said: {said}")
+        return AuthenticationError(f"sign-in failed with {error}.", f"Entra said: {said}")
     return AuthenticationError(
-        f"sign-in failed with {label} ({error}).",
-        f"Entra said: {summary} See https://login.microsoftonline.com/error?code={code or ''} for details.",
+        f"sign-in failed with AADSTS{code} ({error}).",
+        f"Entra said: {said} See https://login.microsoftonline.com/error?code={code} for details.",
         code=code,
     )

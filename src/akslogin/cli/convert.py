@@ -11,6 +11,7 @@ from akslogin.cli.signin import add_signin_flags, check_login, signin_options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, files, paths
 from akslogin.kubeconfig.execblock import SECRET_DESTS, flag_for
+from akslogin.kubeconfig.model import known_contexts
 from akslogin.log import Log
 
 EPILOG = """\
@@ -117,8 +118,7 @@ def _targets(explicit: str | None, context: str | None, environ: Any,
     body = next((cfg.get("contexts", context) for _, cfg in loaded if cfg.get("contexts", context) is not None), None)
     if body is None:
         known = sorted({n for _, cfg in loaded for n in cfg.names("contexts")})
-        raise UsageError(f"no context exists with the name: {context!r}.",
-                         "Known contexts: " + (", ".join(known) or "none") + ".")
+        raise UsageError(f"no context exists with the name: {context!r}.", known_contexts(known))
     user = str(body.get("user") or "")
     holder = next((p for p, cfg in loaded if cfg.get("users", user) is not None), None)
     if holder is None:

@@ -77,8 +77,9 @@ def first_error_line(text: str, limit: int = 300) -> str:
     """The most telling line of a CLI's error output, with colours and anything token-like removed."""
     lines = [_ANSI_RE.sub("", line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line]
-    chosen = next((line for line in lines if "AADSTS" in line or line.upper().startswith("ERROR")),
-                  lines[0] if lines else "")
+    # The AADSTS line says what Entra refused; az often prints a generic "ERROR: ..." line before it.
+    chosen = next((line for line in lines if "AADSTS" in line),
+                  next((line for line in lines if line.upper().startswith("ERROR")), lines[0] if lines else ""))
     chosen = _SECRETISH_RE.sub(r"\1***", _JWT_RE.sub("***", chosen))
     return chosen if len(chosen) <= limit else chosen[: limit - 1] + "…"
 

@@ -61,7 +61,13 @@ def load(path: str, missing_ok: bool = True) -> KubeConfig:
 
 
 def dump(config: KubeConfig) -> str:
-    return yaml.dump(config.data, Dumper=_DUMPER, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    text: str = yaml.dump(config.data, Dumper=_DUMPER, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    if _DUMPER is not yaml.SafeDumper and "\\U" in text:
+        # libyaml escapes characters beyond the BMP (emoji) even with allow_unicode; kubectl writes them as they
+        # are, and so does PyYAML's own emitter. Rare enough that the slower emitter costs nothing.
+        text = yaml.dump(config.data, Dumper=yaml.SafeDumper, default_flow_style=False, sort_keys=False,
+                         allow_unicode=True)
+    return text
 
 
 def write_atomic(path: str, text: str, mode: int = 0o600) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from akslogin.kubeconfig.model import SECTIONS, KubeConfig, KubeconfigError
+from akslogin.kubeconfig.model import SECTIONS, KubeConfig, KubeconfigError, MissingKubeconfigError, known_contexts
 
 
 @dataclass
@@ -25,9 +25,13 @@ def merge(target: KubeConfig, incoming: KubeConfig, *, overwrite: bool = False,
             existing = target.get(section, item["name"])
             if existing is not None and existing != item.get(body_key, {}) and not overwrite:
                 conflicts.append(f"{section[:-1]} {item['name']!r}")
+    if set_current and set_current not in {*target.names("contexts"), *incoming.names("contexts")}:
+        raise MissingKubeconfigError(f"cannot make {set_current!r} the current context: no context has that name.",
+                                     known_contexts(incoming.names("contexts") or target.names("contexts")))
     if conflicts:
+        shown = ", ".join(conflicts[:10]) + (f" and {len(conflicts) - 10} more" if len(conflicts) > 10 else "")
         raise KubeconfigError(
-            f"{target.source or 'the kubeconfig'} already has a different " + ", ".join(conflicts) + ".",
+            f"{target.source or 'the kubeconfig'} already has a different {shown}.",
             "Pass --overwrite-existing to replace it, or --context NAME to import under another name; "
             "nothing was changed.",
         )

@@ -20,6 +20,16 @@ class MissingKubeconfigError(KubeconfigError):
     exit_code = 2
 
 
+def known_contexts(names: list[str], limit: int = 10) -> str:
+    """The hint after "no such context": a few names, not a thousand ('kubectl config get-contexts' has all)."""
+    if not names:
+        return "There are no contexts; create one with 'akslogin get-credentials'."
+    shown = ", ".join(names[:limit])
+    if len(names) > limit:
+        return f"Known contexts: {shown} and {len(names) - limit} more ('kubectl config get-contexts' lists them all)."
+    return f"Known contexts: {shown}."
+
+
 class KubeConfig:
     """A view over the parsed YAML; fields akslogin does not know are kept untouched."""
 
@@ -46,7 +56,11 @@ class KubeConfig:
                 if item.get(body_key) is not None and not isinstance(item[body_key], dict):
                     raise KubeconfigError(f"{where}: {section} entry {item['name']!r}: '{body_key}' must be a mapping.")
                 if item["name"] in seen:
-                    raise KubeconfigError(f"{where}: {section} has two entries named {item['name']!r}.")
+                    verb = {"clusters": "delete-cluster", "contexts": "delete-context", "users": "delete-user"}
+                    raise KubeconfigError(
+                        f"{where}: {section} has two entries named {item['name']!r} (the YAML itself is valid).",
+                        f"Remove or rename one of them in the file (or run 'kubectl config {verb[section]} "
+                        f"{item['name']}' and re-create the one you need); nothing was changed.")
                 seen.add(item["name"])
         current = self.data.get("current-context")
         if current is not None and not isinstance(current, str):
@@ -101,9 +115,8 @@ class KubeConfig:
             )
         body = self.get("contexts", wanted)
         if body is None:
-            known = ", ".join(self.names("contexts")) or "none"
             raise MissingKubeconfigError(f"no context named {wanted!r} in {self.source or 'the kubeconfig'}.",
-                                  f"Known contexts: {known}.")
+                                         known_contexts(self.names("contexts")))
         return wanted, body
 
     def copy(self) -> KubeConfig:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from akslogin.kubeconfig.merged import MergedKubeconfig, resolve_path
-from akslogin.kubeconfig.model import KubeconfigError, MissingKubeconfigError
+from akslogin.kubeconfig.model import KubeconfigError, MissingKubeconfigError, known_contexts
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,8 @@ def resolve(config: MergedKubeconfig, context: str | None = None) -> ResolvedCon
                               "Pass --context NAME, or run 'kubectl config use-context NAME'.")
     ctx = config.entry("contexts", wanted)
     if ctx is None:
-        known = ", ".join(config.names("contexts")) or "none"
-        raise MissingKubeconfigError(f"no context named {wanted!r} in {where}.", f"Known contexts: {known}.")
+        raise MissingKubeconfigError(f"no context named {wanted!r} in {where}.",
+                                     known_contexts(config.names("contexts")))
     cluster_name = str(ctx.body.get("cluster") or "")
     if not cluster_name:
         raise KubeconfigError(f"context {wanted!r} in {ctx.source} names no cluster.")

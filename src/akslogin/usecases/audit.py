@@ -56,7 +56,9 @@ def scan_all(paths_: list[str], environ: Mapping[str, str], now: float) -> list[
         try:
             config = files.load(path, missing_ok=False)
         except KubeconfigError as exc:
-            findings.append(Finding("unreadable-kubeconfig", "high", path, "file", "the file cannot be parsed",
+            parsed = "not valid YAML" not in exc.message
+            title = "the file is not a valid kubeconfig" if parsed else "the file cannot be parsed"
+            findings.append(Finding("unreadable-kubeconfig", "high", path, "file", title,
                                     exc.message + " Tools fall back to other credentials when it breaks.",
                                     exc.hint or "Fix the YAML, or remove the file from KUBECONFIG."))
             continue

@@ -21,7 +21,7 @@ from typing import Any
 from akslogin import options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, execblock, files
-from akslogin.kubeconfig.model import KubeConfig, KubeconfigError, MissingKubeconfigError
+from akslogin.kubeconfig.model import KubeConfig, KubeconfigError, MissingKubeconfigError, known_contexts
 
 _AUTH_PROVIDER_KEYS = {"apiserver-id": "server_id", "client-id": "client_id", "tenant-id": "tenant_id",
                        "environment": "environment"}
@@ -130,7 +130,7 @@ def _user_names(config: KubeConfig, context: str | None) -> list[str]:
     body = config.get("contexts", context)
     if body is None:
         raise MissingKubeconfigError(f"no context exists with the name: {context!r}.",
-                              "Known contexts: " + (", ".join(config.names("contexts")) or "none") + ".")
+                                     known_contexts(config.names("contexts")))
     user = body.get("user")
     if not user or config.get("users", str(user)) is None:
         raise KubeconfigError(f"context {context!r} refers to user {user!r}, which is not in the kubeconfig.")
