@@ -59,10 +59,20 @@ def test_exec_info_parser(raw: str) -> None:
     _ok_or_akslogin_error(exec_credential.read_exec_info, {"KUBERNETES_EXEC_INFO": raw})
 
 
+entries = st.fixed_dictionaries({"version": st.sampled_from([1, 2, "1", None]), "access_token": json_values,
+                                 "expires_on": json_values}).map(lambda v: json.dumps(v).encode())
+real_entries = st.builds(lambda token, exp: json.dumps({"version": 1, "access_token": token, "expires_on": exp,
+                                                        "login": "spn", "written_at": 1}).encode(),
+                         st.text(min_size=1, max_size=60), st.integers(0, 10**12) | st.floats())
+
+
 @CASES
-@given(st.one_of(st.binary(max_size=200), shaped.map(lambda v: json.dumps(v).encode()),
-                 st.fixed_dictionaries({"version": st.sampled_from([1, 2, "1", None]), "access_token": json_values,
-                                        "expires_on": json_values}).map(lambda v: json.dumps(v).encode())))
+@given(st.one_of(st.binary(max_size=200), shaped.map(lambda v: json.dumps(v).encode()), entries,
+                 # cut short (disk full, power loss) anywhere, and oversized or deeply nested documents
+                 st.builds(lambda doc, cut: doc[:cut], real_entries, st.integers(0, 200)),
+                 st.builds(lambda doc, n: doc[:-1] + b',"pad":"' + b"x" * n + b'"}', real_entries,
+                           st.integers(0, 70_000)),
+                 st.integers(1, 100_000).map(lambda n: b"[" * n + b"]" * n)))
 def test_cache_entry_parser(raw: bytes) -> None:
     entry = parse_entry(raw)
     if entry is not None:

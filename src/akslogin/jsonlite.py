@@ -56,6 +56,10 @@ def loads(raw: bytes | str) -> Any:
         value, end = _scan(text, start)
     except StopIteration:
         raise ValueError("not a JSON document") from None
+    except (SystemError, RecursionError):
+        # _json reports a cut-short document through json.decoder, which the hot path does not import:
+        # CPython then raises SystemError. Too deep a nesting is RecursionError. Both mean "not JSON".
+        raise ValueError("not a complete JSON document") from None
     if text[end:].strip(_WHITESPACE):
         raise ValueError("extra data after the JSON document")
     return value

@@ -14,8 +14,11 @@ from akslogin.errors import CacheError
 ENTRY_VERSION = 1
 #: A cached token is handed out only while it has more than this many seconds left.
 MIN_REMAINING = 300
-#: Cache entries are a few kilobytes; anything bigger is not ours.
-MAX_ENTRY_BYTES = 1 << 16
+#: Cache entries are a few kilobytes; the limit is generous (an answer body is capped at 4 MiB, see
+#: akslogin.http), and a file that reaches it is treated as unreadable, never parsed cut short.
+MAX_ENTRY_BYTES = 5 << 20
+#: Expiries past this (year 5138) are not real: treated as unreadable instead of overflowing a date.
+MAX_EXPIRES_ON = 1e11
 
 
 class CachedToken:
@@ -83,6 +86,8 @@ def read_private(path: str, limit: int = MAX_ENTRY_BYTES) -> bytes | None:
                 break
             chunks.append(chunk)
             size += len(chunk)
+        if size >= limit and os.read(fd, 1):
+            return b""  # larger than any entry we write: unreadable (the slow path moves it aside)
     finally:
         os.close(fd)
     return b"".join(chunks)
@@ -104,6 +109,6 @@ def parse_entry(raw: bytes) -> CachedToken | None:
     token, expires_on = data.get("access_token"), data.get("expires_on")
     if not isinstance(token, str) or not token or not isinstance(expires_on, (int, float)):
         return None
-    if isinstance(expires_on, bool):
+    if isinstance(expires_on, bool) or not 0 < expires_on < MAX_EXPIRES_ON:  # NaN fails this too
         return None
     return CachedToken(token, float(expires_on))

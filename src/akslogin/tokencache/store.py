@@ -41,7 +41,10 @@ def atomic_write(path: str, data: bytes) -> None:
 
 
 def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str) -> None:
+    """Raises CacheError for a token too large to be read back (it is then used, not cached)."""
     import json
+
+    from akslogin.tokencache.entry import MAX_ENTRY_BYTES
 
     payload = {
         "version": ENTRY_VERSION,
@@ -50,7 +53,10 @@ def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, 
         "login": login,
         "written_at": int(time.time()),
     }
-    atomic_write(entry_path(cache_dir, key), json.dumps(payload).encode("utf-8"))
+    data = json.dumps(payload).encode("utf-8")
+    if len(data) >= MAX_ENTRY_BYTES:
+        raise CacheError(f"the token is {len(access_token) // 1024} KiB, too large to cache.")
+    atomic_write(entry_path(cache_dir, key), data)
 
 
 def remove_entry(cache_dir: str, key: str) -> None:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
+from akslogin.errors import CacheError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
@@ -42,9 +43,12 @@ def acquire(
         raw = read_private(path)
         cached = None if raw is None else parse_entry(raw)
         if raw is not None and cached is None:
-            moved = store.quarantine(path)
-            out.write(f"akslogin: warning: the token cache file {path} was unreadable (corrupt or from another "
-                      f"version); moved it to {moved} and getting a new token.\n")
+            try:
+                moved = f"moved it to {store.quarantine(path)}"
+            except OSError as exc:
+                moved = f"could not move it aside ({exc.strerror})"
+            out.write(f"akslogin: warning: the token cache file {path} was unreadable (cut short, corrupt or from "
+                      f"another version); {moved} and getting a new token.\n")
         if cached is not None and cached.fresh(clock(), min_remaining):
             log(2, "another process refreshed the token while we waited")
             return cached
@@ -66,6 +70,13 @@ def acquire(
         credential = create_credential(ctx)
         log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
         token = checked(credential.get_token(opts.server_id), clock())
-        store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login)
-        log(2, "token cached")
+        try:
+            store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login)
+            log(2, "token cached")
+        except (CacheError, OSError) as exc:
+            # The sign-in worked: kubectl gets its token; only the next run pays for another sign-in.
+            reason = exc.message if isinstance(exc, CacheError) else (exc.strerror or type(exc).__name__)
+            out.write(f"akslogin: warning: the token was obtained but could not be cached in {cache_dir} "
+                      f"({reason.rstrip('.')}); the next kubectl call will sign in again. Free disk space or pass a "
+                      "writable --cache-dir.\n")
         return CachedToken(token.token, token.expires_on)
