@@ -257,12 +257,13 @@ def test_command_converts_backs_up_and_kubectl_works(emu: Emulator, tmp_path: Pa
     runner = Runner(emu, tmp_path)
     kc = aks_kubeconfig(emu, runner.kubeconfig)
     original = kc.read_text()
+    mode = kc.stat().st_mode & 0o777
     result = convert_cli(runner, "-l", "spn", *runner.signin()[2:])
     assert result.returncode == 0, result.stderr
     assert "Converted 1 user(s)" in result.stdout
     backups = [p for p in kc.parent.iterdir() if ".akslogin-backup-" in p.name]
     assert len(backups) == 1 and backups[0].read_text() == original and backups[0].stat().st_mode & 0o777 == 0o600
-    assert kc.stat().st_mode & 0o777 == 0o600 and DEPLOYER.secret not in kc.read_text()
+    assert kc.stat().st_mode & 0o777 == mode and DEPLOYER.secret not in kc.read_text()  # mode kept, as kubectl
     pods = kubectl(kc, "get", "pods", "-o", "name", env=runner.env())
     assert pods.returncode == 0, pods.stderr
     assert pods.stdout.split() == ["pod/web-1", "pod/web-2"]

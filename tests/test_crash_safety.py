@@ -36,7 +36,8 @@ print("ready", flush=True)
 while True:
     version += 1
     store.write_entry(cache, "k", f"token-{version}", 2_000_000_000 + version, "spn")
-    files.update(kubeconfig, lambda c: c.put("users", "writer", {"token": f"v{version}"}), keep_backup=False)
+    files.update(kubeconfig, lambda c: c.put("users", "writer", {"token": f"v{version}"}),
+                 keep_backup=version % 10 == 0)
 """
 
 
@@ -87,9 +88,21 @@ def test_sigkill_during_writes_never_leaves_partial_files(tmp_path: Path) -> Non
     # The writer really was busy when killed: many versions were completed across the runs.
     assert min(previous) >= KILLS // 2, previous
     leftovers = [p for p in Path(tmp_path).rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
-    # Temp files of a killed writer may remain (they are never read); they must be private.
+    # Temp files of a killed writer may remain until the next write (they are never read); they are private.
     assert all(p.stat().st_mode & 0o077 == 0 for p in leftovers)
-    assert os.stat(kubeconfig).st_mode & 0o777 == 0o600
+    # Every backup is a complete kubeconfig (written like every file), and only the newest few are kept
+    # (one more at most when a kill fell between writing a backup and pruning the oldest).
+    backups = files.existing_backups(kubeconfig)
+    assert 1 <= len(backups) <= files.DEFAULT_BACKUPS + 1
+    for b in backups:
+        assert files.load(b, missing_ok=False).get("clusters", "keep-me") is not None
+    # The next write cleans up after the killed ones: temp files, kubectl's lock file, surplus backups.
+    files.update(kubeconfig, lambda c: c.put("users", "writer", {"token": "v-final"}), keep_backup=True)
+    store.write_entry(cache, "k", "token-final", 2_100_000_000, "spn")
+    assert not [p for p in Path(tmp_path).rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
+    assert not Path(kubeconfig + ".lock").exists()
+    assert len(files.existing_backups(kubeconfig)) == files.DEFAULT_BACKUPS
+    assert os.stat(kubeconfig).st_mode & 0o777 == 0o644  # the file keeps the mode it was created with
 
 
 def test_sigkill_of_get_token_keeps_cache_valid(tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo]) -> None:

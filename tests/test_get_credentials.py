@@ -275,3 +275,50 @@ def test_kubeconfig_list_is_written_by_kubectls_rule(runner: Runner, emu: Emulat
     assert not first.exists(), "akslogin created the first KUBECONFIG entry; kubectl writes into the existing one"
     names = {c["name"] for c in yaml.safe_load(second.read_text())["contexts"]}
     assert {"aks1", "by-kubectl", "by-kubectl-env"} <= names
+
+
+def test_kubectl_writing_beside_akslogin_loses_nothing(runner: Runner, emu: Emulator, tmp_path: Path) -> None:
+    """kubectl's own <kubeconfig>.lock is honoured: 20 get-credentials beside 60 'kubectl config set-context'.
+
+    kubectl does not wait for its lock (it fails with "file exists"), so the kubectl side retries, as a
+    script would; every write that either side reports as done must be in the file."""
+    import subprocess
+    import threading
+
+    kc = runner.kubeconfig
+    kc.parent.mkdir(parents=True, exist_ok=True)
+    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "clusters": [], "users": [], "contexts": []}))
+    kc.chmod(0o600)
+    env = runner.env(KUBECONFIG=str(kc))
+    failures: list[str] = []
+
+    def kubectl_side() -> None:
+        for i in range(60):
+            for _ in range(200):
+                done = subprocess.run(["kubectl", "config", "set-context", f"kubectl-{i}", "--cluster", "x"],
+                                      env=env, capture_output=True, text=True, timeout=60)
+                if done.returncode == 0:
+                    break
+                if "exists" not in done.stderr:
+                    failures.append(done.stderr)
+                    return
+            else:
+                failures.append(f"kubectl-{i} never got the lock")
+
+    def akslogin_side(i: int) -> None:
+        done = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "--subscription", S1, "--context", f"aks-{i}",
+                                      env=env)
+        if done.returncode != 0:
+            failures.append(done.stderr)
+
+    threads = [threading.Thread(target=kubectl_side)] + [threading.Thread(target=akslogin_side, args=(i,))
+                                                          for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert not failures, failures[:3]
+    names = {c["name"] for c in yaml.safe_load(kc.read_text())["contexts"]}
+    missing = ({f"kubectl-{i}" for i in range(60)} | {f"aks-{i}" for i in range(20)}) - names
+    assert not missing, f"{len(missing)} contexts lost: {sorted(missing)[:10]}"
+    assert not Path(str(kc) + ".lock").exists()

@@ -28,7 +28,9 @@ def test_paths_follow_kubectl(tmp_path: Path) -> None:
     assert paths.read_paths(None, env) == [str(tmp_path / ".kube" / "config")]
     env["KUBECONFIG"] = os.pathsep.join(["/a", "/b", "/a"])
     assert paths.read_paths(None, env) == ["/a", "/b"]
-    assert paths.write_path(None, env) == "/a"
+    assert paths.write_path(None, env) == "/b"  # kubectl: the first that exists, else the last one listed
+    env["KUBECONFIG"] = os.pathsep.join([str(tmp_path / "missing"), os.devnull])
+    assert paths.write_path(None, env) == os.devnull
     assert paths.write_path("/explicit", env) == "/explicit"
 
 
@@ -59,7 +61,7 @@ def test_unknown_fields_survive_a_round_trip(tmp_path: Path) -> None:
     data = yaml.safe_load(path.read_text())
     assert data["preferences"] == {"colors": True} and data["extensions"][0]["extension"] == {"a": 1}
     assert data["clusters"][0]["cluster"]["x-custom"] == "keep"
-    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.stat().st_mode & 0o777 == 0o644  # the file keeps its mode, as kubectl keeps it
 
 
 def test_merge_rules() -> None:

@@ -1,8 +1,9 @@
 """Reading and writing kubeconfig files without ever losing or half-writing one.
 
-Writes take an exclusive flock on a side file (released by the kernel if the process dies), re-read the
-file under the lock, apply the change, and replace the file atomically (temp file in the same directory,
-fsync, rename, fsync of the directory). The result is 0600. A backup of the previous version can be kept.
+Writes take an exclusive flock on a side file (released by the kernel if the process dies) and kubectl's own
+``<file>.lock``, re-read the file under the lock, apply the change, and replace the file atomically (temp file
+in the same directory, fsync, rename, fsync of the directory). The file keeps its mode and owner (a new one is
+0600); backups are written the same way, and only the newest few are kept.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-import shutil
+import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import yaml
@@ -70,15 +71,17 @@ def dump(config: KubeConfig) -> str:
     return text
 
 
-def write_atomic(path: str, text: str, mode: int = 0o600) -> None:
+def write_atomic(path: str, text: str, mode: int = 0o600, *, owner: tuple[int, int] | None = None,
+                 held_lock: bool = False) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fileops.write_atomic(path, text.encode("utf-8"), mode)
+    fileops.write_atomic(path, text.encode("utf-8"), mode, owner=owner, held_lock=held_lock)
 
 
 @contextlib.contextmanager
 def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Exclusive lock for read-modify-write of ``path`` across processes (a side file next to it)."""
+    """Exclusive lock for read-modify-write of ``path``: akslogin's own flock on a side file (the kernel frees
+    it if we die), then kubectl's ``<path>.lock`` (client-go creates it with O_EXCL while it writes)."""
     directory = os.path.dirname(os.path.abspath(path))
     lock_path = os.path.join(directory, f".{os.path.basename(path)}.akslogin-lock")
     with contextlib.ExitStack() as stack:
@@ -88,7 +91,110 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
                 f"another process kept {path} locked for {timeout:.0f}s.", "Retry when it has finished.")))
         except OSError as exc:
             raise KubeconfigError(f"cannot lock {path}: {exc.strerror}.") from None
+        stack.enter_context(kubectl_lock(path, timeout))
         yield
+
+
+#: What akslogin writes into kubectl's lock file, so a leftover of a killed akslogin is known as ours.
+KUBECTL_LOCK_MARK = b"akslogin"
+#: kubectl holds its lock for milliseconds; one older than this is left by a process that was killed.
+STALE_KUBECTL_LOCK = 60.0
+
+
+@contextlib.contextmanager
+def kubectl_lock(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold kubectl's ``<path>.lock`` (O_EXCL create, as client-go does), waiting with backoff up to
+    ``timeout`` while kubectl holds it. kubectl does not wait for it: while we hold it, a concurrent
+    ``kubectl config`` fails with "file exists" instead of overwriting our change. Call with akslogin's
+    own flock held: a lock file marked as ours is then a dead akslogin's and is taken over."""
+    lock = os.path.abspath(path) + ".lock"
+    deadline = time.monotonic() + timeout
+    wait = 0.005
+    while True:
+        try:
+            _create_marked(lock)
+            break
+        except FileExistsError:
+            if _ours_and_dead(lock):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(lock)
+                continue
+            if time.monotonic() >= deadline:
+                raise _stale_or_busy(lock, path, timeout) from None
+            time.sleep(wait)
+            wait = min(wait * 2, 0.2)
+        except OSError as exc:
+            raise KubeconfigError(f"cannot create kubectl's lock file {lock}: {exc.strerror}.",
+                                  "Check that the kubeconfig's directory is writable.") from None
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+
+
+def _create_marked(lock: str) -> None:
+    """Create ``lock`` exclusively with our mark already in it (a kill can never leave it empty, which would
+    look like kubectl's): write a private temp file, then hard-link it into place, which fails if it exists.
+    Where hard links are not supported, an O_EXCL create and a write."""
+    mark = KUBECTL_LOCK_MARK + f" {os.getpid()}\n".encode()
+    # Named like write_atomic's temp files, so the next write under the lock sweeps a killed one's away.
+    tmp = os.path.join(os.path.dirname(lock), f".{os.path.basename(lock)[:-5]}.lock-{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, mark)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, lock)
+            return
+        except FileExistsError:
+            raise
+        except OSError:
+            pass  # no hard links here (some network and FAT file systems)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.write(fd, mark)
+    finally:
+        os.close(fd)
+
+
+def _ours_and_dead(lock: str) -> bool:
+    try:
+        fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        return os.read(fd, 64).startswith(KUBECTL_LOCK_MARK)
+    finally:
+        os.close(fd)
+
+
+def _stale_or_busy(lock: str, path: str, timeout: float) -> KubeconfigError:
+    try:
+        age = time.time() - os.stat(lock).st_mtime
+    except OSError:
+        age = 0.0
+    if age > STALE_KUBECTL_LOCK:
+        return KubeconfigError(
+            f"kubectl's lock file {lock} has existed for {age / 60:.0f} minutes: a kubectl that was killed while "
+            f"writing {path} probably left it, and kubectl itself fails until it is gone.",
+            f"If no kubectl or akslogin is running, remove it ('rm {lock}') and retry; nothing was changed.")
+    return KubeconfigError(f"kubectl kept {path} locked ({lock}) for {timeout:.0f}s.",
+                           "Retry when the other kubectl command has finished; nothing was changed.")
+
+
+#: Backups kept per kubeconfig by default (AKSLOGIN_KUBECONFIG_BACKUPS changes it; 0 keeps none).
+DEFAULT_BACKUPS = 5
+
+
+def backups_to_keep(environ: Mapping[str, str] | None = None) -> int:
+    value = (os.environ if environ is None else environ).get("AKSLOGIN_KUBECONFIG_BACKUPS", "")
+    return int(value) if value.strip().isdigit() else DEFAULT_BACKUPS
 
 
 def new_backup_path(path: str) -> str:
@@ -102,26 +208,60 @@ def new_backup_path(path: str) -> str:
     return target
 
 
-def backup(path: str) -> str | None:
-    """Copy the current file to ``<path>.akslogin-backup-<timestamp>`` (0600); None when there is none."""
-    if not os.path.exists(path):
+def existing_backups(path: str) -> list[str]:
+    """Timestamped backups of ``path``, oldest first."""
+    import glob
+
+    found = glob.glob(glob.escape(path) + ".akslogin-backup-*")
+    return sorted((p for p in found if not p.endswith(".tmp")), key=lambda p: (os.path.getmtime(p), p))
+
+
+def backup(path: str, target: str | None = None, keep: int | None = None) -> str | None:
+    """Copy the current file to ``target`` (default a new timestamped name) the way every file is written
+    (temp, fsync, rename, 0600): a full disk leaves no truncated backup. Then only the newest ``keep``
+    timestamped backups stay. None when there is nothing to back up."""
+    try:
+        with open(path, "rb") as src:
+            data = src.read()
+    except FileNotFoundError:
         return None
-    target = new_backup_path(path)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-        shutil.copyfileobj(src, out)
-        out.flush()
-        os.fsync(out.fileno())
+    target = target or new_backup_path(path)
+    fileops.write_atomic(target, data)
+    limit = backups_to_keep() if keep is None else keep
+    for old in existing_backups(path)[:-limit or None] if limit > 0 else []:
+        if old != target:
+            with contextlib.suppress(OSError):
+                os.unlink(old)
     return target
+
+
+def _writable(path: str) -> tuple[int, tuple[int, int] | None]:
+    """(mode, owner) to keep for ``path`` as kubectl keeps them; refuses a file without a write bit."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return 0o600, None
+    mode = stat.S_IMODE(st.st_mode)
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise KubeconfigError(
+            f"{path} is read-only (mode {mode:04o}); akslogin does not replace a file you made read-only, as "
+            "kubectl does not write to it.",
+            f"Make it writable ('chmod u+w {path}') or write elsewhere with --file; nothing was changed.")
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    owner = (st.st_uid, st.st_gid) if euid == 0 and (st.st_uid, st.st_gid) != (0, 0) else None
+    return mode, owner
 
 
 def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = False,
            backup_path: str | None = None, skip_unchanged: bool = False) -> T:
-    """Lock, re-read, apply ``change``, write atomically. Nothing is written if ``change`` raises.
+    """Lock (akslogin's lock and kubectl's), re-read, apply ``change``, write atomically. Nothing is written if
+    ``change`` raises.
 
-    A symlinked kubeconfig is updated where it points (the link stays, as with kubectl). ``keep_backup``
+    A symlinked kubeconfig is updated where it points (the link stays, as with kubectl). The file keeps its
+    mode and, when root rewrites someone's file (sudo -E), its owner; a new file is 0600. ``keep_backup``
     copies the previous version first (to ``backup_path`` if given, replacing it, else a new timestamped
-    file); ``skip_unchanged`` writes nothing (and keeps no backup) when ``change`` changed nothing.
+    file, the newest few kept); ``skip_unchanged`` writes nothing (and keeps no backup) when ``change``
+    changed nothing.
     """
     path = os.path.realpath(path)
     with locked(path):
@@ -131,21 +271,16 @@ def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = 
         config.validate()
         if skip_unchanged and config.data == before and os.path.exists(path):
             return result
+        mode, owner = _writable(path)
         if keep_backup:
-            if backup_path is not None:
-                replace_backup(path, backup_path)
-            else:
-                backup(path)
-        write_atomic(path, dump(config))
+            backup(path, backup_path)
+        write_atomic(path, dump(config), mode, owner=owner, held_lock=True)
         return result
 
 
 def replace_backup(path: str, target: str) -> None:
     """Copy ``path`` over ``target`` atomically (0600): one rolling backup, e.g. for a cron job."""
-    if not os.path.exists(path):
-        return
-    with open(path, encoding="utf-8") as src:
-        write_atomic(target, src.read())
+    backup(path, target, keep=0)
 
 
 def exec_block(user: dict[str, Any]) -> dict[str, Any] | None:

@@ -79,7 +79,14 @@ class SecretFiles:
         if raw is None:
             return None
         if not raw.startswith(MAGIC):
-            return raw
+            if self._store is None or os.path.exists(os.path.join(self.cache_dir, NOTICE_FILE)):
+                return raw  # plaintext storage, now or before a secret store became usable (read once, re-encrypted)
+            if self._stderr is not None:
+                self._stderr.write(
+                    f"akslogin: warning: {path} is not encrypted, but this cache keeps refresh tokens encrypted "
+                    f"(key in {self.backend}) and has never stored them in plaintext, so akslogin did not write it; "
+                    "ignoring it and signing in again. Delete the file if you did not put it there.\n")
+            return None
         if self._store is None:
             return None
         key = self._key(create=False)

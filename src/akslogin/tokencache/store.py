@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from collections.abc import Iterator
@@ -12,14 +13,43 @@ from akslogin.errors import CacheError
 from akslogin.tokencache.entry import ENTRY_VERSION, entry_path
 
 
-def ensure_dir(path: str) -> None:
-    """Create ``path`` as 0700 (no window where it is wider); refuse an existing one others can write."""
+def _owner_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def _not_yours(path: str, uid: int, euid: int) -> CacheError:
+    me = _owner_name(euid)
+    return CacheError(
+        f"the cache directory {path} belongs to {_owner_name(uid)} (uid {uid}), not to you ({me}); it was "
+        "probably created by 'sudo kubectl' or 'sudo akslogin'.",
+        f"Run 'sudo chown -R {me} {path}' (or delete it), or pass another --cache-dir.")
+
+
+def ensure_dir(path: str, euid: int | None = None) -> None:
+    """Create ``path`` as 0700 (no window where it is wider); refuse an existing one others can write, and
+    explain one that belongs to someone else (``euid``: whose it should be; default the caller's)."""
+    if euid is None and hasattr(os, "geteuid"):
+        euid = os.geteuid()
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
     except OSError as exc:
+        parent = path
+        while parent and not os.path.exists(parent) and os.path.dirname(parent) != parent:
+            parent = os.path.dirname(parent)
+        with contextlib.suppress(OSError):
+            owner = os.stat(parent).st_uid
+            if euid is not None and owner != euid and exc.errno == errno.EACCES:
+                raise _not_yours(parent, owner, euid) from None
         raise CacheError(f"cannot create the cache directory {path}: {exc.strerror}.",
                          "Pass a writable --cache-dir or set KUBECACHEDIR.") from None
     st = os.stat(path)
+    if euid is not None and st.st_uid != euid:
+        raise _not_yours(path, st.st_uid, euid)
     if st.st_mode & 0o022:
         raise CacheError(
             f"the cache directory {path} is writable by other users (mode {st.st_mode & 0o777:04o}).",
@@ -34,10 +64,10 @@ def prepare(cache_dir: str) -> None:
         ensure_dir(os.path.join(cache_dir, part))
 
 
-def atomic_write(path: str, data: bytes) -> None:
+def atomic_write(path: str, data: bytes, held_lock: bool = False) -> None:
     """Write ``data`` to ``path`` atomically, 0600, in a 0700 directory."""
     ensure_dir(os.path.dirname(path))
-    fileops.write_atomic(path, data)
+    fileops.write_atomic(path, data, held_lock=held_lock)
 
 
 def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str) -> None:
@@ -56,7 +86,7 @@ def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, 
     data = json.dumps(payload).encode("utf-8")
     if len(data) >= MAX_ENTRY_BYTES:
         raise CacheError(f"the token is {len(access_token) // 1024} KiB, too large to cache.")
-    atomic_write(entry_path(cache_dir, key), data)
+    atomic_write(entry_path(cache_dir, key), data, held_lock=True)  # callers hold the identity lock
 
 
 def remove_entry(cache_dir: str, key: str) -> None:
