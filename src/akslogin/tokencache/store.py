@@ -57,6 +57,10 @@ def ensure_dir(path: str, euid: int | None = None) -> None:
         )
 
 
+class LockTimeout(CacheError):
+    """Another process held the identity lock past the wait's deadline."""
+
+
 def prepare(cache_dir: str) -> None:
     """Create the cache directory and its parts as 0700 before anything is written into them."""
     ensure_dir(cache_dir)
@@ -70,7 +74,8 @@ def atomic_write(path: str, data: bytes, held_lock: bool = False) -> None:
     fileops.write_atomic(path, data, held_lock=held_lock)
 
 
-def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str) -> None:
+def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str, *,
+                retry_after: float = 0.0, skew: float = 0.0) -> None:
     """Raises CacheError for a token too large to be read back (it is then used, not cached)."""
     import json
 
@@ -83,6 +88,10 @@ def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, 
         "login": login,
         "written_at": int(time.time()),
     }
+    if retry_after:
+        payload["retry_after"] = int(retry_after)  # a refresh failed: the next try waits until then
+    if skew:
+        payload["skew"] = int(skew)  # the identity provider's clock minus ours when the token came
     data = json.dumps(payload).encode("utf-8")
     if len(data) >= MAX_ENTRY_BYTES:
         raise CacheError(f"the token is {len(access_token) // 1024} KiB, too large to cache.")
@@ -99,7 +108,7 @@ def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
     """Hold the per-identity lock (see fileops.exclusive_lock: a dead holder never blocks others)."""
     prepare(cache_dir)
     path = os.path.join(cache_dir, "locks", key + ".lock")
-    with fileops.exclusive_lock(path, timeout, lambda: CacheError(
+    with fileops.exclusive_lock(path, timeout, lambda: LockTimeout(
         f"another akslogin process held the token lock {path} for more than {timeout:.0f}s.",
         "If a sign-in is waiting in another terminal, finish it; otherwise retry.",
     )):

@@ -8,12 +8,13 @@ that end up served from the cache never pay for it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Mapping
-from typing import TextIO
+from typing import Any, TextIO
 
-from akslogin.errors import CacheError
+from akslogin.errors import AksloginError, CacheError, UsageError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
@@ -22,6 +23,14 @@ from akslogin.tokencache.entry import MIN_REMAINING, CachedToken, entry_path, pa
 # Libraries (MSAL, urllib3) log through the logging module; without a handler Python prints their warnings,
 # with tracebacks, on stderr. akslogin reports failures itself, so their records go nowhere.
 logging.getLogger().addHandler(logging.NullHandler())
+
+
+#: After a failed refresh, no process asks the identity provider again for this long (doubling per failure up
+#: to ``MAX_BACKOFF``) while the cached token is still valid: 64 kubectl runs cost one request, not 64.
+FIRST_BACKOFF = 30.0
+MAX_BACKOFF = 300.0
+#: A token with less than this left is not served as a fallback (kubectl would get a token about to die).
+FALLBACK_MIN_LEFT = 30.0
 
 
 def acquire(
@@ -35,48 +44,120 @@ def acquire(
     min_remaining: float = MIN_REMAINING,
 ) -> CachedToken:
     """``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
-    for more than get-token's five minutes)."""
+    for more than get-token's five minutes). A token that is inside that margin but still valid is served
+    when the refresh fails, when a recent failure says to wait, or when the lock wait times out."""
     out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
-    with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
-        path = entry_path(cache_dir, key)
-        raw = read_private(path)
-        cached = None if raw is None else parse_entry(raw)
-        if raw is not None and cached is None:
-            try:
-                moved = f"moved it to {store.quarantine(path)}"
-            except OSError as exc:
-                moved = f"could not move it aside ({exc.strerror})"
-            out.write(f"akslogin: warning: the token cache file {path} was unreadable (cut short, corrupt or from "
-                      f"another version); {moved} and getting a new token.\n")
-        if cached is not None and cached.fresh(clock(), min_remaining):
-            log(2, "another process refreshed the token while we waited")
-            return cached
-        from akslogin.credentials.base import CredentialContext, checked, create_credential
-        from akslogin.credentials.msal_app import resolve_authority
-        from akslogin.http import HttpClient
+    try:
+        with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
+            return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining)
+    except store.LockTimeout:
+        fallback = _still_valid(read_private(entry_path(cache_dir, key)), clock())
+        if fallback is None:
+            raise
+        log(1, "another process is still refreshing the token; serving the cached one, which is still valid")
+        return fallback
 
-        ctx = CredentialContext(
-            opts=opts,
-            authority=resolve_authority(opts, cache_dir),
-            http=HttpClient(opts.timeout_seconds, opts.certificate_authority, environ),
-            environ=environ,
-            cache_dir=cache_dir,
-            identity_key=key,
-            log=log,
-            stderr=out,
-            clock=clock,
-        )
-        credential = create_credential(ctx)
-        log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
-        token = checked(credential.get_token(opts.server_id), clock())
+
+def _still_valid(raw: bytes | None, now: float) -> CachedToken | None:
+    cached = None if raw is None else parse_entry(raw)
+    return cached if cached is not None and cached.fresh(now, FALLBACK_MIN_LEFT) else None
+
+
+def _backoff_state(raw: bytes | None) -> tuple[float, float]:
+    """(retry_after, skew) recorded in an entry by the slow path (the hot path does not need them)."""
+    import json
+
+    try:
+        data = json.loads(raw or b"")
+    except (ValueError, RecursionError):
+        return 0.0, 0.0
+    if not isinstance(data, dict):
+        return 0.0, 0.0
+    values = [data.get("retry_after"), data.get("written_at")]
+    retry_after, written = (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+                            for v in values)
+    return retry_after, max(retry_after - written, 0.0)
+
+
+def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], log: Log,
+                clock: Callable[[], float], out: TextIO, min_remaining: float) -> CachedToken:
+    path = entry_path(cache_dir, key)
+    raw = read_private(path)
+    cached = None if raw is None else parse_entry(raw)
+    if raw is not None and cached is None:
         try:
-            store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login)
-            log(2, "token cached")
-        except (CacheError, OSError) as exc:
-            # The sign-in worked: kubectl gets its token; only the next run pays for another sign-in.
-            reason = exc.message if isinstance(exc, CacheError) else (exc.strerror or type(exc).__name__)
-            out.write(f"akslogin: warning: the token was obtained but could not be cached in {cache_dir} "
-                      f"({reason.rstrip('.')}); the next kubectl call will sign in again. Free disk space or pass a "
-                      "writable --cache-dir.\n")
-        return CachedToken(token.token, token.expires_on)
+            moved = f"moved it to {store.quarantine(path)}"
+        except OSError as exc:
+            moved = f"could not move it aside ({exc.strerror})"
+        out.write(f"akslogin: warning: the token cache file {path} was unreadable (cut short, corrupt or from "
+                  f"another version); {moved} and getting a new token.\n")
+    now = clock()
+    if cached is not None and cached.fresh(now, min_remaining):
+        log(2, "another process refreshed the token while we waited")
+        return cached
+    retry_after, last_wait = _backoff_state(raw)
+    fallback = _still_valid(raw, now) if cached is not None else None
+    if fallback is not None and retry_after > now:
+        log(1, f"the last refresh failed; serving the cached token (still valid) and trying again in "
+               f"{retry_after - now:.0f}s")
+        return fallback
+    from akslogin.credentials.base import CredentialContext, checked, create_credential
+    from akslogin.credentials.msal_app import resolve_authority
+    from akslogin.http import HttpClient
+
+    http = HttpClient(opts.timeout_seconds, opts.certificate_authority, environ)
+    ctx = CredentialContext(
+        opts=opts,
+        authority=resolve_authority(opts, cache_dir),
+        http=http,
+        environ=environ,
+        cache_dir=cache_dir,
+        identity_key=key,
+        log=log,
+        stderr=out,
+        clock=clock,
+    )
+    credential = create_credential(ctx)
+    log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
+    try:
+        token = checked(credential.get_token(opts.server_id), clock())
+    except AksloginError as exc:
+        if fallback is None or isinstance(exc, UsageError):
+            raise
+        wait = min(max(last_wait * 2, FIRST_BACKOFF), MAX_BACKOFF)
+        log(1, f"refreshing failed ({exc.message.rstrip('.')}); serving the cached token, still valid for "
+               f"{fallback.expires_on - clock():.0f}s; the next try is in {wait:.0f}s")
+        with contextlib.suppress(CacheError, OSError):
+            store.write_entry(cache_dir, key, fallback.access_token, fallback.expires_on, opts.login,
+                              retry_after=clock() + wait)
+        return fallback
+    skew = server_skew(http, clock())
+    if abs(skew) > MIN_REMAINING:
+        log(1, f"this machine's clock is {abs(skew) / 60:.0f} minutes {'behind' if skew > 0 else 'ahead of'} the "
+               "identity provider's; the token is cached for its own lifetime, not by the clock")
+    try:
+        store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login, skew=skew)
+        log(2, "token cached")
+    except (CacheError, OSError) as exc:
+        # The sign-in worked: kubectl gets its token; only the next run pays for another sign-in.
+        reason = exc.message if isinstance(exc, CacheError) else (exc.strerror or type(exc).__name__)
+        out.write(f"akslogin: warning: the token was obtained but could not be cached in {cache_dir} "
+                  f"({reason.rstrip('.')}); the next kubectl call will sign in again. Free disk space or pass a "
+                  "writable --cache-dir.\n")
+    return CachedToken(token.token, token.expires_on)
+
+
+def server_skew(http: Any, now: float) -> float:
+    """The identity provider's clock minus ours, from the Date header of its last answer (0 when unknown).
+    Whole seconds only matter: Date has one-second resolution."""
+    import email.utils
+
+    response = getattr(http, "last_response", None)
+    value = response.headers.get("Date") if response is not None else None
+    if not value:
+        return 0.0
+    try:
+        return round(email.utils.parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
