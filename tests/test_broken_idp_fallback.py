@@ -44,3 +44,24 @@ def test_without_a_valid_token_the_failure_is_reported(tmp_path: Path, emulator:
     result = run_akslogin(spn_args(emulator, app, cache_dir=tmp_path / "cache"),
                           clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or ""))
     assert result.returncode == 1 and "answered HTTP 503" in result.stderr
+
+
+def test_clock_an_hour_behind_does_not_stretch_a_managed_identity_token(tmp_path: Path,
+                                                                        machine_emulator: Emulator) -> None:
+    """IMDS says when the token expires in its own clock (expires_on); with this machine an hour behind, that
+    looked like two hours left. The token's own lifetime bounds the cache, and the offset is kept."""
+    import time
+
+    from akslogin.emulator.managed_identity import managed_identities
+    from conftest import decode_jwt_payload
+    from machine_world import token_args
+
+    machine_emulator.clock.advance(3600)  # the services run an hour ahead of this machine
+    env = clean_env(tmp_path, **managed_identities(machine_emulator).environment("build-vm"))
+    result = run_akslogin([*token_args("msi"), "--cache-dir", str(tmp_path / "cache")], env)
+    assert result.returncode == 0, result.stderr
+    claims = decode_jwt_payload(json.loads(result.stdout)["status"]["token"])
+    lifetime = claims["exp"] - claims["iat"]
+    entry = json.loads(next((tmp_path / "cache" / "tokens").glob("*.json")).read_text())
+    assert entry["expires_on"] <= time.time() + lifetime + 5, "cached past the token's own lifetime"
+    assert abs(entry.get("skew", 0) - 3600) <= 5

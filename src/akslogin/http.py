@@ -252,7 +252,9 @@ class HttpClient(requests.Session):
         remaining = self.remaining()
         if remaining <= 0:
             raise self._deadline_error(url)
-        kwargs["timeout"] = min(float(kwargs.get("timeout") or self.timeout), remaining)
+        asked = kwargs.get("timeout") or self.timeout
+        kwargs["timeout"] = (tuple(min(float(t), remaining) for t in asked) if isinstance(asked, tuple)
+                             else min(float(asked), remaining))
         kwargs["allow_redirects"] = False
         kwargs["stream"] = True
         timer = threading.Timer(remaining, self._watchdog.fire) if self._overall else None
@@ -267,13 +269,17 @@ class HttpClient(requests.Session):
         except requests.exceptions.RequestException as exc:
             if self._watchdog.fired or self.remaining() <= 0:
                 raise self._deadline_error(url) from None
-            raise _transport_error(exc, url, kwargs["timeout"]) from None
+            raise self.transport_error(exc, url) from None
         finally:
             if timer is not None:
                 timer.cancel()
         self.last_error = response if response.status_code >= 400 else None
         self.last_response = response
         return response
+
+    def transport_error(self, exc: Exception, url: str) -> NetworkError:
+        """The paragraph for a failed connection or read (subclasses name their kind of endpoint)."""
+        return _transport_error(exc, url, self.timeout)
 
     def _deadline_error(self, url: str) -> DeadlineError:
         return DeadlineError(f"the time limit of {self.timeout:g}s ran out before {_origin(url)} answered.",

@@ -77,6 +77,20 @@ class ManagedIdentityHttp(HttpClient):
     """HttpClient for managed identity endpoints: short connect timeout, retries on IMDS's transient
     statuses (honouring Retry-After) within the overall timeout, and messages that say what failed."""
 
+    def transport_error(self, exc: Exception, url: str) -> NetworkError:
+        if isinstance(exc, requests.exceptions.SSLError):
+            return TLSError(f"the TLS certificate of the managed identity endpoint {_origin(url)} is not trusted.",
+                            "Check IDENTITY_SERVER_THUMBPRINT / --certificate-authority.")
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return NetworkError(f"no managed identity endpoint answered at {_origin(url)} within "
+                                f"{min(CONNECT_TIMEOUT, self.timeout):.0f}s.", NOT_ON_AZURE)
+        if isinstance(exc, requests.exceptions.Timeout):
+            return NetworkError(f"the managed identity endpoint {_origin(url)} did not answer within "
+                                f"{self.timeout:.0f}s.", "Retry, or raise --timeout.")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return NetworkError(f"cannot connect to the managed identity endpoint {_origin(url)}.", NOT_ON_AZURE)
+        return super().transport_error(exc, url)
+
     def __init__(self, timeout: float, extra_cas: Any = (), environ: Mapping[str, str] | None = None,
                  sleep: Any = time.sleep) -> None:
         super().__init__(timeout, extra_cas, environ)
@@ -88,21 +102,11 @@ class ManagedIdentityHttp(HttpClient):
         kwargs.setdefault("timeout", (connect, self.timeout))
         deadline = time.monotonic() + self.timeout
         attempt = 0
+        verb = (method.decode() if isinstance(method, bytes) else method).upper()
         while True:
-            try:
-                response = requests.Session.request(self, method, url, *args, **kwargs)
-            except requests.exceptions.SSLError:
-                raise TLSError(f"the TLS certificate of the managed identity endpoint {_origin(target)} is not "
-                               "trusted.", "Check IDENTITY_SERVER_THUMBPRINT / --certificate-authority.") from None
-            except requests.exceptions.ConnectTimeout:
-                raise NetworkError(f"no managed identity endpoint answered at {_origin(target)} within "
-                                   f"{connect:.0f}s.", NOT_ON_AZURE) from None
-            except requests.exceptions.Timeout:
-                raise NetworkError(f"the managed identity endpoint {_origin(target)} did not answer within "
-                                   f"{self.timeout:.0f}s.", "Retry, or raise --timeout.") from None
-            except requests.exceptions.ConnectionError:
-                raise NetworkError(f"cannot connect to the managed identity endpoint {_origin(target)}.",
-                                   NOT_ON_AZURE) from None
+            # One try through HttpClient: the run's deadline, the body-size cap and no redirects of a token
+            # request hold here too; only the retry policy (IMDS's statuses) and the messages are our own.
+            response = self._follow(verb, target, *args, **kwargs)
             delay = RETRY_DELAYS[attempt] if attempt < len(RETRY_DELAYS) else None
             if response.status_code not in RETRY_STATUSES or delay is None:
                 return response
@@ -130,6 +134,7 @@ class ManagedIdentityCredential:
         ctx.log(2, f"managed identity via {self._source.name} at {_origin(self._source.endpoint)}"
                    + (f", {selector[0]}={selector[1]}" if selector else ", system-assigned"))
         http = ManagedIdentityHttp(opts.timeout_seconds, opts.certificate_authority, ctx.environ)
+        self.http = http  # its last answer's Date tells the endpoint's clock (see usecases.acquire.server_skew)
         self._arc: ArcClient | None = None
         self._client: Any = None
         if not self._source.via_msal:

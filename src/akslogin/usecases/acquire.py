@@ -132,7 +132,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
             store.write_entry(cache_dir, key, fallback.access_token, fallback.expires_on, opts.login,
                               retry_after=clock() + wait)
         return fallback
-    skew = server_skew(http, clock())
+    skew = server_skew(getattr(credential, "http", http), clock())
     if abs(skew) > MIN_REMAINING:
         log(1, f"this machine's clock is {abs(skew) / 60:.0f} minutes {'behind' if skew > 0 else 'ahead of'} the "
                "identity provider's; the token is cached for its own lifetime, not by the clock")
