@@ -127,3 +127,19 @@ def test_cache_owned_by_someone_else_says_who_and_the_chown(tmp_path: Path) -> N
     message = info.value.render()
     assert f"belongs to {__import__('pwd').getpwuid(os.geteuid()).pw_name}" in message
     assert "sudo kubectl" in message and "chown -R" in message and str(cache) in message
+
+
+def test_a_stale_kubectl_lock_is_explained_not_broken(tmp_path: Path) -> None:
+    kc = _kubeconfig(tmp_path / "config")
+    lock = Path(str(kc) + ".lock")
+    lock.write_bytes(b"")  # kubectl's lock is empty; this one was left by a kubectl that was killed
+    old = lock.stat().st_mtime - 600
+    os.utime(lock, (old, old))
+    with pytest.raises(KubeconfigError) as info, files.kubectl_lock(str(kc), timeout=0.3):
+        pass
+    assert "has existed for 10 minutes" in info.value.message and f"rm {lock}" in (info.value.hint or "")
+    assert lock.exists()  # explained, not removed behind kubectl's back
+    lock.unlink()
+    with files.kubectl_lock(str(kc), timeout=0.3):
+        assert lock.read_bytes().startswith(files.KUBECTL_LOCK_MARK)
+    assert not lock.exists()
