@@ -231,3 +231,30 @@ def test_world_schema_errors_are_named(tmp_path: Path) -> None:
     spec["clusters"][1]["arm_name"] = "aks1"  # same ARM id as the first cluster
     with pytest.raises(WorldError, match="two clusters have the ARM id"):
         World.from_dict(spec)
+
+
+@pytest.mark.parametrize("prefix", ["", "/"])
+def test_metadata_endpoints_are_served_without_sign_in(http: requests.Session, emu: Emulator, prefix: str) -> None:
+    """As real ARM: az cloud register reads it (a trailing slash on the ARM URL gives //metadata)."""
+    answer = http.get(emu.server_url("arm") + prefix + "/metadata/endpoints", params={"api-version": "2022-09-01"},
+                      timeout=10)
+    assert answer.status_code == 200, answer.text
+    cloud = answer.json()
+    assert cloud["resourceManager"] == emu.server_url("arm") + "/"
+    assert cloud["authentication"]["loginEndpoint"] == emu.authority_host
+    assert "https://management.core.windows.net/" in cloud["authentication"]["audiences"]
+    assert cloud["microsoftGraphResourceId"] == emu.server_url("graph") + "/"
+
+
+@pytest.mark.parametrize("scope", ["https://management.core.windows.net//.default", "https://management.azure.com/.default",
+                                   "https://management.core.windows.net/.default",
+                                   "797f4846-ba00-4fd7-ba43-dac1f8f63013/.default"])
+def test_every_resource_manager_alias_gets_a_token_arm_accepts(http: requests.Session, emu: Emulator,
+                                                                scope: str) -> None:
+    issued = http.post(f"{emu.authority_host}{TENANT}/oauth2/v2.0/token", timeout=10, data={
+        "grant_type": "client_credentials", "client_id": DEPLOYER.client_id, "client_secret": DEPLOYER.secret,
+        "scope": scope})
+    assert issued.status_code == 200, issued.text
+    listed = http.get(emu.server_url("arm") + "/subscriptions", params={"api-version": API}, timeout=10,
+                      headers={"Authorization": f"Bearer {issued.json()['access_token']}"})
+    assert listed.status_code == 200, listed.text

@@ -144,7 +144,7 @@ def test_emulator_prints_its_endpoints_as_json(tmp_path: Path) -> None:
         data = json.loads(text)
         assert data["authority_host"].startswith("https://127.0.0.1:")
         assert set(data["clusters"]) == {"aks-dev", "aks-prod"}
-        assert data["resource_manager"].startswith("https://127.0.0.1:") and "build-vm" in data["hosts"]
+        assert data["services"]["arm"].startswith("https://127.0.0.1:") and "build-vm" in data["hosts"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -1,6 +1,10 @@
 """--login azurecli / azd end to end: kubectl → akslogin → a stand-in az/azd on PATH that speaks the real
 CLIs' JSON contract and signs in to the emulator → the API server. The stand-ins log their arguments, so
-the tests see exactly what akslogin asked for."""
+the tests see exactly what akslogin asked for.
+
+tests/test_real_az.py runs the real Azure CLI for everything it can do offline; the stand-ins stay for what it
+cannot: an az that hangs (--timeout), one that prints garbage, the pre-2.54 output without expires_on, a profile
+switched between two calls in microseconds, and azd (not on PyPI)."""
 
 from __future__ import annotations
 

@@ -71,11 +71,12 @@ def write_atomic(path: str, data: bytes, mode: int = 0o600, *, owner: tuple[int,
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
+            os.fsync(fh.fileno())
+            # Private until the content is complete; only then the owner and the (kept) mode of the target.
             if owner is not None and hasattr(os, "fchown"):
                 os.fchown(fh.fileno(), *owner)
             if mode != 0o600:
                 os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

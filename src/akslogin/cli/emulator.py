@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
             "clusters": {c.name: {"server": emulator.cluster_url(c.name), "tenant_id": c.tenant_id}
                          for c in world.clusters},
             "hosts": {host: identities.environment(host) for host in identities.hosts},
-            "resource_manager": emulator.server_url("arm"),
+            # The same names as emulator.json: services.arm is Resource Manager, services.graph is Graph, ...
+            "services": emulator.services_urls(),
             "control": emulator.authority_host + "_emulator/",
             "state": state,
         }
@@ -109,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
                              f"(tenant {cluster.tenant_id})")
             for host, variables in data["hosts"].items():
                 lines.append(f"host {host:<11}: " + " ".join(f"{k}={v}" for k, v in variables.items()))
-            lines.append(f"resource manager: {data['resource_manager']} (akslogin get-credentials --arm-endpoint ...)")
+            lines.append(f"resource manager: {data['services']['arm']} (akslogin get-credentials --arm-endpoint ...)")
             lines.append(f"state          : {state}")
             return "\n".join(lines) + "\n"
 

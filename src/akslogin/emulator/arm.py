@@ -107,6 +107,9 @@ class ArmService:
     # -- routing -------------------------------------------------------------------------------
     def router(self) -> Router:
         r = Router()
+        # Served without sign-in, as real ARM does: az and Azure Stack tooling discover a cloud from it
+        # (a trailing slash on the ARM URL makes the path //metadata/endpoints).
+        r.add("GET", r"(?i)/+metadata/endpoints/?$", self.metadata_endpoints)
         r.add("GET", r"(?i)/subscriptions", self._guard(self.list_subscriptions))
         r.add("GET", SUB, self._guard(self.get_subscription))
         r.add("GET", SUB + CLUSTERS, self._guard(self.list_clusters))
@@ -128,6 +131,28 @@ class ArmService:
             except ArmError as err:
                 return err.response()
         return run
+
+    def metadata_endpoints(self, req: Request) -> Response:
+        """The cloud description ARM publishes (api-version 2022-09-01: one object), with the emulator's own
+        hosts: ``az cloud register -n Emu --endpoint-resource-manager <ARM>/`` needs nothing else."""
+        if not req.query.get("api-version"):
+            return ArmError(400, "MissingApiVersionParameter",
+                            "The api-version query parameter (?api-version=) is required for all requests.").response()
+        emu = self.emulator
+        arm, graph = emu.server_url("arm") + "/", emu.server_url("graph") + "/"
+        return Response.json(200, {
+            "name": "AksloginEmulator",
+            "portal": arm,
+            "resourceManager": arm,
+            "authentication": {"loginEndpoint": emu.authority_host.rstrip("/") + "/",
+                               "audiences": [ARM_AUDIENCES[0], ARM_AUDIENCES[2]],
+                               "tenant": "common", "identityProvider": "AAD"},
+            "graph": graph,
+            "graphAudience": graph,
+            "microsoftGraphResourceId": graph,
+            "suffixes": {"keyVaultDns": "vault.emulator.invalid", "storage": "core.emulator.invalid",
+                         "acrLoginServer": "azurecr.emulator.invalid"},
+        })
 
     # -- authentication and authorization ------------------------------------------------------
     def _authenticate(self, req: Request) -> Principal:

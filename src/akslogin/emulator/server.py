@@ -118,6 +118,11 @@ class Emulator:
     def server_url(self, service: str) -> str:
         return self._extra_servers[service].url
 
+    def services_urls(self) -> dict[str, str]:
+        """Every service beside the authority by its one name (``arm``, ``graph``, ``imds:<host>``, ...), as
+        both emulator.json and ``akslogin emulator -o json`` list them."""
+        return {name: server.url for name, server in self._extra_servers.items()}
+
     def _server(self, router: Router, port: int, observer: Any, service: str, tls: bool = True,
                 client_ca_pem: str | None = None) -> HTTPSServer:
         return HTTPSServer(
@@ -177,7 +182,7 @@ class Emulator:
                 c.name: {"server": self.cluster_url(c.name), "tenant_id": c.tenant_id, "server_id": c.server_id}
                 for c in self.world.clusters
             },
-            "services": {name: server.url for name, server in self._extra_servers.items()},
+            "services": self.services_urls(),
             "pid": os.getpid(),
         }
         path = self.state_dir / "emulator.json"

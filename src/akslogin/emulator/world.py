@@ -30,6 +30,13 @@ AKS_CLIENT_APP_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 ARM_RESOURCE = "https://management.azure.com/"
 GRAPH_RESOURCE = "https://graph.microsoft.com/"
+#: The other names real Entra ID accepts for the same resource (az asks for management.core.windows.net; scopes
+#: may use the app id). Tokens carry the name that was asked for, as Entra's do.
+RESOURCE_ALIASES: dict[str, tuple[str, ...]] = {
+    ARM_RESOURCE: ("https://management.core.windows.net/", "https://management.azure.com/",
+                   "797f4846-ba00-4fd7-ba43-dac1f8f63013"),
+    GRAPH_RESOURCE: ("https://graph.microsoft.com/", "00000003-0000-0000-c000-000000000000"),
+}
 
 
 class WorldError(ValueError):

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from akslogin.errors import AksloginError, CacheError, UsageError
+from akslogin.errors import CacheError, NetworkError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
@@ -122,8 +122,9 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
     log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
     try:
         token = checked(credential.get_token(opts.server_id), clock())
-    except AksloginError as exc:
-        if fallback is None or isinstance(exc, UsageError):
+    except NetworkError as exc:
+        # Only a failing service: a refused sign-in (revoked refresh token, bad secret) is the user's to hear.
+        if fallback is None:
             raise
         wait = min(max(last_wait * 2, FIRST_BACKOFF), MAX_BACKOFF)
         log(1, f"refreshing failed ({exc.message.rstrip('.')}); serving the cached token, still valid for "

@@ -1,0 +1,178 @@
+"""The real Azure CLI against the emulator, end to end: az login as a service principal, az account
+get-access-token, akslogin --login azurecli from that sign-in, get-credentials (one cluster, and --all across
+two subscriptions), az aks get-credentials → convert-kubeconfig → real kubectl, --admin, az logout, and az login
+as another identity. And docs/emulator.md's recipe, run as written.
+
+The CLI comes from .ci/run, which installs PyPI's azure-cli into .venv-az/ (not a project dependency: it is a
+judge of the emulator's fidelity, like kubectl). Without it these tests skip with one line saying why. The
+stand-in az of tests/machine_world.py stays for what the real CLI cannot do offline: hanging, printing garbage,
+the pre-2.54 output without expires_on, and azd (not on PyPI).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from akslogin.emulator import Emulator
+from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from armworld import BREAKGLASS, DEPLOYER, TENANT, Principal, named, single_spec, sub_id
+from conftest import akslogin_bin, decode_jwt_payload
+
+ROOT = Path(__file__).resolve().parent.parent
+AZ = os.environ.get("AKSLOGIN_TEST_AZ") or str(ROOT / ".venv-az" / "bin" / "az")
+S1, S2 = sub_id(1), sub_id(2)
+
+pytestmark = pytest.mark.skipif(not os.access(AZ, os.X_OK),
+                                reason=f"the real Azure CLI is not installed at {AZ} (.ci/run installs it)")
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("real-az-emu")) as e:
+        yield e
+
+
+class Az:
+    """The real az with a private profile that trusts the emulator's CA and knows it as a cloud."""
+
+    def __init__(self, emu: Emulator, home: Path) -> None:
+        self.emu = emu
+        self.home = home
+        self.config = home / "azure"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AAD_", "ARM_", "KUBE"))}
+        self.env.update({
+            "HOME": str(home), "AZURE_CONFIG_DIR": str(self.config), "REQUESTS_CA_BUNDLE": str(emu.ca_path),
+            "AZURE_CORE_INSTANCE_DISCOVERY": "false", "AZURE_CORE_COLLECT_TELEMETRY": "no",
+            "AZURE_CORE_NO_COLOR": "true", "AZURE_CORE_SURVEY_MESSAGE": "false",
+            "PATH": f"{Path(AZ).parent}{os.pathsep}{Path(akslogin_bin()).parent}{os.pathsep}{os.environ['PATH']}",
+        })
+        self("cloud", "register", "-n", "AksloginEmulator", "--endpoint-resource-manager",
+             emu.server_url("arm") + "/", "--output", "none")
+        self("cloud", "set", "-n", "AksloginEmulator")
+
+    def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([AZ, *args], env=self.env, capture_output=True, text=True, timeout=180,
+                                stdin=subprocess.DEVNULL)
+        if check:
+            assert result.returncode == 0, f"az {' '.join(args[:3])}: {result.stderr[-2000:]}"
+        return result
+
+    def login(self, principal: Principal) -> None:
+        self("login", "--service-principal", "--tenant", TENANT, "-u", principal.client_id, "-p", principal.secret,
+             "--output", "none")
+
+    def run(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(argv), env=self.env, capture_output=True, text=True, timeout=180,
+                              stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def az(emu: Emulator, tmp_path: Path) -> Az:
+    return Az(emu, tmp_path)
+
+
+def _oid(token: str) -> str:
+    return str(decode_jwt_payload(token)["oid"])
+
+
+def test_az_login_token_and_akslogin_azurecli(az: Az) -> None:
+    az.login(DEPLOYER)
+    accounts = json.loads(az("account", "list", "--output", "json").stdout)
+    assert {a["id"] for a in accounts} == {S1, S2} and all(a["cloudName"] == "AksloginEmulator" for a in accounts)
+    got = json.loads(az("account", "get-access-token", "--resource", AKS_SERVER_APP_ID, "--output", "json").stdout)
+    claims = decode_jwt_payload(got["accessToken"])
+    assert claims["aud"] == AKS_SERVER_APP_ID and claims["oid"] == DEPLOYER.object_id
+    token = az.run(akslogin_bin(), "get-token", "--login", "azurecli", "--server-id", AKS_SERVER_APP_ID)
+    assert token.returncode == 0, token.stderr
+    assert _oid(json.loads(token.stdout)["status"]["token"]) == DEPLOYER.object_id
+
+
+def test_akslogin_get_credentials_through_real_az(az: Az, emu: Emulator) -> None:
+    az.login(DEPLOYER)
+    common = ["--login", "azurecli", "--arm-endpoint", emu.server_url("arm"), "--exec-command", akslogin_bin()]
+    one = az.run(akslogin_bin(), "get-credentials", *common, "-g", "rg-apps", "-n", "aks1")
+    assert one.returncode == 0, one.stderr
+    kubeconfig = az.home / ".kube" / "config"
+    pods = az.run("kubectl", "--kubeconfig", str(kubeconfig), "get", "pods", "-o", "name")
+    assert pods.returncode == 0, pods.stderr
+    assert pods.stdout.split() == ["pod/web-1", "pod/web-2"]
+    fleet = az.run(akslogin_bin(), "get-credentials", *common, "--all", "--overwrite-existing")
+    assert fleet.returncode == 0, fleet.stderr + fleet.stdout
+    contexts = {c["name"] for c in yaml.safe_load(kubeconfig.read_text())["contexts"]}
+    assert {"aks1", "aks-prod"} <= contexts  # aks-prod lives in the second subscription
+
+
+def test_az_aks_get_credentials_then_convert_then_kubectl(az: Az) -> None:
+    az.login(DEPLOYER)
+    kubeconfig = az.home / "aks.yaml"
+    az("aks", "get-credentials", "-g", "rg-apps", "-n", "aks1", "--file", str(kubeconfig))
+    user = named(yaml.safe_load(kubeconfig.read_text()), "users", "clusterUser_rg-apps_aks1")["user"]
+    assert user["exec"]["command"] == "kubelogin"  # as AKS writes it
+    converted = az.run(akslogin_bin(), "convert-kubeconfig", "--kubeconfig", str(kubeconfig), "--login", "azurecli")
+    assert converted.returncode == 0, converted.stderr
+    who = az.run("kubectl", "--kubeconfig", str(kubeconfig), "auth", "whoami", "-o", "json")
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["status"]["userInfo"]["username"] == DEPLOYER.object_id
+    exec_format = az.home / "exec.yaml"
+    az("aks", "get-credentials", "-g", "rg-apps", "-n", "aks1", "--format", "exec", "--file", str(exec_format))
+    assert "kubelogin" in exec_format.read_text()
+
+
+def test_az_admin_credentials(az: Az) -> None:
+    az.login(BREAKGLASS)
+    kubeconfig = az.home / "admin.yaml"
+    az("aks", "get-credentials", "-g", "rg-apps", "-n", "aks1", "--admin", "--file", str(kubeconfig))
+    who = az.run("kubectl", "--kubeconfig", str(kubeconfig), "auth", "whoami", "-o", "json")
+    assert who.returncode == 0, who.stderr
+    assert "system:masters" in json.loads(who.stdout)["status"]["userInfo"]["groups"]
+    audit = az.run(akslogin_bin(), "audit", str(kubeconfig), "-o", "json")
+    assert {"admin-credential", "static-token"} <= {f["id"] for f in json.loads(audit.stdout)["findings"]}
+
+
+def test_az_logout_and_another_identity(az: Az, emu: Emulator) -> None:
+    az.login(DEPLOYER)
+    kubeconfig = az.home / ".kube" / "config"
+    got = az.run(akslogin_bin(), "get-credentials", "--login", "azurecli", "--arm-endpoint", emu.server_url("arm"),
+                 "--exec-command", akslogin_bin(), "-g", "rg-apps", "-n", "aks1")
+    assert got.returncode == 0, got.stderr
+    token_args = [akslogin_bin(), "get-token", "--login", "azurecli", "--server-id", AKS_SERVER_APP_ID]
+    assert az.run(*token_args).returncode == 0
+    az("logout")
+    signed_out = az.run(*token_args)
+    assert signed_out.returncode == 1, "a token cached before 'az logout' must not be handed out"
+    assert "az login" in signed_out.stderr and "Traceback" not in signed_out.stderr
+    az.login(BREAKGLASS)
+    after = az.run(*token_args)
+    assert after.returncode == 0, after.stderr
+    assert _oid(json.loads(after.stdout)["status"]["token"]) == BREAKGLASS.object_id
+    who = az.run(akslogin_bin(), "whoami", "--kubeconfig", str(kubeconfig), "-o", "json")
+    assert BREAKGLASS.object_id in who.stdout and DEPLOYER.object_id not in who.stdout, who.stderr
+
+
+def test_the_docs_recipe_runs_as_written(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "emulator.md").read_text()
+    section = text.split("## Run your az + kubectl pipeline offline", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AAD_", "ARM_", "KUBE"))}
+    env.update({"HOME": str(tmp_path), "AZURE_CORE_COLLECT_TELEMETRY": "no",
+                "PATH": f"{Path(AZ).parent}{os.pathsep}{Path(akslogin_bin()).parent}{os.pathsep}{os.environ['PATH']}"})
+    proc = subprocess.Popen(["bash", "-euo", "pipefail", "-c", block.group(1)], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=300)
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Converted 1 user(s)" in out
+    assert "web-" in out or "No resources found" in err
