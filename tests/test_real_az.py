@@ -35,9 +35,30 @@ pytestmark = pytest.mark.skipif(not os.access(AZ, os.X_OK),
                                 reason=f"the real Azure CLI is not installed at {AZ} (.ci/run installs it)")
 
 
+CERT_APP = Principal("cert-deployer", "c1000000-0000-4000-8000-0000000000c1", "d1000000-0000-4000-8000-0000000000c1",
+                     "")
+
+
 @pytest.fixture(scope="module")
-def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("real-az-emu")) as e:
+def cert_pem_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
+
+    key = new_rsa_key()
+    path = tmp_path_factory.mktemp("real-az-cert") / "cert-deployer.pem"
+    path.write_bytes(key_pem(key) + cert_pem(self_signed("cert-deployer.contoso.example", key)))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory, cert_pem_path: Path) -> Iterator[Emulator]:
+    spec = single_spec()
+    tenant = next(t for t in spec["tenants"] if t["id"] == TENANT)
+    tenant["apps"].append({"name": CERT_APP.name, "client_id": CERT_APP.client_id, "object_id": CERT_APP.object_id,
+                           "certificates": [str(cert_pem_path)]})
+    spec["arm_role_assignments"].append({"principal": {"app": CERT_APP.name}, "role": "reader",
+                                         "scope": f"/subscriptions/{S1}"})
+    with Emulator(World.from_dict(spec), tmp_path_factory.mktemp("real-az-emu")) as e:
         yield e
 
 
@@ -94,6 +115,13 @@ def test_az_login_token_and_akslogin_azurecli(az: Az) -> None:
     token = az.run(akslogin_bin(), "get-token", "--login", "azurecli", "--server-id", AKS_SERVER_APP_ID)
     assert token.returncode == 0, token.stderr
     assert _oid(json.loads(token.stdout)["status"]["token"]) == DEPLOYER.object_id
+
+
+def test_az_login_with_a_certificate(az: Az, cert_pem_path: Path) -> None:
+    az("login", "--service-principal", "--tenant", TENANT, "-u", CERT_APP.client_id, "--certificate",
+       str(cert_pem_path), "--output", "none")
+    got = json.loads(az("account", "get-access-token", "--resource", AKS_SERVER_APP_ID, "--output", "json").stdout)
+    assert _oid(got["accessToken"]) == CERT_APP.object_id
 
 
 def test_akslogin_get_credentials_through_real_az(az: Az, emu: Emulator) -> None:
