@@ -27,6 +27,8 @@ from akslogin.errors import AksloginError, ConfigError, NetworkError, TLSError
 from akslogin.kubeconfig.resolved import ClusterEndpoint
 
 USER_AGENT = f"akslogin/{__version__}"
+#: Largest answer read from an API server (RBAC listings of big clusters are a few MiB at most).
+MAX_BODY_BYTES = 32 << 20
 
 
 class KubeApiError(AksloginError):
@@ -160,7 +162,10 @@ class KubeClient:
             with warnings.catch_warnings():
                 # insecure-skip-tls-verify comes from the kubeconfig and callers report it in their own words.
                 warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
-                resp = self._http.request(method, self.base + path, body=data, headers=headers, redirect=False)
+                resp = self._http.request(method, self.base + path, body=data, headers=headers, redirect=False,
+                                          preload_content=False)
+                raw = resp.read(MAX_BODY_BYTES + 1)
+                resp.release_conn()
         except urllib3.exceptions.SSLError as exc:
             trust = (f"the CA in the kubeconfig ({self.cluster.ca_origin})" if self.cluster.ca_origin
                      else "the system trust store (the kubeconfig has no certificate-authority)")
@@ -176,8 +181,13 @@ class KubeClient:
             raise NetworkError(f"cannot connect to the API server {origin} ({_reason(exc)}).",
                                "Check the server URL, DNS, the VPN for private clusters, and the cluster's "
                                "authorized IP ranges.") from None
+        if len(raw) > MAX_BODY_BYTES:
+            raise NetworkError(f"the API server {origin} sent an answer larger than {MAX_BODY_BYTES >> 20} MiB for "
+                               f"{path.split('?')[0]}; akslogin stopped reading it.",
+                               "Diagnostics read small objects (reviews, RBAC lists); check the server URL and any "
+                               "proxy in between.")
         payload: Any = None
-        text = resp.data.decode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
         if text:
             try:
                 payload = json.loads(text)
