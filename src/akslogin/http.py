@@ -2,6 +2,10 @@
 
 Trust is additive: the system store (honouring SSL_CERT_FILE / SSL_CERT_DIR), REQUESTS_CA_BUNDLE /
 CURL_CA_BUNDLE, and each ``--certificate-authority`` file. Verification is never turned off here.
+
+What a hostile or broken server cannot do through it: keep a run past its deadline (one deadline for connect,
+reads, retries and waits, enforced on the sockets), make it buffer an endless body (4 MiB cap), or redirect a
+secret elsewhere (no redirect of a POST, none to another origin or to http).
 """
 
 from __future__ import annotations

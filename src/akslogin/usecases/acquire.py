@@ -65,7 +65,8 @@ def _still_valid(raw: bytes | None, now: float) -> CachedToken | None:
 
 
 def _backoff_state(raw: bytes | None) -> tuple[float, float]:
-    """(retry_after, skew) recorded in an entry by the slow path (the hot path does not need them)."""
+    """(retry_after, the wait it was set with): the back-off a failed refresh recorded in the entry (the hot
+    path ignores both fields)."""
     import json
 
     try:
@@ -97,7 +98,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         log(2, "another process refreshed the token while we waited")
         return cached
     retry_after, last_wait = _backoff_state(raw)
-    fallback = _still_valid(raw, now) if cached is not None else None
+    fallback = cached if cached is not None and cached.fresh(now, FALLBACK_MIN_LEFT) else None
     if fallback is not None and retry_after > now:
         log(1, f"the last refresh failed; serving the cached token (still valid) and trying again in "
                f"{retry_after - now:.0f}s")
