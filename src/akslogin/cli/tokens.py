@@ -27,6 +27,16 @@ exit codes: 0 signed in and cached; 1 sign-in failed, or the context's user does
             2 bad flags, no such kubeconfig or context.
 """
 
+REMOVE_CACHE_EPILOG = """\
+examples:
+  akslogin remove-cache-dir                        # ~/.kube/cache/akslogin (or $KUBECACHEDIR)
+  akslogin remove-cache-dir --cache-dir /tmp/ci-cache
+
+To forget one identity only, use 'akslogin logout' with its sign-in flags (or --context).
+
+exit codes: 0 removed (also when there was nothing to remove); 1 a file could not be removed; 2 bad flags.
+"""
+
 LOGOUT_EPILOG = """\
 Deletes cached tokens. With sign-in flags or --context: only that identity's tokens (for the AKS server app and
 Resource Manager, or the --server-id given). Without either, or with --all: every cached token.
@@ -62,6 +72,42 @@ def register(sub: Any) -> None:
     add_output_flag(q)
     add_signin_flags(q)
     q.set_defaults(handler=run_logout)
+    register_remove_cache_dir(sub)
+
+
+def register_remove_cache_dir(sub: Any) -> None:
+    r = sub.add_parser(
+        "remove-cache-dir", help="delete akslogin's whole token cache directory (kubelogin's command)",
+        description="Delete every token, saved sign-in and cached discovery document in the cache directory, "
+                    "then the directory itself. Files akslogin did not write are left where they are.",
+        epilog=REMOVE_CACHE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False)
+    r.add_argument("--cache-dir", metavar="DIR", default="",
+                   help="the cache directory (default: $KUBECACHEDIR, else ~/.kube/cache/akslogin)")
+    add_output_flag(r)
+    r.set_defaults(handler=run_remove_cache_dir)
+
+
+def run_remove_cache_dir(args: argparse.Namespace) -> int:
+    from akslogin import options
+    from akslogin.usecases import tokens
+
+    cache_dir = os.path.abspath(os.path.expanduser(args.cache_dir or os.environ.get("KUBECACHEDIR", "")
+                                                   or options.default_cache_dir(os.environ)))
+    if not os.path.isdir(cache_dir):
+        emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": [], "kept": []},
+             lambda _paint: f"Nothing to remove: {cache_dir} does not exist.")
+        return 0
+    removed, kept = tokens.remove_cache_dir(cache_dir)
+
+    def text(_paint: Any) -> str:
+        line = f"Removed {len(removed)} file(s) from {cache_dir}"
+        if kept:
+            shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+            return line + f"; kept {len(kept)} that akslogin did not write or another process holds: {shown}."
+        return line + ("; the directory is gone." if not os.path.exists(cache_dir) else ".")
+
+    emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed, "kept": kept}, text)
+    return 0
 
 
 def _kubeconfig_flags(p: argparse.ArgumentParser) -> None:

@@ -77,3 +77,41 @@ def remove_all(cache_dir: str) -> list[str]:
         os.unlink(path)
         removed.append(path)
     return removed
+
+
+#: Files of akslogin's own in a cache directory that are not named after an identity key.
+_OWN_NAMES = re.compile(r"^(discovery\.json|\.plaintext-notice|.*\.corrupt-\d+|\..*\.tmp)$")
+
+
+def remove_cache_dir(cache_dir: str) -> tuple[list[str], list[str]]:
+    """kubelogin's remove-cache-dir, made safe: every file akslogin keeps there (tokens, saved sign-ins,
+    discovery, leftovers), lock files no process holds, then the directories left empty. Files akslogin did
+    not write are kept and returned, so a --cache-dir pointed at the wrong place loses nothing of yours.
+    Returns (removed, kept)."""
+    import contextlib
+
+    from akslogin import fileops
+
+    base = os.path.abspath(cache_dir)
+    removed = remove_all(base)
+    kept: list[str] = []
+    for root, _dirs, names in os.walk(base, topdown=False, followlinks=False):
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                kept.append(path)
+            elif name.endswith(".lock") and os.path.basename(root) == "locks":
+                with contextlib.suppress(fileops.LockRefused, OSError), \
+                        fileops.exclusive_lock(path, 0, lambda: OSError("held")):
+                    os.unlink(path)  # only a lock nobody holds (a sign-in may be running)
+                    removed.append(path)
+                if os.path.exists(path):
+                    kept.append(path)
+            elif _OWN_NAMES.match(name):
+                os.unlink(path)
+                removed.append(path)
+            elif path not in removed:
+                kept.append(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(root)  # only when empty
+    return removed, kept
