@@ -59,3 +59,23 @@ def test_logtostderr_alone_is_accepted(tmp_path: Path, emulator: Emulator, apps:
     env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
     result = run_akslogin(["--logtostderr", *spn_args(emulator, app, cache_dir=tmp_path / "c")], env)
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_invalid_azure_cli_timeout_is_ignored_with_a_warning(tmp_path: Path, emulator: Emulator,
+                                                             apps: dict[str, AppInfo]) -> None:
+    app = apps["viewer"]
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "", AZURE_CLI_TIMEOUT="soon")
+    result = run_akslogin(spn_args(emulator, app, cache_dir=tmp_path / "c"), env)
+    assert result.returncode == 0, result.stderr
+    assert "AZURE_CLI_TIMEOUT='soon' is not a duration" in result.stderr and "ignoring it" in result.stderr
+
+
+def test_azurerm_env_vars_with_workload_identity_prefer_azure_client_id() -> None:
+    from akslogin import options
+
+    opts = options.parse_args(["--login", "workloadidentity", "--server-id", "x", "--use-azurerm-env-vars"])
+    options.apply_env(opts, {"ARM_CLIENT_ID": "arm-id", "AZURE_CLIENT_ID": "webhook-id"})
+    assert opts.client_id == "webhook-id"
+    spn = options.parse_args(["--login", "spn", "--server-id", "x", "--use-azurerm-env-vars"])
+    options.apply_env(spn, {"ARM_CLIENT_ID": "arm-id", "AZURE_CLIENT_ID": "other"})
+    assert spn.client_id == "arm-id"

@@ -287,12 +287,14 @@ def parse_args(argv: Sequence[str]) -> TokenOptions:
     return opts
 
 
-def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> None:
-    """Apply kubelogin's environment overrides (variables win over flags; the last name listed wins)."""
+def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> list[str]:
+    """Apply kubelogin's environment overrides (variables win over flags; the last name listed wins).
+    Returns warnings about variables that were ignored (get-token prints them)."""
+    notes: list[str] = []
     if not opts.cache_dir:
         opts.cache_dir = environ.get("KUBECACHEDIR", "")
     if opts.disable_environment_override:
-        return
+        return notes
 
     def take(dest: str, *names: str) -> None:
         for name in names:
@@ -308,6 +310,8 @@ def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> None:
     take("login", "AAD_LOGIN_METHOD")
     if opts.use_azurerm_env_vars:
         take("client_id", "ARM_CLIENT_ID")
+        if opts.login == "workloadidentity":
+            take("client_id", "AZURE_CLIENT_ID")  # kubelogin: the workload identity webhook's variable wins
         take("client_secret", "ARM_CLIENT_SECRET")
         take("client_certificate", "ARM_CLIENT_CERTIFICATE_PATH")
         take("client_certificate_password", "ARM_CLIENT_CERTIFICATE_PASSWORD")
@@ -328,8 +332,18 @@ def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> None:
         fill("tenant_id", "AZURESUBSCRIPTION_TENANT_ID")
         fill("client_id", "AZURESUBSCRIPTION_CLIENT_ID")
         fill("azure_pipelines_service_connection_id", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
-    take("timeout", "AZURE_CLI_TIMEOUT")
+    cli_timeout = environ.get("AZURE_CLI_TIMEOUT", "").strip()
+    if cli_timeout:
+        try:
+            if parse_duration(cli_timeout) <= 0:
+                raise UsageError("not positive")
+            opts.timeout = cli_timeout
+        except UsageError:
+            # kubelogin ignores a value it cannot parse; failing every kubectl call for it would be worse
+            notes.append(f"AZURE_CLI_TIMEOUT={cli_timeout[:30]!r} is not a duration (e.g. 90s, 2m); ignoring it "
+                              f"and using --timeout {opts.timeout or '60s'}.")
     take("cache_storage", "AKSLOGIN_CACHE_STORAGE")
+    return notes
 
 
 def validate(opts: TokenOptions) -> None:

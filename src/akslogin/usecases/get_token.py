@@ -46,7 +46,8 @@ def run(
         except options.HelpRequested:
             stdout.write(options.render_help() + "\n")
             return 0
-        options.apply_env(opts, environ)
+        for note in options.apply_env(opts, environ):
+            stderr.write(f"akslogin: warning: {note}\n")
         options.validate(opts)
         if opts.pop_enabled:
             stderr.write("akslogin: warning: --pop-enabled is accepted for kubelogin compatibility, but akslogin "
