@@ -79,3 +79,43 @@ def test_azurerm_env_vars_with_workload_identity_prefer_azure_client_id() -> Non
     spn = options.parse_args(["--login", "spn", "--server-id", "x", "--use-azurerm-env-vars"])
     options.apply_env(spn, {"ARM_CLIENT_ID": "arm-id", "AZURE_CLIENT_ID": "other"})
     assert spn.client_id == "arm-id"
+
+
+def test_kubelogin_shim_lets_aks_kubeconfigs_work_unedited(tmp_path: Path, emulator: Emulator,
+                                                           apps: dict[str, AppInfo]) -> None:
+    import yaml
+
+    from conftest import kubectl, write_kubeconfig
+
+    app = apps["viewer"]
+    kc = write_kubeconfig(tmp_path / "config", emulator, "aks1", spn_args(emulator, app, cache_dir=tmp_path / "c"))
+    data = yaml.safe_load(kc.read_text())
+    data["users"][0]["user"]["exec"]["command"] = "kubelogin"  # as az aks get-credentials writes it
+    kc.write_text(yaml.safe_dump(data))
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "", PATH="/usr/bin:/bin")
+    assert kubectl(kc, "get", "pods", env=env).returncode != 0
+    bin_dir = tmp_path / "bin"
+    installed = run_akslogin(["install-kubelogin-shim", "--dir", str(bin_dir)], env)
+    assert installed.returncode == 0, installed.stderr
+    assert "is not on PATH" in installed.stdout
+    env["PATH"] = f"{bin_dir}:/usr/bin:/bin"
+    pods = kubectl(kc, "get", "pods", "-o", "name", env=env)
+    assert pods.returncode == 0, pods.stderr
+    assert "pod/web-1" in pods.stdout
+    again = run_akslogin(["install-kubelogin-shim", "--dir", str(bin_dir)], env)  # replacing our own shim is fine
+    assert again.returncode == 0, again.stderr
+
+
+def test_kubelogin_shim_never_shadows_a_real_kubelogin_unless_forced(tmp_path: Path) -> None:
+    real_dir = tmp_path / "real"
+    real_dir.mkdir()
+    real = real_dir / "kubelogin"
+    real.write_text("#!/bin/sh\necho real kubelogin\n")
+    real.chmod(0o755)
+    env = clean_env(tmp_path, PATH=f"{real_dir}:/usr/bin:/bin")
+    refused = run_akslogin(["install-kubelogin-shim", "--dir", str(tmp_path / "bin")], env)
+    assert refused.returncode == 1 and f"a real kubelogin is installed at {real}" in refused.stderr
+    assert not (tmp_path / "bin" / "kubelogin").exists()
+    forced = run_akslogin(["install-kubelogin-shim", "--dir", str(tmp_path / "bin"), "--force"], env)
+    assert forced.returncode == 0, forced.stderr
+    assert real.read_text() == "#!/bin/sh\necho real kubelogin\n"  # the real one elsewhere is untouched

@@ -55,6 +55,7 @@ COMMAND_MODULES: list[str] = [
     "doctor",
     "audit",
     # tools
+    "shim",
     "emulator",
     "completion",
 ]
