@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -258,10 +259,15 @@ def test_corrupt_cache_entry_is_rebuilt_with_a_warning(tmp_path: Path, emulator:
     assert json.loads(entry.read_text())["version"] == 1
 
 
-def test_pop_flags_are_accepted_but_say_a_bearer_token_is_returned(tmp_path: Path, emulator: Emulator,
-                                                                   apps: dict[str, AppInfo]) -> None:
+def test_pop_flags_return_a_signed_proof_not_a_bearer_token(tmp_path: Path, emulator: Emulator,
+                                                             apps: dict[str, AppInfo]) -> None:
+    """Issue 15 replaced the old "accepted, bearer returned" warning: the token is a PoP JWS (typ pop) around
+    an access token bound to the key (tests/test_pop_arc.py takes it to an Arc cluster)."""
     app = apps["viewer"]
     env = clean_env(tmp_path, AZURE_CLIENT_SECRET=app.secret or "")
     result = run_akslogin([*spn_args(emulator, app), "--pop-enabled", "--pop-claims", "u=/subscriptions/x"], env)
     assert result.returncode == 0, result.stderr
-    assert "proof-of-possession" in result.stderr and json.loads(result.stdout)["status"]["token"]
+    token = json.loads(result.stdout)["status"]["token"]
+    head = token.split(".")[0]
+    assert json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))["typ"] == "pop"
+    assert decode_jwt_payload(decode_jwt_payload(token)["at"])["cnf"]["kid"]

@@ -375,6 +375,27 @@ def validate(opts: TokenOptions) -> None:
     if opts.pop_enabled != bool(opts.pop_claims):
         raise UsageError("--pop-enabled and --pop-claims go together.",
                          "Pass both, e.g. --pop-enabled --pop-claims u=<ARM id of the cluster>.")
+    if opts.pop_enabled:
+        _validate_pop(opts)
+
+
+#: Login modes that can ask for a proof-of-possession token (as in kubelogin).
+POP_MODES = ("spn", "interactive", "ropc")
+
+
+def _validate_pop(opts: TokenOptions) -> None:
+    from akslogin.pop import parse_claims
+
+    parse_claims(opts.pop_claims)
+    if opts.login not in POP_MODES:
+        raise UsageError(
+            f"--pop-enabled (proof-of-possession tokens for Azure Arc) works with --login {', '.join(POP_MODES)}; "
+            f"--login {opts.login} cannot bind a token to a key, and a plain token would be refused by a cluster "
+            "that requires PoP.",
+            "Use --login spn, interactive or ropc for this cluster, or remove --pop-enabled and --pop-claims.")
+    if opts.legacy:
+        raise UsageError("--legacy (the v1 endpoint) cannot ask for proof-of-possession tokens.",
+                         "Remove --legacy: Azure Arc clusters take v2 tokens.")
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> str:

@@ -30,12 +30,15 @@ class AccessToken:
 MAX_LIFETIME = 24 * 3600.0
 
 
-def checked(token: AccessToken, now: float, source: str = "the identity provider") -> AccessToken:
+def checked(token: AccessToken, now: float, source: str = "the identity provider", pop: bool = False
+            ) -> AccessToken:
     """``token`` if it is usable, cached no longer than its own claimed lifetime (``exp - iat``) nor
     ``MAX_LIFETIME``.
 
     Every login mode's answer passes through here before it is cached, so an empty token, a PoP token
     nobody asked for, or a lifetime of 10^12 seconds is one clear error (or one clamp) for all of them.
+    ``pop``: a proof-of-possession token was asked for (Entra answers ``pop``; recorded answers also say
+    ``Bearer`` for a key-bound token, so both are accepted then).
     """
     import math
 
@@ -45,7 +48,7 @@ def checked(token: AccessToken, now: float, source: str = "the identity provider
         raise AuthenticationError(f"{source} returned an empty access token.",
                                   "This is a fault of the service (or of a proxy in the way); retry in a moment.")
     kind = (token.token_type or "Bearer").strip().lower()
-    if kind not in ("bearer", ""):
+    if kind not in ("bearer", "") and not (pop and kind == "pop"):
         raise AuthenticationError(
             f"{source} returned a {'proof-of-possession' if kind == 'pop' else repr(kind)} token "
             f"(token_type {token.token_type!r}) although a bearer token was asked for.",
@@ -106,6 +109,12 @@ class CredentialContext:
     log: Log
     stderr: TextIO
     clock: Callable[[], float]
+    #: akslogin.pop.PopKey when a proof-of-possession token is asked for (Azure Arc): the token is bound to it.
+    pop_key: Any = None
+
+    def request_data(self) -> dict[str, str]:
+        """Extra token-request parameters for MSAL's ``data=`` (the PoP binding, or none)."""
+        return self.pop_key.request_data() if self.pop_key is not None else {}
 
 
 #: login mode → "module:factory"; the factory takes a CredentialContext and returns a Credential.

@@ -62,7 +62,8 @@ class InteractiveBrowserCredential(UserCredential):
                 "Finish signing in sooner or raise --timeout; on a machine without a usable browser use "
                 "--login devicecode.",
             )
-        result: dict[str, Any] = call(app.acquire_token_by_auth_code_flow, flow, response)
+        result: dict[str, Any] = call(app.acquire_token_by_auth_code_flow, flow, response,
+                                      data=self.ctx.request_data())
         if "error" in result and "access_token" not in result:
             raise describe_idp_error(result)
         return result

@@ -42,7 +42,7 @@ class UsernamePasswordCredential(UserCredential):
             warnings.simplefilter("ignore", DeprecationWarning)  # MSAL deprecates ROPC for public clients
             try:
                 result: dict[str, Any] = call(app.acquire_token_by_username_password, opts.username, opts.password,
-                                              scopes)
+                                              scopes, data=self.ctx.request_data())
             except AuthenticationError as exc:
                 raise _federation_error(exc, opts.username) from None
         if "access_token" not in result:

@@ -33,6 +33,7 @@ class ServicePrincipalCredential:
                 "Set AAD_SERVICE_PRINCIPAL_CLIENT_SECRET (or AZURE_CLIENT_SECRET), or pass --client-certificate.",
             )
         self._http = ctx.http
+        self._data = ctx.request_data()  # the PoP binding (Azure Arc), when asked for
         self._legacy: Any = None
         self._app: Any = None
         if opts.legacy:
@@ -47,5 +48,6 @@ class ServicePrincipalCredential:
         if self._legacy is not None:
             token: AccessToken = self._legacy.get_token(resource.rstrip("/"))
             return token
-        result = call(self._app.acquire_token_for_client, [scope_for(resource)], http=self._http)
+        result = call(self._app.acquire_token_for_client, [scope_for(resource)], http=self._http,
+                      data=self._data)
         return token_from_result(result)

@@ -74,7 +74,7 @@ class UserCredential:
             return None
         account = accounts[0]
         try:
-            result = app.acquire_token_silent_with_error(scopes, account)
+            result = app.acquire_token_silent_with_error(scopes, account, data=self.ctx.request_data())
         except (msal.exceptions.MsalServiceError, NetworkError) as exc:
             # MSAL 1.39 raises on a 5xx during a proactive refresh instead of keeping the cached token;
             # a network failure surfaces here too. A token that is still valid is better than failing.

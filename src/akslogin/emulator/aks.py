@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akslogin.emulator import rbac
-from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo, certificate_user
+from akslogin.emulator.aksauth import Authenticator, AuthFailure, UserInfo, certificate_user
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.httpbase import Request, Response, Router
 from akslogin.emulator.world import Cluster
@@ -430,7 +430,7 @@ def _table(rt: ResourceType, objects: Sequence[dict[str, Any]], now: float) -> d
 class _ApiServer:
     """Per-cluster state: authenticates, authorizes with RBAC, then serves discovery and reads."""
 
-    def __init__(self, cluster: Cluster, authenticator: TokenAuthenticator, clock: Clock | None,
+    def __init__(self, cluster: Cluster, authenticator: Authenticator, clock: Clock | None,
                  on_auth: AuthObserver | None) -> None:
         self.cluster = cluster
         self.authenticator = authenticator
@@ -519,7 +519,7 @@ class _ApiServer:
         result: UserInfo | AuthFailure
         if request.client_cert is not None:  # x509 comes first in kube-apiserver's authenticator chain
             result = certificate_user(request.client_cert)
-        elif bearer and not self.cluster.disable_local_accounts and hmac.compare_digest(
+        elif bearer and not self.cluster.disable_local_accounts and not self.cluster.arc and hmac.compare_digest(
                 bearer.encode(), self.cluster.admin_token.encode()):
             result = UserInfo(username="clusterAdmin", uid="", groups=("system:masters", "system:authenticated"))
         elif bearer:
@@ -529,6 +529,8 @@ class _ApiServer:
         if self.on_auth is not None:
             self.on_auth(request, result)
         if isinstance(result, AuthFailure):
+            if self.cluster.arc:  # Arc's guard says why; AKS says only "Unauthorized"
+                return status_response(401, "Unauthorized", f"Unauthorized: {result.reason}")
             return Response(401, UNAUTHORIZED_BODY, {"Content-Type": JSON})
         attrs = request_attributes(request.method, request.path, request.query)
         decision = rbac.authorize(result, attrs, self.cluster)
@@ -739,7 +741,7 @@ def _api_group(gv: str) -> dict[str, Any]:
     return {"name": group, "versions": [ref], "preferredVersion": ref}
 
 
-def build_aks_router(cluster: Cluster, authenticator: TokenAuthenticator, *, clock: Clock | None = None,
+def build_aks_router(cluster: Cluster, authenticator: Authenticator, *, clock: Clock | None = None,
                      on_auth: AuthObserver | None = None) -> Router:
     """A Router serving ``cluster`` as an AKS API server; ``on_auth`` sees each authentication outcome."""
     server = _ApiServer(cluster, authenticator, clock, on_auth)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -30,6 +30,10 @@ class AuthFailure:
     """Why a token was rejected; logged by the emulator, never shown to the client (AKS says only 401)."""
 
     reason: str
+
+
+class Authenticator(Protocol):
+    def authenticate(self, token: str) -> UserInfo | AuthFailure: ...
 
 
 #: (tenant id, object id) → group object ids from the directory (Graph getMemberObjects), None if unknown.

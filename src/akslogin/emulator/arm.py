@@ -252,7 +252,7 @@ class ArmService:
     def list_clusters(self, req: Request, principal: Principal) -> Response:
         sub = self._subscription(principal, req.params["sub"])
         rg = req.params.get("rg")
-        clusters = [c for c in self.world.clusters if c.subscription.lower() == sub.id.lower()]
+        clusters = [c for c in self.world.clusters if c.subscription.lower() == sub.id.lower() and not c.arc]
         scope = f"/subscriptions/{sub.id}"
         if rg is not None:
             clusters = [c for c in clusters if c.resource_group.lower() == rg.lower()]
@@ -269,7 +269,7 @@ class ArmService:
         sub = self._subscription(principal, req.params["sub"])
         rg, name = req.params["rg"], req.params["name"]
         in_rg = [c for c in self.world.clusters
-                 if c.subscription.lower() == sub.id.lower() and c.resource_group.lower() == rg.lower()]
+                 if c.subscription.lower() == sub.id.lower() and c.resource_group.lower() == rg.lower() and not c.arc]
         if not in_rg:
             raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
         cluster = next((c for c in in_rg if c.arm_name.lower() == name.lower()), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -246,7 +247,7 @@ class EntraService:
         lifetime = self.settings.access_token_lifetime
         token = self.issuer.access_token(
             tenant_id=tenant.id, audience=audience, lifetime=lifetime, subject_oid=app.object_id,
-            app_id=app.client_id, app_only=True, groups=app.groups, appidacr=appidacr,
+            app_id=app.client_id, app_only=True, groups=app.groups, appidacr=appidacr, extra=pop_binding(form),
         )
         return self.success(token, lifetime, v1, resource=audience)
 
@@ -368,6 +369,23 @@ class EntraService:
             body = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
         body.update(extra)
         return Response.json(200, body, {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
+
+
+def pop_binding(form: dict[str, str]) -> dict[str, Any] | None:
+    """The ``cnf`` claim that binds a token to the client's key (``token_type=pop`` + ``req_cnf``, as Azure
+    Arc's clients ask), or None for a bearer request. The answer's token_type stays "Bearer", as in the
+    requests kubelogin recorded against Entra ID."""
+    if form.get("token_type", "").lower() != "pop":
+        return None
+    raw = form.get("req_cnf", "")
+    try:
+        cnf = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        cnf = None
+    kid = cnf.get("kid") if isinstance(cnf, dict) else None
+    if not isinstance(kid, str) or not kid:
+        raise TokenError(9002313)
+    return {"cnf": {"kid": kid}}
 
 
 def _b64_any(text: str) -> bytes:

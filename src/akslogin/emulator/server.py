@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from akslogin.emulator import adfs, authorize, devicecode, federation, graph, managed_identity, userflows
 from akslogin.emulator.aks import build_aks_router
-from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
+from akslogin.emulator.aksauth import Authenticator, AuthFailure, TokenAuthenticator, UserInfo
+from akslogin.emulator.arcguard import PopAuthenticator
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.clusterca import ClusterCA
 from akslogin.emulator.directory import Directory
@@ -93,7 +94,10 @@ class Emulator:
         self._auth_outcome = threading.local()  # handler thread → who the API server saw, for the log
         jwks = self.issuer.jwks()
         for cluster in world.clusters:
-            authenticator = TokenAuthenticator(jwks, cluster, self.clock, group_resolver=self.directory.member_groups)
+            authenticator: Authenticator = TokenAuthenticator(jwks, cluster, self.clock,
+                                                    group_resolver=self.directory.member_groups)
+            if cluster.arc:
+                authenticator = PopAuthenticator(authenticator, cluster, self.clock)
             router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth)
             self._cluster_servers[cluster.name] = self._server(
                 router, cluster.port, self._aks_observer(cluster.name), f"aks:{cluster.name}",
@@ -195,13 +199,16 @@ class Emulator:
         if req.path.startswith(CONTROL_PREFIX):
             return
         grant_type = client_id = None
+        extra: dict[str, str] = {}
         if req.method == "POST" and req.path.endswith(("/token", "/devicecode")):
             form = req.form()
             grant_type = form.get("grant_type")
             client_id = form.get("client_id")
+            # The PoP binding is public (a key's thumbprint), so tests may read it.
+            extra = {k: form[k] for k in ("token_type", "req_cnf") if form.get(k)}
         self.request_log.add(LoggedRequest(
             service="entra", method=req.method, path=req.path, status=resp.status,
-            grant_type=grant_type, client_id=client_id, error_code=_error_code(resp),
+            grant_type=grant_type, client_id=client_id, error_code=_error_code(resp), extra=extra,
             received=req.received, answered=time.monotonic(),
         ))
 

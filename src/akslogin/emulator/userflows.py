@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from akslogin.emulator.entra import EntraService, TokenError
+from akslogin.emulator.entra import EntraService, TokenError, pop_binding
 from akslogin.emulator.httpbase import Request, Response
 from akslogin.emulator.tokens import b64url_json
 from akslogin.emulator.world import App, Tenant, User
@@ -139,7 +139,7 @@ class UserFlows:
         access = self.entra.issuer.access_token(
             tenant_id=tenant.id, audience=audience, lifetime=lifetime, subject_oid=user.object_id,
             app_id=app.client_id, app_only=False, upn=None if user.guest else user.upn, name=user.display_name,
-            groups=user.groups, scp="user.read", appidacr="0", amr=sign_in.amr,
+            groups=user.groups, scp="user.read", appidacr="0", amr=sign_in.amr, extra=pop_binding(form),
         )
         refresh = self._new_refresh_token(RefreshGrant(
             tenant.id, user.object_id, app.client_id, self.entra.clock.now(), sign_in.auth_time, sign_in.amr,

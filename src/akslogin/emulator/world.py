@@ -18,6 +18,8 @@ import yaml
 from cryptography import x509
 
 AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+#: The server app of Azure Arc-enabled Kubernetes (its clusters take proof-of-possession tokens for it).
+ARC_SERVER_APP_ID = "6256c85f-0aad-4d50-b960-e6e9b21efe35"
 #: The audience Entra expects in federated (workload identity) assertions.
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 #: Kinds of compute that serve a managed identity endpoint, and the ARM type of each.
@@ -235,14 +237,18 @@ class Cluster:
     #: The name ARM reports. ``name`` is the emulator's key (URLs, request log) and must be unique;
     #: ``arm_name`` may repeat across resource groups and subscriptions, as real cluster names do.
     arm_name: str = ""
+    #: An Azure Arc-enabled cluster (Microsoft.Kubernetes/connectedClusters): its API server accepts only
+    #: proof-of-possession tokens (see emulator/arcguard.py); ARM does not list it as a managed cluster.
+    arc: bool = False
 
     def __post_init__(self) -> None:
         self.arm_name = self.arm_name or self.name
 
     @property
     def arm_id(self) -> str:
+        kind = "Microsoft.Kubernetes/connectedClusters" if self.arc else "Microsoft.ContainerService/managedClusters"
         return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-                f"/providers/Microsoft.ContainerService/managedClusters/{self.arm_name}")
+                f"/providers/{kind}/{self.arm_name}")
 
     def accepted_audiences(self) -> set[str]:
         if self.audience == "spn":
@@ -515,7 +521,8 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
         apps=apps,
         users=users,
         groups=groups,
-        resources=[AKS_SERVER_APP_ID, ARM_RESOURCE, GRAPH_RESOURCE, *[str(r) for r in t.get("resources") or []]],
+        resources=[AKS_SERVER_APP_ID, ARC_SERVER_APP_ID, ARM_RESOURCE, GRAPH_RESOURCE,
+                   *[str(r) for r in t.get("resources") or []]],
         managed_identities=identities,
         hosts=hosts,
         federations=federations,
@@ -704,7 +711,7 @@ def _cluster(c: Any, i: int, world: World) -> Cluster:
         resource_group=str(c.get("resource_group", "rg")),
         subscription=str(c.get("subscription", "00000000-0000-0000-0000-000000000000")),
         location=str(c.get("location", "eastus")),
-        server_id=str(c.get("server_id", AKS_SERVER_APP_ID)),
+        server_id=str(c.get("server_id", ARC_SERVER_APP_ID if c.get("arc") else AKS_SERVER_APP_ID)),
         audience=audience,
         namespaces=namespaces,
         pods=pods,
@@ -718,6 +725,7 @@ def _cluster(c: Any, i: int, world: World) -> Cluster:
         private=bool(c.get("private", False)),
         kubernetes_version=str(c.get("kubernetes_version", "1.32.4")),
         arm_name=str(c.get("arm_name") or name),
+        arc=bool(c.get("arc", False)),
     )
 
 

@@ -36,9 +36,10 @@ def _builtin_sha256() -> Callable[[bytes], Any]:
 _sha256 = _builtin_sha256()
 
 
-def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None
-                    ) -> dict[str, str]:
-    """The parts of the options that select a token. Secrets are deliberately not part of it."""
+def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None,
+                    pop_kid: str = "") -> dict[str, str]:
+    """The parts of the options that select a token. Secrets are deliberately not part of it; a PoP token
+    is bound to a key (``pop_kid``), so a new key is a new identity."""
     fields = {
         "authority": authority.rstrip("/").lower(),
         "tenant": opts.tenant_id.lower(),
@@ -59,6 +60,7 @@ def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, st
         fields["connection"] = opts.azure_pipelines_service_connection_id.lower()
     if opts.pop_enabled:
         fields["pop"] = opts.pop_claims
+        fields["pop_kid"] = pop_kid
     if environ is not None:
         from akslogin.tokencache.toolstate import tool_state
 
@@ -71,6 +73,7 @@ def canonical(fields: dict[str, str]) -> str:
     return jsonlite.dumps_flat(fields)
 
 
-def identity_key(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None) -> str:
-    digest: str = _sha256(canonical(identity_fields(opts, authority, environ)).encode("utf-8")).hexdigest()
+def identity_key(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None,
+                 pop_kid: str = "") -> str:
+    digest: str = _sha256(canonical(identity_fields(opts, authority, environ, pop_kid)).encode("utf-8")).hexdigest()
     return digest[:40]

@@ -42,15 +42,18 @@ def acquire(
     clock: Callable[[], float],
     stderr: TextIO | None = None,
     min_remaining: float = MIN_REMAINING,
+    pop_key: Any = None,
 ) -> CachedToken:
-    """``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
+    """``pop_key`` (akslogin.pop.PopKey): bind the token to it (Azure Arc).
+
+    ``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
     for more than get-token's five minutes). A token that is inside that margin but still valid is served
     when the refresh fails, when a recent failure says to wait, or when the lock wait times out."""
     out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
     try:
         with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
-            return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining)
+            return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key)
     except store.LockTimeout:
         fallback = _still_valid(read_private(entry_path(cache_dir, key)), clock())
         if fallback is None:
@@ -82,7 +85,7 @@ def _backoff_state(raw: bytes | None) -> tuple[float, float]:
 
 
 def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], log: Log,
-                clock: Callable[[], float], out: TextIO, min_remaining: float) -> CachedToken:
+                clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any) -> CachedToken:
     path = entry_path(cache_dir, key)
     raw = read_private(path)
     cached = None if raw is None else parse_entry(raw)
@@ -118,11 +121,12 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         log=log,
         stderr=out,
         clock=clock,
+        pop_key=pop_key,
     )
     credential = create_credential(ctx)
     log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
     try:
-        token = checked(credential.get_token(opts.server_id), clock())
+        token = checked(credential.get_token(opts.server_id), clock(), pop=pop_key is not None)
     except NetworkError as exc:
         # Only a failing service: a refused sign-in (revoked refresh token, bad secret) is the user's to hear.
         if fallback is None:

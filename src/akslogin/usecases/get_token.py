@@ -49,13 +49,15 @@ def run(
         for note in options.apply_env(opts, environ):
             stderr.write(f"akslogin: warning: {note}\n")
         options.validate(opts)
-        if opts.pop_enabled:
-            stderr.write("akslogin: warning: --pop-enabled is accepted for kubelogin compatibility, but akslogin "
-                         "returns a plain bearer token (proof-of-possession for Azure Arc is not supported).\n")
         log = Log(opts.verbosity_level, stderr)
         info = exec_credential.read_exec_info(environ)
         cache_dir = opts.cache_dir or options.default_cache_dir(environ)
-        key = identity_key(opts, authority_for_key(opts), environ)
+        pop_key = None
+        if opts.pop_enabled:  # Azure Arc: the token is bound to this cache's key, and presented signed by it
+            from akslogin import pop
+
+            pop_key = pop.load_or_create(cache_dir, opts.cache_storage, stderr, opts.timeout_seconds)
+        key = identity_key(opts, authority_for_key(opts), environ, pop_key.kid if pop_key is not None else "")
         log(5, f"options: {opts.describe()}")
         log(3, f"identity key {key}, cache {cache_dir}")
         cached = read_entry(cache_dir, key)
@@ -65,8 +67,13 @@ def run(
         else:
             from akslogin.usecases.acquire import acquire
 
-            token = acquire(opts, key, cache_dir, environ, log, clock, stderr)
-        stdout.write(exec_credential.render(info, token.access_token, token.expires_on) + "\n")
+            token = acquire(opts, key, cache_dir, environ, log, clock, stderr, pop_key=pop_key)
+        value, expires_on = token.access_token, token.expires_on
+        if pop_key is not None:
+            now = clock()
+            value = pop.present(value, pop_key, pop.parse_claims(opts.pop_claims)[pop.U_CLAIM], now)
+            expires_on = min(expires_on, now + pop.PRESENTATION_LIFETIME)
+        stdout.write(exec_credential.render(info, value, expires_on) + "\n")
         stdout.flush()
         return 0
 
