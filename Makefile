@@ -18,6 +18,8 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests demo bench
 	$(BIN)/mypy
+	$(BIN)/mypy --platform win32
+	$(BIN)/mypy --platform darwin
 
 # The hypothesis suites (10,000 cases each) spend their time generating input on one core, while the rest
 # mostly waits on kubectl, subprocesses and sockets; side by side, a fresh-clone run took 12 minutes instead of 21.

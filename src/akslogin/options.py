@@ -399,7 +399,8 @@ def _validate_pop(opts: TokenOptions) -> None:
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> str:
-    home = environ.get("HOME") or os.path.expanduser("~")
+    """``~/.kube/cache/akslogin``; on Windows, where HOME is usually unset, under ``%USERPROFILE%`` as kubectl."""
+    home = environ.get("HOME") or environ.get("USERPROFILE") or os.path.expanduser("~")
     return os.path.join(home, ".kube", "cache", "akslogin")
 
 

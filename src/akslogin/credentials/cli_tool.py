@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,10 @@ def run_tool(tool: Tool, args: Sequence[str], environ: Mapping[str, str], timeou
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)
+            if sys.platform == "win32":
+                proc.kill()  # az.cmd's python child goes with it: Windows kills the console group
+            else:
+                os.killpg(proc.pid, signal.SIGKILL)  # the tool and whatever it started (az is a shell script)
         proc.communicate()
         raise NetworkError(
             f"'{tool.executable} {' '.join(args[:2])}' did not finish within {timeout:.0f}s and was stopped.",

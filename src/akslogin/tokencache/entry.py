@@ -50,7 +50,12 @@ def entry_path(cache_dir: str, key: str) -> str:
 
 
 def check_private(st: os.stat_result, path: str) -> None:
-    """Refuse a cache file that is not ours or that others could write (a token could be swapped in)."""
+    """Refuse a cache file that is not ours or that others could write (a token could be swapped in).
+
+    POSIX only: Windows reports no owner in ``st_uid`` and mode bits that mean nothing (files under the
+    user profile are private by its ACL, which akslogin does not change)."""
+    if os.name == "nt":
+        return
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
         raise CacheError(
             f"the token cache file {path} belongs to another user (uid {st.st_uid}).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import time
 from collections.abc import Iterator
 
@@ -14,11 +15,13 @@ from akslogin.tokencache.entry import ENTRY_VERSION, entry_path
 
 
 def _owner_name(uid: int) -> str:
-    try:
-        import pwd
+    if sys.platform == "win32":
+        return f"uid {uid}"
+    import pwd
 
+    try:
         return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
+    except KeyError:
         return f"uid {uid}"
 
 
@@ -47,6 +50,8 @@ def ensure_dir(path: str, euid: int | None = None) -> None:
                 raise _not_yours(parent, owner, euid) from None
         raise CacheError(f"cannot create the cache directory {path}: {exc.strerror}.",
                          "Pass a writable --cache-dir or set KUBECACHEDIR.") from None
+    if os.name == "nt":  # no POSIX owner or mode: the profile's ACL keeps the directory private
+        return
     st = os.stat(path)
     if euid is not None and st.st_uid != euid:
         raise _not_yours(path, st.st_uid, euid)
@@ -118,5 +123,5 @@ def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
 def quarantine(path: str) -> str:
     """Move an unreadable cache file aside (kept for inspection, still 0600) so it can be rebuilt."""
     target = f"{path}.corrupt-{int(time.time())}"
-    os.replace(path, target)
+    fileops.replace(path, target)
     return target
