@@ -83,6 +83,10 @@ def _issue(ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate | None, key: rsa
     )
 
 
+#: The user signed in to the emulated Azure Cloud Shell (its MSI_ENDPOINT hands out this user's tokens).
+CLOUD_SHELL_USER = "shell-user@machines.example"
+
+
 def new_ca(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
     key = new_rsa_key()
     return key, _issue(key, None, key, f"CN={common_name},O=Contoso test PKI", ca=True)
@@ -95,7 +99,7 @@ def build_machine_world(directory: Path) -> MachineWorld:
     view = [{"managed_identity": "build-vm"}, {"managed_identity": "deployer-identity"},
             {"managed_identity": "web-app"}, {"managed_identity": "arc-server"},
             {"app": "wi-deployer"}, {"app": "gh-deployer"}, {"app": "ado-deployer"}, {"app": "sni-deployer"},
-            {"app": "az-signed-in"}]
+            {"app": "az-signed-in"}, {"user": CLOUD_SHELL_USER}]
     mw.spec = {
         "tenants": [{
             "id": TENANT,
@@ -128,7 +132,9 @@ def build_machine_world(directory: Path) -> MachineWorld:
                 {"name": "web-app", "kind": "appservice", "system_identity": {"object_id": OBJECT_IDS["web-app"]},
                  "user_identities": ["deployer-identity"]},
                 {"name": "arc-server", "kind": "arc", "system_identity": {"object_id": OBJECT_IDS["arc-server"]}},
+                {"name": "shell", "kind": "cloudshell", "user": CLOUD_SHELL_USER},
             ],
+            "users": [{"upn": CLOUD_SHELL_USER, "object_id": "5e5e5e5e-0000-4000-8000-000000000001"}],
         }],
         "clusters": [
             {"name": "aks1", "tenant": TENANT, "pods": {"default": ["web-1"], "deploy": ["job-1"]},

@@ -205,9 +205,27 @@ def test_unreadable_arc_key_dir_explains_the_himds_group(tmp_path: Path, machine
      "http://127.0.0.1:46808/msi/token"),
     ({"IDENTITY_ENDPOINT": "http://localhost:40342/metadata/identity/oauth2/token",
       "IMDS_ENDPOINT": "http://localhost:40342"}, "Azure Arc", "http://localhost:40342/metadata/identity/oauth2/token"),
+    ({"MSI_ENDPOINT": "http://localhost:50342/oauth2/token", "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0"},
+     "Cloud Shell", "http://localhost:50342/oauth2/token"),
 ])
 def test_endpoint_detection_follows_msal_order(environ: dict[str, str], name: str, endpoint: str) -> None:
     from akslogin.credentials.managed_identity import detect_source
 
     source = detect_source(environ)
-    assert (source.name, source.endpoint, source.via_msal) == (name, endpoint, name != "Azure Arc")
+    assert (source.name, source.endpoint, source.via_msal) == (name, endpoint,
+                                                               name not in ("Azure Arc", "Cloud Shell"))
+
+
+def test_cloud_shell_gets_the_signed_in_users_token_through_kubectl(tmp_path: Path,
+                                                                     machine_emulator: Emulator) -> None:
+    """Azure Cloud Shell sets MSI_ENDPOINT (no MSI_SECRET): --login msi there is the user signed in to the shell,
+    as with kubelogin (azidentity). The emulated shell's endpoint answers only a POST with Metadata: true."""
+    from machine_world import CLOUD_SHELL_USER
+
+    user, stderr = _kubectl_as(tmp_path, machine_emulator, "shell")
+    assert user == CLOUD_SHELL_USER, stderr
+    assert [(e.method, e.status) for e in machine_emulator.request_log.entries("cloudshell:shell")] == [("POST", 200)]
+    # No user-assigned identities in Cloud Shell: asking for one is refused, not silently ignored.
+    refused = run_akslogin(token_args("msi", "--client-id", UAMI_CLIENT), _env(tmp_path, machine_emulator, "shell"))
+    assert refused.returncode == 2 and "Cloud Shell has no user-assigned managed identities" in refused.stderr
+    assert len(machine_emulator.request_log.entries("cloudshell:shell")) == 1

@@ -57,9 +57,14 @@ KNOWN_AUTHORITY_HOSTS = frozenset({
 })
 
 
+def lookup(name: str) -> Cloud | None:
+    """The environment kubelogin's name (case-insensitive) stands for, or None for a name not in the table."""
+    return _ALIASES.get(name.strip().lower())
+
+
 def cloud(name: str) -> Cloud:
     """Look up an environment by kubelogin's names (case-insensitive)."""
-    found = _ALIASES.get(name.strip().lower())
+    found = lookup(name)
     if found is None:
         raise UsageError(
             f"unknown --environment {name!r}.",

@@ -346,8 +346,14 @@ def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> list[str]:
     return notes
 
 
-def validate(opts: TokenOptions) -> None:
-    """Checks every mode shares; mode-specific requirements are checked by the credential."""
+#: The start of validate()'s note about an environment outside the table (get-token shows it once per cache).
+UNKNOWN_ENVIRONMENT_NOTE = "--environment "
+
+
+def validate(opts: TokenOptions) -> list[str]:
+    """Checks every mode shares; mode-specific requirements are checked by the credential. Returns notes
+    for the user (an environment name only --authority-host makes usable)."""
+    notes: list[str] = []
     opts.login = opts.login.strip().lower()
     if opts.login not in LOGIN_MODES:
         raise UsageError(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(LOGIN_MODES) + ".")
@@ -357,9 +363,14 @@ def validate(opts: TokenOptions) -> None:
     if not opts.server_id:
         raise UsageError("--server-id is required.",
                          "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")
-    from akslogin.clouds import cloud
+    from akslogin.clouds import cloud, lookup
 
-    cloud(opts.environment)  # an unknown name is an error even when --authority-host overrides the host
+    if opts.environment and lookup(opts.environment) is None:
+        if not opts.authority_host:
+            cloud(opts.environment)  # the error naming the known clouds and --authority-host
+        # Azure Stack Hub (AzureStackCloud) and other private clouds: the host given is where to sign in.
+        notes.append(f"{UNKNOWN_ENVIRONMENT_NOTE}{opts.environment[:40]!r} is not a cloud akslogin knows; signing in "
+                     f"at --authority-host {opts.authority_host[:80]} (as for Azure Stack Hub). This is shown once.")
     if opts.authority_host:
         if not is_https_url(opts.authority_host):
             raise UsageError(
@@ -377,6 +388,7 @@ def validate(opts: TokenOptions) -> None:
                          "Pass both, e.g. --pop-enabled --pop-claims u=<ARM id of the cluster>.")
     if opts.pop_enabled:
         _validate_pop(opts)
+    return notes
 
 
 #: Login modes that can ask for a proof-of-possession token (as in kubelogin).

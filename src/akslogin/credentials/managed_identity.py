@@ -11,11 +11,12 @@ same variables the platforms set, which is how the tests reach the emulator):
 | Service Fabric | IDENTITY_ENDPOINT + IDENTITY_HEADER + IDENTITY_SERVER_THUMBPRINT | IDENTITY_ENDPOINT |
 | App Service / Functions | IDENTITY_ENDPOINT + IDENTITY_HEADER | IDENTITY_ENDPOINT |
 | Azure Machine Learning | MSI_ENDPOINT + MSI_SECRET | MSI_ENDPOINT |
+| Azure Cloud Shell | MSI_ENDPOINT alone (the signed-in user's tokens) | MSI_ENDPOINT |
 | Azure Arc | IDENTITY_ENDPOINT + IMDS_ENDPOINT, or the himds agent installed | IDENTITY_ENDPOINT |
 | Azure VM, VMSS, AKS node (IMDS) | otherwise | AZURE_POD_IDENTITY_AUTHORITY_HOST or http://169.254.169.254 |
 
-Arc goes through our own client (see :mod:`akslogin.credentials.arc`); everything else through MSAL's
-ManagedIdentityClient, which reads the same variables from the process environment (the CLI passes
+Arc and Cloud Shell go through our own clients (:mod:`akslogin.credentials.arc`, :mod:`.cloudshell`); the
+rest through MSAL's ManagedIdentityClient, which reads the same variables from the process environment (the CLI passes
 ``os.environ`` as the environment, so both agree).
 """
 
@@ -34,6 +35,7 @@ import requests
 from akslogin.aadsts import describe_idp_error
 from akslogin.credentials.arc import DEFAULT_ENDPOINT, HIMDS_BINARY, KEY_DIR_VARIABLE, ArcClient, default_key_dir
 from akslogin.credentials.base import AccessToken, CredentialContext
+from akslogin.credentials.cloudshell import CloudShellClient
 from akslogin.credentials.msal_app import token_from_result
 from akslogin.errors import AksloginError, AuthenticationError, NetworkError, TLSError
 from akslogin.http import HttpClient
@@ -65,6 +67,8 @@ def detect_source(environ: Mapping[str, str]) -> Source:
         return Source("App Service", endpoint, True, "App Service / Functions app")
     if environ.get("MSI_ENDPOINT") and environ.get("MSI_SECRET"):
         return Source("Azure Machine Learning", environ["MSI_ENDPOINT"], True, "Azure Machine Learning compute")
+    if environ.get("MSI_ENDPOINT"):  # without MSI_SECRET: Azure Cloud Shell, as azidentity detects it
+        return Source("Cloud Shell", environ["MSI_ENDPOINT"], False, "Cloud Shell session")
     if endpoint and environ.get("IMDS_ENDPOINT"):
         return Source("Azure Arc", endpoint, False, "Arc-enabled server")
     if os.path.exists(HIMDS_BINARY):
@@ -135,9 +139,11 @@ class ManagedIdentityCredential:
                    + (f", {selector[0]}={selector[1]}" if selector else ", system-assigned"))
         http = ManagedIdentityHttp(opts.timeout_seconds, opts.certificate_authority, ctx.environ)
         self.http = http  # its last answer's Date tells the endpoint's clock (see usecases.acquire.server_skew)
-        self._arc: ArcClient | None = None
+        self._arc: ArcClient | CloudShellClient | None = None
         self._client: Any = None
-        if not self._source.via_msal:
+        if self._source.name == "Cloud Shell":
+            self._arc = CloudShellClient(self._source.endpoint, http, selector, ctx.clock)
+        elif not self._source.via_msal:
             key_dir = ctx.environ.get(KEY_DIR_VARIABLE) or default_key_dir(ctx.environ)
             self._arc = ArcClient(self._source.endpoint, key_dir, http, selector, ctx.clock)
         else:

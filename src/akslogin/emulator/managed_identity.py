@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from akslogin.emulator.httpbase import Request, Response, Router
-from akslogin.emulator.world import Host, ManagedIdentity, Tenant
+from akslogin.emulator.world import AZURE_CLI_APP_ID, Host, ManagedIdentity, Tenant
 
 if TYPE_CHECKING:
     from akslogin.emulator.server import Emulator
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 TOKEN_PATH = "/metadata/identity/oauth2/token"
 APP_SERVICE_PATH = "/msi/token"
 #: Service name in the request log for each host kind.
-SERVICE_PREFIX = {"vm": "imds", "appservice": "appservice", "arc": "arc"}
+SERVICE_PREFIX = {"vm": "imds", "appservice": "appservice", "arc": "arc", "cloudshell": "cloudshell"}
+#: Cloud Shell's endpoint path (the real one is http://localhost:50342/oauth2/token).
+CLOUD_SHELL_PATH = "/oauth2/token"
 #: How long an Arc challenge key stays valid, in seconds.
 ARC_KEY_LIFETIME = 300
 
@@ -43,6 +45,7 @@ ARC_KEY_LIFETIME = 300
 @dataclass
 class ManagedIdentitySettings:
     token_lifetime: int = 86399  # IMDS hands out 24-hour tokens
+    cloud_shell_token_lifetime: int = 3599  # Cloud Shell's are the user's own, about an hour
 
 
 class Failure(Exception):
@@ -83,6 +86,8 @@ class ManagedIdentityService:
             return {"AZURE_POD_IDENTITY_AUTHORITY_HOST": url}
         if host.kind == "appservice":
             return {"IDENTITY_ENDPOINT": url + APP_SERVICE_PATH, "IDENTITY_HEADER": host.identity_header}
+        if host.kind == "cloudshell":
+            return {"MSI_ENDPOINT": url + CLOUD_SHELL_PATH, "AZUREPS_HOST_ENVIRONMENT": "cloud-shell/1.0"}
         return {"IDENTITY_ENDPOINT": url + TOKEN_PATH, "IMDS_ENDPOINT": url,
                 "AKSLOGIN_ARC_KEY_DIR": str(self.arc_key_dir(host_name))}
 
@@ -93,6 +98,8 @@ class ManagedIdentityService:
             r.add("GET", TOKEN_PATH, lambda req: self._imds(tenant, host, req))
         elif host.kind == "appservice":
             r.add("GET", APP_SERVICE_PATH, lambda req: self._app_service(tenant, host, req))
+        elif host.kind == "cloudshell":
+            r.add("POST", CLOUD_SHELL_PATH, lambda req: self._cloud_shell(tenant, host, req))
         else:
             r.add("GET", TOKEN_PATH, lambda req: self._arc(tenant, host, req))
         return r
@@ -174,6 +181,35 @@ class ManagedIdentityService:
             return _app_service_error(failure.status, failure.description)
         return Response.json(200, {"access_token": token, "expires_on": str(now + lifetime), "resource": resource,
                                    "token_type": "Bearer", "client_id": identity.client_id})
+
+    # -- Azure Cloud Shell -------------------------------------------------------------------
+    def _cloud_shell(self, tenant: Tenant, host: Host, req: Request) -> Response:
+        """``POST MSI_ENDPOINT`` with ``Metadata: true`` and a form ``resource=``: a token of the user signed in
+        to Cloud Shell (there are no user-assigned identities to select)."""
+        if req.header("metadata").lower() != "true":
+            return self._imds_error(Failure(400, "invalid_request", "Required metadata header not specified"))
+        form = req.form()
+        if any(form.get(k) for k in ("client_id", "object_id", "msi_res_id", "mi_res_id")):
+            return self._imds_error(Failure(400, "invalid_request",
+                                            "Cloud Shell does not support user-assigned managed identities"))
+        resource = form.get("resource", "")
+        user = tenant.user_by_upn(host.user)
+        if user is None:
+            return self._imds_error(Failure(400, "invalid_request", f"The user {host.user} is not signed in"))
+        known = next((r for r in tenant.resources if r.rstrip("/").lower() == resource.rstrip("/").lower()), None)
+        if known is None:
+            return self._imds_error(Failure(400, "invalid_resource", f"AADSTS500011: The resource principal named "
+                                            f"{resource} was not found in the tenant named {tenant.id}."))
+        lifetime = self.settings.cloud_shell_token_lifetime
+        token = self._emu.issuer.access_token(
+            tenant_id=tenant.id, audience=known, lifetime=lifetime, subject_oid=user.object_id,
+            app_id=AZURE_CLI_APP_ID, app_only=False, upn=user.upn, name=user.display_name, groups=user.groups,
+            scp="user_impersonation",
+        )
+        now = int(self._emu.clock.now())
+        return Response.json(200, {"access_token": token, "expires_in": str(lifetime),
+                                   "expires_on": str(now + lifetime), "not_before": str(now),
+                                   "resource": resource, "token_type": "Bearer"})
 
     # -- Azure Arc ---------------------------------------------------------------------------
     def _arc(self, tenant: Tenant, host: Host, req: Request) -> Response:

@@ -27,6 +27,7 @@ HOST_KINDS = {
     "vm": "Microsoft.Compute/virtualMachines",
     "appservice": "Microsoft.Web/sites",
     "arc": "Microsoft.HybridCompute/machines",
+    "cloudshell": "Microsoft.Portal/consoles",
 }
 AKS_CLIENT_APP_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 AZURE_CLI_APP_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
@@ -170,6 +171,8 @@ class Host:
     user_identities: list[ManagedIdentity] = field(default_factory=list)
     identity_header: str = ""  # App Service's IDENTITY_HEADER secret
     port: int = 0
+    #: Azure Cloud Shell: its "managed identity" endpoint hands out tokens of the signed-in user (a UPN).
+    user: str = ""
 
     def identities(self) -> list[ManagedIdentity]:
         return ([self.system_identity] if self.system_identity else []) + self.user_identities
@@ -593,8 +596,11 @@ def _host(h: Any, subscription: str, identities: list[ManagedIdentity], where: s
         if found is None:
             raise WorldError(f"{where}: unknown user-assigned identity {ref!r} (declare it in managed_identities)")
         users.append(found)
+    user = str(h.get("user") or "")
+    if kind == "cloudshell" and (not user or system or users):
+        raise WorldError(f"{where}: a cloudshell host names the signed-in user (user: <upn>) and no identities")
     return Host(name=name, kind=kind, resource_id=resource_id, system_identity=system, user_identities=users,
-                identity_header=str(h.get("identity_header") or _new_id()), port=int(h.get("port", 0)))
+                identity_header=str(h.get("identity_header") or _new_id()), port=int(h.get("port", 0)), user=user)
 
 
 def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:

@@ -120,6 +120,20 @@ def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
         yield
 
 
+def first_time(cache_dir: str, topic: str) -> bool:
+    """True once per cache directory and ``topic`` (a marker file remembers it): for notes that kubectl would
+    otherwise show on every command."""
+    import hashlib
+
+    marker = os.path.join(cache_dir, ".notice-" + hashlib.sha256(topic.encode()).hexdigest()[:16])
+    if os.path.lexists(marker):
+        return False
+    with contextlib.suppress(OSError, CacheError):
+        prepare(cache_dir)
+        atomic_write(marker, topic.encode("utf-8", "replace") + b"\n")
+    return True
+
+
 def quarantine(path: str) -> str:
     """Move an unreadable cache file aside (kept for inspection, still 0600) so it can be rebuilt."""
     target = f"{path}.corrupt-{int(time.time())}"

@@ -46,12 +46,19 @@ def run(
         except options.HelpRequested:
             stdout.write(options.render_help() + "\n")
             return 0
-        for note in options.apply_env(opts, environ):
-            stderr.write(f"akslogin: warning: {note}\n")
-        options.validate(opts)
+        notes = options.apply_env(opts, environ)
+        notes += options.validate(opts)
         log = Log(opts.verbosity_level, stderr)
         info = exec_credential.read_exec_info(environ)
         cache_dir = opts.cache_dir or options.default_cache_dir(environ)
+        for note in notes:
+            if note.startswith(options.UNKNOWN_ENVIRONMENT_NOTE):
+                from akslogin.tokencache.store import first_time
+
+                if not first_time(cache_dir, note):
+                    log(1, note)
+                    continue
+            stderr.write(f"akslogin: warning: {note}\n")
         pop_key = None
         if opts.pop_enabled:  # Azure Arc: the token is bound to this cache's key, and presented signed by it
             from akslogin import pop

@@ -35,7 +35,8 @@ def identity_keys(opts: options.TokenOptions, server_ids: Iterable[str],
 def servers_of(opts: options.TokenOptions) -> list[str]:
     """Everything one identity signs in to: the --server-id given, the AKS server app, Resource Manager."""
     servers = [opts.server_id] if opts.server_id else []
-    for server in (AKS_SERVER_ID, clouds.cloud(opts.environment).arm_resource):
+    known = clouds.lookup(opts.environment)  # None: a private cloud (Azure Stack) reached by --authority-host
+    for server in (AKS_SERVER_ID, *([known.arm_resource] if known else [])):
         if server not in servers:
             servers.append(server)
     return servers
