@@ -58,7 +58,9 @@ def converted_args(user: dict[str, Any], login: str | None, allow_secrets: bool 
     result = convert(cfg, ConvertOptions(login=login, given=given, allow_secrets=allow_secrets))
     assert result.converted == ["u"]
     block = cfg.get("users", "u")["exec"]  # type: ignore[index]
-    assert block["command"] == "akslogin" and block["apiVersion"] == "client.authentication.k8s.io/v1"
+    # A block keeps its version; new ones get kubelogin's v1beta1 (issue 15: older client-go rejects v1).
+    own = (user.get("exec") or {}).get("apiVersion")
+    assert block["command"] == "akslogin" and block["apiVersion"] == (own or "client.authentication.k8s.io/v1beta1")
     return list(block["args"])
 
 
@@ -306,3 +308,30 @@ def test_env_login_method_and_kubeconfig_list(emu: Emulator, tmp_path: Path) -> 
     unknown = convert_cli(runner, "--context", "nope", env=env)
     assert unknown.returncode == 2 and "no context exists with the name: 'nope'" in unknown.stderr
     assert sub_id(1)  # the world's subscriptions are irrelevant here
+
+
+def test_exec_api_version_v1beta1_by_default_v1_when_asked_and_kept_when_converting_again(tmp_path: Path) -> None:
+    """kubelogin writes v1beta1 (tools on client-go < 0.22 reject v1); --exec-api-version v1 asks for v1, and a
+    block's own version survives a later conversion without the flag."""
+    import subprocess
+
+    from conftest import akslogin_bin, clean_env
+
+    kc = tmp_path / "config"
+    kc.write_text(yaml.safe_dump(config_with(aks_exec_user()).data))
+    env = clean_env(tmp_path)
+
+    def convert_cli(*extra: str) -> str:
+        result = subprocess.run([akslogin_bin(), "convert-kubeconfig", "--kubeconfig", str(kc), *extra], env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        version: str = yaml.safe_load(kc.read_text())["users"][0]["user"]["exec"]["apiVersion"]
+        return version
+
+    assert convert_cli() == "client.authentication.k8s.io/v1beta1"
+    assert convert_cli("--exec-api-version", "v1") == "client.authentication.k8s.io/v1"
+    assert convert_cli("-l", "spn") == "client.authentication.k8s.io/v1"  # kept
+    assert convert_cli("--exec-api-version", "v1beta1") == "client.authentication.k8s.io/v1beta1"
+    bad = subprocess.run([akslogin_bin(), "convert-kubeconfig", "--kubeconfig", str(kc), "--exec-api-version", "v2"],
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "v1beta1" in bad.stderr

@@ -46,7 +46,7 @@ def test_spn_gets_a_working_context_and_nothing_secret_is_written(runner: Runner
     data = yaml.safe_load(text)
     assert data["current-context"] == "aks1"
     block = named(data, "users", "clusterUser_rg-apps_aks1")["user"]["exec"]
-    assert block["command"] == akslogin_bin() and block["apiVersion"] == "client.authentication.k8s.io/v1"
+    assert block["command"] == akslogin_bin() and block["apiVersion"] == "client.authentication.k8s.io/v1beta1"
     assert block["interactiveMode"] == "Never" and "akslogin" in block["installHint"]
     args = block["args"]
     assert args[:5] == ["get-token", "--login", "spn", "--server-id", AKS_SERVER]

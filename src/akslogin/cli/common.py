@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def add_context_args(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +27,21 @@ def add_verbosity_arg(parser: argparse.ArgumentParser) -> None:
     """``-v/--v LEVEL``: how much the in-process sign-in logs on stderr (as get-token's -v; no secrets)."""
     parser.add_argument("-v", "--v", dest="verbosity", type=verbosity_level, default=None, metavar="LEVEL",
                         help="log verbosity of the sign-in on stderr, 0-10 (default: the context's own -v)")
+
+
+def add_exec_api_version_arg(parser: Any) -> None:
+    from akslogin.kubeconfig.execblock import API_VERSIONS
+
+    parser.add_argument(
+        "--exec-api-version", choices=sorted(API_VERSIONS), metavar="VERSION",
+        help="client.authentication.k8s.io version of the exec blocks written: v1beta1 (the default, as kubelogin; "
+             "works with every client-go since 1.11) or v1 (kubectl 1.22+). An existing block keeps its own")
+
+
+def exec_api_version(args: Any) -> str | None:
+    from akslogin.kubeconfig.execblock import API_VERSIONS
+
+    return API_VERSIONS[args.exec_api_version] if args.exec_api_version else None
 
 
 def add_output_arg(parser: argparse.ArgumentParser) -> None:

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from akslogin.cli.common import add_exec_api_version_arg, exec_api_version
 from akslogin.cli.signin import add_signin_flags, check_login, signin_options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, files, paths
@@ -48,6 +49,7 @@ def register(sub: Any) -> None:
                    help="write --client-secret / --password / --client-certificate-password into the exec arguments "
                         "(clear text; a warning is printed). Without it, giving one of them is an error")
     p.add_argument("--azure-config-dir", metavar="DIR", help="AZURE_CONFIG_DIR for --login azurecli")
+    add_exec_api_version_arg(p)
     p.add_argument("--embed-tokens", nargs="?", const="auth-provider", choices=embedded.STYLES, metavar="STYLE",
                    help="embed a current token instead (auth-provider or token); see refresh-kubeconfig")
     add_signin_flags(p)
@@ -76,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         login = flags.login
     given = {d: getattr(flags, d) for d in flags.explicit if d not in ("login", "verbosity")}
     opts = ConvertOptions(login=login, given=given, context=args.context, command=args.exec_command,
-                          allow_secrets=args.allow_secrets_in_kubeconfig, azure_config_dir=args.azure_config_dir)
+                          allow_secrets=args.allow_secrets_in_kubeconfig, azure_config_dir=args.azure_config_dir,
+                          api_version=exec_api_version(args))
     log = Log(flags.verbosity_level, sys.stderr)
     targets = _targets(args.kubeconfig, args.context, environ, opts)
     converted = 0

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from akslogin.cli.common import add_exec_api_version_arg, exec_api_version
 from akslogin.cli.signin import add_signin_flags, check_login, signin_options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, paths
@@ -85,6 +86,7 @@ def register(sub: Any) -> None:
                      help="embed a current token instead of the exec plugin: auth-provider (legacy azure "
                           "provider format, the default) or token (plain bearer); less safe, see the docs")
     out.add_argument("--azure-config-dir", metavar="DIR", help="AZURE_CONFIG_DIR for --login azurecli exec blocks")
+    add_exec_api_version_arg(out)
     add_output_flag(out)
     arm = p.add_argument_group("Resource Manager")
     arm.add_argument("--arm-endpoint", metavar="URL",
@@ -143,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     settings = ImportSettings(
         kind=kind, fmt=args.format, public_fqdn=args.public_fqdn, convert=not args.no_convert,
         convert_opts=conversion_for(signin, command=args.exec_command, allow_secrets=args.allow_secrets_in_kubeconfig,
-                                    azure_config_dir=args.azure_config_dir),
+                                    azure_config_dir=args.azure_config_dir, api_version=exec_api_version(args)),
         embed_style=args.embed_tokens, overwrite=args.overwrite_existing,
     )
     if args.admin:

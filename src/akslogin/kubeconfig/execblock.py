@@ -15,7 +15,10 @@ from typing import Any
 from akslogin import options
 from akslogin.errors import UsageError
 
-API_VERSION = "client.authentication.k8s.io/v1"
+#: kubelogin's exec API version, written unless the user asks for v1 (client-go < 0.22 tools reject v1).
+API_VERSION = "client.authentication.k8s.io/v1beta1"
+#: ``--exec-api-version`` values.
+API_VERSIONS = {"v1beta1": API_VERSION, "v1": "client.authentication.k8s.io/v1"}
 COMMAND = "akslogin"
 INSTALL_HINT = (
     "\nakslogin is not installed; kubectl needs it to sign in to this cluster with Microsoft Entra ID.\n\n"
@@ -130,9 +133,9 @@ def install_hint(existing: Any) -> str:
 
 
 def exec_block(login: str, args: Sequence[str], *, command: str = COMMAND, hint: Any = None,
-               env: list[dict[str, str]] | None = None) -> dict[str, Any]:
+               env: list[dict[str, str]] | None = None, api_version: str = API_VERSION) -> dict[str, Any]:
     return {
-        "apiVersion": API_VERSION,
+        "apiVersion": api_version,
         "command": command,
         "args": list(args),
         "env": env or None,

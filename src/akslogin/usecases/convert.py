@@ -50,6 +50,9 @@ class ConvertOptions:
     command: str = execblock.COMMAND
     allow_secrets: bool = False
     azure_config_dir: str | None = None
+    #: The exec block's apiVersion (a full client.authentication.k8s.io/...); None keeps a block's own
+    #: v1 or v1beta1 and gives new ones kubelogin's v1beta1.
+    api_version: str | None = None
 
 
 @dataclass
@@ -151,7 +154,9 @@ def convert_user(user: Mapping[str, Any], opts: ConvertOptions) -> tuple[dict[st
         env.append({"name": "AZURE_CONFIG_DIR", "value": execblock.absolute(opts.azure_config_dir)})
     body = copy.deepcopy(embedded.without_embedding(user))
     command = execblock.absolute(opts.command) if os.sep in opts.command or "/" in opts.command else opts.command
-    body["exec"] = execblock.exec_block(login, args, command=command, hint=old.get("installHint"), env=env)
+    kept = old.get("apiVersion") if old.get("apiVersion") in execblock.API_VERSIONS.values() else None
+    body["exec"] = execblock.exec_block(login, args, command=command, hint=old.get("installHint"), env=env,
+                                        api_version=opts.api_version or kept or execblock.API_VERSION)
     return body, execblock.secrets_in(args)
 
 

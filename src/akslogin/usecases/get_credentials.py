@@ -77,7 +77,7 @@ class ImportSettings:
 
 
 def conversion_for(signin: options.TokenOptions, *, command: str, allow_secrets: bool,
-                   azure_config_dir: str | None = None) -> ConvertOptions:
+                   azure_config_dir: str | None = None, api_version: str | None = None) -> ConvertOptions:
     """What get-credentials writes into the exec block: the login mode it used, the flags given, and for
     machine identities the client id they signed in with (non-secret values only, unless allowed)."""
     skip = {"subscription", "verbosity", "login", "server_id"}
@@ -88,7 +88,7 @@ def conversion_for(signin: options.TokenOptions, *, command: str, allow_secrets:
             if value:
                 given.setdefault(dest, value)
     return ConvertOptions(login=signin.login, given=given, command=command, allow_secrets=allow_secrets,
-                          azure_config_dir=azure_config_dir)
+                          azure_config_dir=azure_config_dir, api_version=api_version)
 
 
 def fetch(session: Session, subscription: str, resource_group: str, name: str, settings: ImportSettings
