@@ -14,6 +14,9 @@ from akslogin.errors import CacheError
 ENTRY_VERSION = 1
 #: A cached token is handed out only while it has more than this many seconds left.
 MIN_REMAINING = 300
+#: Inside the last this-many seconds before MIN_REMAINING, get-token still serves the cached token and renews
+#: it in the background (akslogin.usecases.refresh_ahead).
+REFRESH_LEAD = 120.0
 #: Cache entries are a few kilobytes; the limit is generous (an answer body is capped at 4 MiB, see
 #: akslogin.http), and a file that reaches it is treated as unreadable, never parsed cut short.
 MAX_ENTRY_BYTES = 5 << 20
@@ -32,6 +35,10 @@ class CachedToken:
 
     def fresh(self, now: float, margin: float = MIN_REMAINING) -> bool:
         return self.expires_on - now > margin
+
+    def renew_soon(self, now: float) -> bool:
+        """Still served, but close enough to the margin that a background renewal should start."""
+        return self.expires_on - now <= MIN_REMAINING + REFRESH_LEAD
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CachedToken):

@@ -68,9 +68,22 @@ def run(
         log(5, f"options: {opts.describe()}")
         log(3, f"identity key {key}, cache {cache_dir}")
         cached = read_entry(cache_dir, key)
-        if cached is not None and cached.fresh(clock()):
+        if environ.get("AKSLOGIN_BACKGROUND_REFRESH"):  # the detached renewal refresh_ahead.start runs
+            from akslogin.usecases import refresh_ahead
+
+            return refresh_ahead.renew(opts, key, cache_dir, environ, clock, pop_key, cached)
+        now = clock()
+        if cached is not None and cached.fresh(now):
             log(2, "served from the cache")
             token: CachedToken = cached
+            if cached.renew_soon(now):
+                from akslogin.usecases import refresh_ahead
+
+                if log.level >= 1:
+                    failure = refresh_ahead.last_failure(cache_dir, key)
+                    if failure:
+                        log(1, failure)
+                refresh_ahead.start(argv, environ, cache_dir, key, now, log)
         else:
             from akslogin.usecases.acquire import acquire
 

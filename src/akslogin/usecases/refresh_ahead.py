@@ -1,0 +1,153 @@
+"""Refresh ahead: renew a cached token in a detached process shortly before kubectl would have to wait.
+
+get-token serves a cached token while it has more than five minutes left (MIN_REMAINING); below that a call
+signs in synchronously and kubectl waits for the identity provider. Inside the last ``LEAD`` seconds before
+that margin, the hot path still prints the cached token at once and starts one detached ``get-token`` that
+renews it, so the next calls find a fresh token and none of them waits:
+
+    remaining > MIN_REMAINING + LEAD   cached token, nothing else
+    remaining in that LEAD window      cached token + one background renewal (at most one per RETRY_SPACING)
+    remaining < MIN_REMAINING          synchronous renewal, as before (a token that old is not handed out)
+
+The window is short on purpose: a renewal started earlier would shorten every token's use and raise the
+number of token requests a day; two minutes is enough for a renewal (the IdP answers in well under a second,
+--timeout bounds a slow one) and costs one token request a day at most. The background process is single
+flight through the identity lock, has stdin/stdout/stderr on the null device (kubectl never waits for it), and
+on failure leaves the valid token in place; its error is kept for ``get-token -v 1`` to show. Only a start
+marker (one ``open(O_EXCL)``) is added to the hot path, and only inside the window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+
+from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from akslogin.log import Log
+    from akslogin.options import TokenOptions
+    from akslogin.tokencache.entry import CachedToken
+
+#: Seconds before get-token's 5-minute margin when the background renewal starts (kept beside MIN_REMAINING,
+#: which the hot path reads).
+LEAD = REFRESH_LEAD
+#: A background renewal is started at most this often per identity (a failing IdP is not hammered; the
+#: renewal itself also honours the back-off a failed refresh records).
+RETRY_SPACING = 60.0
+#: Set in the background process's environment: it renews instead of serving the cache.
+BACKGROUND_VARIABLE = "AKSLOGIN_BACKGROUND_REFRESH"
+
+def marker_path(cache_dir: str, key: str) -> str:
+    return os.path.join(cache_dir, "locks", key + ".refresh")
+
+
+def error_path(cache_dir: str, key: str) -> str:
+    return os.path.join(cache_dir, "locks", key + ".refresh-error")
+
+
+def claim(cache_dir: str, key: str, now: float) -> bool:
+    """True for the one call that should start the renewal (the marker did not exist, or is older than
+    ``RETRY_SPACING``)."""
+    path = marker_path(cache_dir, key)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(2):
+        try:
+            os.close(os.open(path, flags, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if now - os.lstat(path).st_mtime < RETRY_SPACING:
+                    return False
+                os.unlink(path)  # an old marker: a renewal that failed or died; try again
+            except OSError:
+                return False
+        except OSError:
+            return False  # no locks directory yet, read-only cache, ...: the synchronous path will do it
+    return False
+
+
+def spawn_detached(argv: list[str], env: dict[str, str]) -> None:
+    import subprocess
+
+    common = {"env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+              "close_fds": True, "cwd": os.path.abspath(os.sep)}
+    if sys.platform == "win32":
+        subprocess.Popen(argv, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS,
+                         **common)  # type: ignore[call-overload]
+    else:  # a session of its own: not killed with kubectl's process group
+        subprocess.Popen(argv, start_new_session=True, **common)  # type: ignore[call-overload]
+
+
+def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: str, now: float, log: Log,
+          spawn: Callable[[list[str], dict[str, str]], None] = spawn_detached) -> bool:
+    """Start one background renewal of ``key`` unless one was started recently; True when started."""
+    if not claim(cache_dir, key, now):
+        return False
+    env = {**environ, BACKGROUND_VARIABLE: "1"}
+    try:
+        spawn([sys.executable, "-m", "akslogin", "get-token", *argv], env)
+    except OSError as exc:
+        log(1, f"could not start the background token renewal ({exc.strerror}); the next calls renew it")
+        return False
+    log(1, "the cached token is close to its end: renewing it in the background")
+    return True
+
+
+def renew(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], clock: Callable[[], float],
+          pop_key: object, before: CachedToken | None) -> int:
+    """The background process: renew the token (single flight: if another process renewed it meanwhile,
+    nothing is requested), and when it could not be renewed keep the reason for ``get-token -v``. Never
+    raises: nobody reads this process's output."""
+    import io
+
+    from akslogin.errors import AksloginError
+    from akslogin.log import Log
+    from akslogin.usecases.acquire import acquire
+
+    path = error_path(cache_dir, key)
+    notes = io.StringIO()
+    log = Log(1, notes)
+    try:
+        token = acquire(opts, key, cache_dir, environ, log, clock, notes,
+                        min_remaining=MIN_REMAINING + LEAD + 1, pop_key=pop_key)
+    except AksloginError as exc:
+        _keep(path, exc.message)
+        return 1
+    except Exception as exc:
+        _keep(path, f"internal error ({type(exc).__name__})")
+        return 1
+    if before is not None and token.expires_on <= before.expires_on:
+        # A failing identity provider: acquire kept the valid token and recorded a back-off.
+        lines = [line.partition("] ")[2] if line.startswith("akslogin [") else line.removeprefix("akslogin: ")
+                 for line in notes.getvalue().splitlines()]
+        _keep(path, "; ".join(line for line in lines if line) or "the token was not renewed")
+        return 1
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    return 0
+
+
+def _keep(path: str, message: str) -> None:
+    from akslogin.errors import AksloginError
+    from akslogin.tokencache.store import atomic_write
+
+    with contextlib.suppress(OSError, AksloginError):
+        atomic_write(path, f"{int(time.time())} {message[:500]}\n".encode("utf-8", "replace"))
+
+
+def last_failure(cache_dir: str, key: str) -> str | None:
+    """The reason the last background renewal failed, if it did (for -v)."""
+    try:
+        with open(error_path(cache_dir, key), encoding="utf-8", errors="replace") as fh:
+            text = fh.read(600).strip()
+    except OSError:
+        return None
+    stamp, _, message = text.partition(" ")
+    when = time.strftime("%H:%M:%S", time.localtime(float(stamp))) if stamp.isdigit() else "earlier"
+    return f"the background token renewal at {when} failed: {message}"
