@@ -78,6 +78,26 @@ def test_merge_rules() -> None:
     assert replaced.replaced == ["cluster/two"] and target.get("clusters", "two") == {"server": "https://other"}
 
 
+def test_lookups_follow_every_kind_of_edit() -> None:
+    """Entries are found through a name index; edits through the model and direct edits of ``data`` (the
+    list replaced, items appended, an item renamed in place) are all seen by the next lookup."""
+    config = KubeConfig({"users": [{"name": f"u{i}", "user": {"token": str(i)}} for i in range(1000)]})
+    assert config.get("users", "u999") == {"token": "999"} and config.get("users", "nobody") is None
+    config.put("users", "u1000", {"token": "new"})
+    config.put("users", "u5", {"token": "five"})
+    assert config.get("users", "u1000") == {"token": "new"} and config.get("users", "u5") == {"token": "five"}
+    assert config.names("users")[5] == "u5" and len(config.names("users")) == 1001  # replaced in place
+    assert config.rename("users", "u1", "renamed") and config.get("users", "u1") is None
+    assert config.get("users", "renamed") == {"token": "1"} and not config.rename("users", "u1", "x")
+    assert config.remove("users", "u2") and config.get("users", "u2") is None
+    config.data["users"].append({"name": "appended", "user": {"token": "a"}})
+    assert config.get("users", "appended") == {"token": "a"}
+    config.data["users"][0]["name"] = "edited"  # renamed behind the model's back
+    assert config.get("users", "u0") is None and config.get("users", "edited") == {"token": "0"}
+    config.data["users"] = [{"name": "only", "user": {}}]
+    assert config.get("users", "u999") is None and config.get("users", "only") == {}
+
+
 def test_failed_change_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "config"
     path.write_text(files.dump(_config("one")))

@@ -16,7 +16,7 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
 from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD, parse_entry
 from akslogin.usecases import refresh_ahead
-from conftest import AppInfo, akslogin_bin, clean_env, run_akslogin, spn_args
+from conftest import PASSWORD, USER_DOMAIN, AppInfo, akslogin_bin, clean_env, run_akslogin, spn_args, user_args
 
 TOKEN_PATH = r"/oauth2/v2\.0/token$"
 IN_WINDOW = int(MIN_REMAINING + REFRESH_LEAD) - 20  # fresh for get-token, but inside the renewal window
@@ -113,6 +113,25 @@ def test_a_failing_renewal_keeps_the_token_and_is_shown_at_v1(tmp_path: Path, em
     time.sleep(1.0)
     assert len(emulator.request_log.token_requests()) == before
     emulator.faults.clear()
+
+
+def test_a_saved_sign_in_is_renewed_with_its_refresh_token(tmp_path: Path, user_emu: Emulator) -> None:
+    """MSAL would hand back its cached access token (it still has more than MSAL's own 5 minutes); the
+    background renewal must redeem the refresh token instead, or it renews nothing."""
+    cache = tmp_path / "cache"
+    args = user_args(user_emu, "ropc", cache)
+    env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}", AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
+    user_emu.entra.settings.access_token_lifetime = IN_WINDOW
+    first = run_akslogin(args, env)
+    assert first.returncode == 0, first.stderr
+    user_emu.entra.settings.access_token_lifetime = 3599
+    user_emu.request_log.reset()
+    old = _token(first.stdout)
+    served = run_akslogin(args, env)
+    assert served.returncode == 0 and _token(served.stdout) == old
+    assert _wait_for(lambda: _cached(cache) not in (None, old)), "the background renewal did not renew the token"
+    assert [(r.grant_type, r.status) for r in user_emu.request_log.token_requests()] == [("refresh_token", 200)]
+    assert _token(run_akslogin(args, env).stdout) == _cached(cache)
 
 
 def test_outside_the_window_nothing_is_started(tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo]) -> None:

@@ -14,6 +14,10 @@ from akslogin.kubeconfig import embedded, files, paths
 from akslogin.kubeconfig.execblock import SECRET_DESTS, flag_for
 from akslogin.kubeconfig.model import known_contexts
 from akslogin.log import Log
+from akslogin.textfmt import summarize_list
+
+#: Users named in the one-line summary (a 5000-user file gets a count, not a wall of names).
+USERS_SHOWN = 20
 
 EPILOG = """\
 Converted: users with the legacy 'auth-provider: azure' and users whose exec command is kubelogin or akslogin;
@@ -90,10 +94,11 @@ def run(args: argparse.Namespace) -> int:
                                                                             log))
         converted += len(done.result.converted)
         if done.changed:
-            print(f"Converted {len(done.changed)} user(s) in {path}: {', '.join(done.changed)} "
+            print(f"Converted {len(done.changed)} user(s) in {path}: {summarize_list(done.changed, USERS_SHOWN)} "
                   f"(backup: {done.backup})")
         elif done.result.converted:
-            print(f"{path} is already converted ({', '.join(done.result.converted)}); nothing changed.")
+            print(f"{path} is already converted ({summarize_list(done.result.converted, USERS_SHOWN)}); "
+                  "nothing changed.")
         if done.result.secrets_written:
             sys.stderr.write(f"akslogin: warning: {', '.join(done.result.secrets_written)} written in clear text "
                              f"into {path}. Anyone who can read the file can sign in as this identity.\n")

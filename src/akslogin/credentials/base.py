@@ -111,6 +111,9 @@ class CredentialContext:
     clock: Callable[[], float]
     #: akslogin.pop.PopKey when a proof-of-possession token is asked for (Azure Arc): the token is bound to it.
     pop_key: Any = None
+    #: The token must have at least this long left (a background renewal asks for more than MSAL's 5 minutes,
+    #: so a user mode must not hand back MSAL's cached access token that is about to end).
+    min_remaining: float = 300.0
 
     def request_data(self) -> dict[str, str]:
         """Extra token-request parameters for MSAL's ``data=`` (the PoP binding, or none)."""

@@ -75,6 +75,12 @@ class UserCredential:
         account = accounts[0]
         try:
             result = app.acquire_token_silent_with_error(scopes, account, data=self.ctx.request_data())
+            left = _remaining(result)
+            if left is not None and left < self.ctx.min_remaining and result.get("token_source") == "cache":
+                # MSAL's cached access token is valid for MSAL (5 minutes) but not for what was asked (a
+                # background renewal asks for more). A token just issued is what the IdP gives: kept.
+                result = app.acquire_token_silent_with_error(scopes, account, force_refresh=True,
+                                                             data=self.ctx.request_data())
         except (msal.exceptions.MsalServiceError, NetworkError) as exc:
             # MSAL 1.39 raises on a 5xx during a proactive refresh instead of keeping the cached token;
             # a network failure surfaces here too. A token that is still valid is better than failing.
@@ -118,6 +124,16 @@ class UserCredential:
         if best is None or not best[1]:
             return None
         return {"access_token": best[1], "expires_in": int(best[0] - now), "token_source": "cache"}
+
+
+def _remaining(result: Any) -> float | None:
+    """Seconds left on the access token in an MSAL result, None when there is none."""
+    if not isinstance(result, dict) or "access_token" not in result:
+        return None
+    try:
+        return float(result["expires_in"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def sign_in_again_notice(username: str, reason: AksloginError) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
 import os
 import stat
 import time
@@ -29,9 +30,24 @@ _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 T = TypeVar("T")
 
 
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while PyYAML builds or walks a document: the tree it makes has no
+    cycles, and collections triggered by its hundreds of thousands of new objects make big files superlinear
+    (5000 contexts: 2x the time of 1000 x 5)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse(text: str, source: str) -> KubeConfig:
     try:
-        data = yaml.load(text, Loader=_LOADER) if text.strip() else {}  # noqa: S506 (a safe loader)
+        with _without_gc():
+            data = yaml.load(text, Loader=_LOADER) if text.strip() else {}  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -62,7 +78,9 @@ def load(path: str, missing_ok: bool = True) -> KubeConfig:
 
 
 def dump(config: KubeConfig) -> str:
-    text: str = yaml.dump(config.data, Dumper=_DUMPER, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    with _without_gc():
+        text: str = yaml.dump(config.data, Dumper=_DUMPER, default_flow_style=False, sort_keys=False,
+                              allow_unicode=True)
     if _DUMPER is not yaml.SafeDumper and "\\U" in text:
         # libyaml escapes characters beyond the BMP (emoji) even with allow_unicode; kubectl writes them as they
         # are, and so does PyYAML's own emitter. Rare enough that the slower emitter costs nothing.

@@ -53,11 +53,10 @@ def merge(target: KubeConfig, incoming: KubeConfig, *, overwrite: bool = False,
 
 
 def rename_context(config: KubeConfig, old: str, new: str) -> None:
-    entry = config.entry("contexts", old)
-    if entry is None:
+    if config.entry("contexts", old) is None:
         raise KubeconfigError(f"no context named {old!r} to rename.")
     if old != new and config.entry("contexts", new) is not None:
         raise KubeconfigError(f"a context named {new!r} already exists.")
-    entry["name"] = new
+    config.rename("contexts", old, new)
     if config.current_context == old:
         config.current_context = new

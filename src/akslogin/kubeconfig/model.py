@@ -36,6 +36,7 @@ class KubeConfig:
     def __init__(self, data: dict[str, Any] | None = None, source: str = "") -> None:
         self.data: dict[str, Any] = data if data is not None else {}
         self.source = source
+        self._index: dict[str, tuple[list[Any], int, dict[str, dict[str, Any]]]] = {}
         self.data.setdefault("apiVersion", "v1")
         self.data.setdefault("kind", "Config")
         for section in SECTIONS:
@@ -67,29 +68,59 @@ class KubeConfig:
             raise KubeconfigError(f"{where}: 'current-context' must be a string.")
 
     # -- named entries -------------------------------------------------------------------------
+    # Lookups go through a name index per section so that converting or merging thousands of entries stays
+    # linear. The index is rebuilt whenever the section's list is not the one it was built for (replaced or
+    # resized by code that edits ``data`` directly) or a hit no longer carries the name it was filed under.
+    def _indexed(self, section: str) -> dict[str, dict[str, Any]]:
+        items = self.data[section]
+        cached = self._index.get(section)
+        if cached is None or cached[0] is not items or cached[1] != len(items):
+            cached = (items, len(items), {item["name"]: item for item in items})
+            self._index[section] = cached
+        return cached[2]
+
     def names(self, section: str) -> list[str]:
         return [item["name"] for item in self.data[section]]
 
+    def entry(self, section: str, name: str) -> dict[str, Any] | None:
+        """The whole list item (``name`` plus body) of entry ``name``, or None."""
+        found = self._indexed(section).get(name)
+        if found is not None and found.get("name") != name:  # renamed behind the index's back
+            self._index.pop(section, None)
+            found = self._indexed(section).get(name)
+        return found
+
     def get(self, section: str, name: str) -> dict[str, Any] | None:
         """The body (``cluster``/``context``/``user`` mapping) of entry ``name``, or None."""
-        for item in self.data[section]:
-            if item["name"] == name:
-                body = item.get(SECTIONS[section])
-                if body is None:
-                    body = item[SECTIONS[section]] = {}
-                return body  # type: ignore[no-any-return]
-        return None
-
-    def entry(self, section: str, name: str) -> dict[str, Any] | None:
-        return next((item for item in self.data[section] if item["name"] == name), None)
+        item = self.entry(section, name)
+        if item is None:
+            return None
+        body = item.get(SECTIONS[section])
+        if body is None:
+            body = item[SECTIONS[section]] = {}
+        return body
 
     def put(self, section: str, name: str, body: dict[str, Any]) -> None:
         """Insert or replace entry ``name`` in place (order of other entries kept)."""
-        for item in self.data[section]:
-            if item["name"] == name:
-                item[SECTIONS[section]] = body
-                return
-        self.data[section].append({"name": name, SECTIONS[section]: body})
+        item = self.entry(section, name)
+        if item is not None:
+            item[SECTIONS[section]] = body
+            return
+        item = {"name": name, SECTIONS[section]: body}
+        items = self.data[section]
+        index = self._indexed(section)
+        items.append(item)
+        index[name] = item
+        self._index[section] = (items, len(items), index)
+
+    def rename(self, section: str, old: str, new: str) -> bool:
+        """Give entry ``old`` the name ``new`` (the caller checks that ``new`` is free); False when absent."""
+        item = self.entry(section, old)
+        if item is None:
+            return False
+        item["name"] = new
+        self._index.pop(section, None)
+        return True
 
     def remove(self, section: str, name: str) -> bool:
         before = len(self.data[section])

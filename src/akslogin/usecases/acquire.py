@@ -122,6 +122,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         stderr=out,
         clock=clock,
         pop_key=pop_key,
+        min_remaining=min_remaining,
     )
     credential = create_credential(ctx)
     log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")

@@ -104,14 +104,10 @@ def rename(config: KubeConfig, context: str, *, cluster_name: str | None = None,
     """Rename the (single) imported context, and optionally its cluster and user entries, keeping references."""
     old_ctx, body = config.resolve_context(None)
     if cluster_name and body.get("cluster") and cluster_name != body["cluster"]:
-        entry = config.entry("clusters", str(body["cluster"]))
-        if entry is not None:
-            entry["name"] = cluster_name
+        config.rename("clusters", str(body["cluster"]), cluster_name)
         body["cluster"] = cluster_name
     if user_name and body.get("user") and user_name != body["user"]:
-        entry = config.entry("users", str(body["user"]))
-        if entry is not None:
-            entry["name"] = user_name
+        config.rename("users", str(body["user"]), user_name)
         body["user"] = user_name
     merge.rename_context(config, old_ctx, context)
     config.current_context = context

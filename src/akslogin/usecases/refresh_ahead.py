@@ -52,23 +52,32 @@ def error_path(cache_dir: str, key: str) -> str:
 
 
 def claim(cache_dir: str, key: str, now: float) -> bool:
-    """True for the one call that should start the renewal (the marker did not exist, or is older than
-    ``RETRY_SPACING``)."""
+    """True for the one call that should start the renewal: the marker did not exist, or the claim it records
+    (the caller's clock, so an injected clock works too) is older than ``RETRY_SPACING``."""
     path = marker_path(cache_dir, key)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(2):
         try:
-            os.close(os.open(path, flags, 0o600))
-            return True
+            fd = os.open(path, flags, 0o600)
         except FileExistsError:
             try:
-                if now - os.lstat(path).st_mtime < RETRY_SPACING:
-                    return False
-                os.unlink(path)  # an old marker: a renewal that failed or died; try again
-            except OSError:
+                with open(path, "rb") as fh:
+                    text = fh.read(32)
+                if not text:
+                    return False  # claimed this instant, not written yet
+                claimed = float(text)
+            except (OSError, ValueError):
+                claimed = 0.0  # damaged: treated as old below
+            if 0 <= now - claimed < RETRY_SPACING:
                 return False
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # a renewal that failed or died long ago: try again
+            continue
         except OSError:
             return False  # no locks directory yet, read-only cache, ...: the synchronous path will do it
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(repr(now).encode())
+        return True
     return False
 
 
@@ -85,13 +94,13 @@ def spawn_detached(argv: list[str], env: dict[str, str]) -> None:
 
 
 def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: str, now: float, log: Log,
-          spawn: Callable[[list[str], dict[str, str]], None] = spawn_detached) -> bool:
+          spawn: Callable[[list[str], dict[str, str]], None] | None = None) -> bool:
     """Start one background renewal of ``key`` unless one was started recently; True when started."""
     if not claim(cache_dir, key, now):
         return False
     env = {**environ, BACKGROUND_VARIABLE: "1"}
     try:
-        spawn([sys.executable, "-m", "akslogin", "get-token", *argv], env)
+        (spawn or spawn_detached)([sys.executable, "-m", "akslogin", "get-token", *argv], env)
     except OSError as exc:
         log(1, f"could not start the background token renewal ({exc.strerror}); the next calls renew it")
         return False
