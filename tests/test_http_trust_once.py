@@ -69,3 +69,26 @@ def test_trust_is_unchanged_an_unknown_ca_is_still_refused(emulator: Emulator) -
     client = HttpClient(30, [], {})
     with pytest.raises(TLSError):
         client.get(emulator.authority_host + "common/discovery/keys")
+
+
+def test_one_bundle_named_four_ways_is_parsed_once(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE and --certificate-authority naming one file (CI images
+    do this with the system bundle): parsed once, by OpenSSL's default paths, and trusted."""
+    ca = str(emulator.ca_path)
+    contexts: list[CountingContext] = []
+
+    def default_context() -> ssl.SSLContext:
+        ctx = CountingContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.loads = []
+        ctx.load_default_certs()  # reads SSL_CERT_FILE, as ssl.create_default_context does
+        contexts.append(ctx)
+        return ctx
+
+    for var in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.setenv(var, ca)
+    monkeypatch.setattr("akslogin.http.ssl.create_default_context", default_context)
+    client = HttpClient(30, [ca], {"REQUESTS_CA_BUNDLE": ca, "CURL_CA_BUNDLE": ca})
+    for _ in range(3):
+        assert client.get(emulator.authority_host + "common/discovery/keys",
+                          headers={"Connection": "close"}).status_code == 200
+    assert [c.loads for c in contexts] == [[]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.utils
 import json
 import random
 import time
@@ -26,11 +25,11 @@ from akslogin.aadsts import clean
 from akslogin.errors import AksloginError, NetworkError, TLSError
 from akslogin.http import HttpClient
 from akslogin.log import Log
+from akslogin.retry import RETRY_STATUSES, RetryPolicy
 
 API_SUBSCRIPTIONS = "2022-12-01"
 API_AKS = "2025-07-01"
 PROVIDER = "Microsoft.ContainerService/managedClusters"
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_PAGES = 1000
 
 #: credential kind → (ARM action, the built-in role that grants it)
@@ -147,9 +146,9 @@ class ArmClient:
         self._token = token
         self.log = log
         self.max_attempts = max(1, max_attempts)
-        self.max_retry_after = max_retry_after
-        self._sleep = sleep
-        self._jitter = jitter
+        #: ARM's own retries (HttpClient is given attempts=1): a longer cap, since --all runs for minutes.
+        self.retry = RetryPolicy(attempts=self.max_attempts, base=0.5, cap=8.0, max_retry_after=max_retry_after,
+                                 sleep=sleep, jitter=jitter)
 
     # -- calls ---------------------------------------------------------------------------------
     def list_subscriptions(self) -> list[Subscription]:
@@ -228,14 +227,14 @@ class ArmClient:
             except NetworkError as exc:
                 if last or not _transient(exc):
                     raise
-                delay = self._backoff(attempt)
+                delay = self.retry.backoff(attempt)
                 self.log(1, f"ARM: {exc.message} ({what}); retry {attempt} in {delay:.1f}s")
-                self._sleep(delay)
+                self.retry.sleep(delay)
                 continue
             if response.status_code in RETRY_STATUSES and not last:
-                delay = self._retry_after(response) or self._backoff(attempt)
+                delay = self.retry.backoff(attempt, response.headers.get("Retry-After"))
                 self.log(1, f"ARM answered HTTP {response.status_code} to {what}; retry {attempt} in {delay:.1f}s")
-                self._sleep(delay)
+                self.retry.sleep(delay)
                 continue
             if response.status_code >= 400:
                 raise describe_error(response, what, self.endpoint)
@@ -249,24 +248,6 @@ class ArmClient:
                                "InvalidResponse")
             return body
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with jitter: 0.5 s, 1 s, 2 s, ... capped at 8 s, each scaled by 0.5-1.0."""
-        base: float = min(8.0, 0.5 * 2.0 ** (attempt - 1))
-        return base * (0.5 + self._jitter() / 2)
-
-    def _retry_after(self, response: requests.Response) -> float | None:
-        value = response.headers.get("Retry-After", "").strip()
-        if not value:
-            return None
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:  # the HTTP-date form
-                seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-            except (TypeError, ValueError, IndexError):
-                return None
-        return min(max(seconds, 0.0), self.max_retry_after)
 
 
 def _q(segment: str) -> str:

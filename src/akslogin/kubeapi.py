@@ -221,13 +221,6 @@ class KubeClient:
         status = result.get("status") if isinstance(result, dict) else None
         return status if isinstance(status, dict) else {"allowed": False}
 
-    def rules_review(self, namespace: str) -> dict[str, Any]:
-        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectRulesReview",
-                "spec": {"namespace": namespace}}
-        result = self.call("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", body)
-        status = result.get("status") if isinstance(result, dict) else None
-        return status if isinstance(status, dict) else {}
-
     def list_items(self, path: str) -> list[dict[str, Any]]:
         result = self.call("GET", path)
         items = result.get("items") if isinstance(result, dict) else None

@@ -1,8 +1,10 @@
-"""When and how long to retry an HTTP call: bounded attempts, exponential backoff with full jitter,
-``Retry-After`` honoured within the run's deadline. Only requests that are safe to repeat are retried."""
+"""When and how long to retry an HTTP call, for every client (token endpoints, ARM, managed identity):
+bounded attempts, exponential backoff with jitter, ``Retry-After`` honoured (seconds or an HTTP date) within a
+cap and the run's deadline. Only requests that are safe to repeat are retried."""
 
 from __future__ import annotations
 
+import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +16,24 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 UNSAFE_GRANTS = frozenset({"authorization_code"})
 
 
+def retry_after_seconds(value: str | None, cap: float, now: Callable[[], float] = time.time) -> float | None:
+    """The wait a ``Retry-After`` header asks for, in [0, cap]: delta-seconds or an HTTP date (RFC 9110);
+    None when there is none or it cannot be read."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            seconds = email.utils.parsedate_to_datetime(text).timestamp() - now()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), cap)
+
+
 @dataclass
 class RetryPolicy:
     attempts: int = 3  # total tries, the first included
@@ -21,16 +41,16 @@ class RetryPolicy:
     cap: float = 4.0
     max_retry_after: float = 30.0
     sleep: Callable[[float], None] = time.sleep
-    rng: random.Random = field(default_factory=random.Random)
+    #: A number in [0, 1); pinned by tests that check the waits.
+    jitter: Callable[[], float] = field(default_factory=lambda: random.Random().random)
 
-    def backoff(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds to wait before try number ``attempt + 1`` (attempt counts from 1)."""
-        if retry_after:
-            try:
-                return min(max(float(retry_after), 0.0), self.max_retry_after)
-            except ValueError:
-                pass  # an HTTP date; fall back to backoff
-        return self.rng.uniform(0, min(self.cap, self.base * (2 ** (attempt - 1))))
+    def backoff(self, attempt: int, retry_after: str | None = None) -> float:
+        """Seconds to wait before try number ``attempt + 1`` (attempt counts from 1): what ``Retry-After``
+        asks for, else base·2^(attempt-1) capped, scaled by 0.5-1.0 (jitter that never retries at once)."""
+        asked = retry_after_seconds(retry_after, self.max_retry_after)
+        if asked is not None:
+            return asked
+        return min(self.cap, self.base * 2.0 ** (attempt - 1)) * (0.5 + self.jitter() / 2)
 
 
 def is_safe_to_retry(method: str, data: Any) -> bool:

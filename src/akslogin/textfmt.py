@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
 from collections.abc import Sequence
@@ -57,10 +56,6 @@ def summarize_list(values: Sequence[str], limit: int = 8) -> str:
         return "(none)"
     shown = ", ".join(values[:limit])
     return shown + (f" … +{len(values) - limit} more" if len(values) > limit else "")
-
-
-def write_json(stream: TextIO, payload: Any) -> None:
-    stream.write(json.dumps(payload, indent=2, sort_keys=False) + "\n")
 
 
 def write_data(stream: TextIO, payload: Any, fmt: str) -> None:

@@ -39,6 +39,7 @@ from akslogin.credentials.cloudshell import CloudShellClient
 from akslogin.credentials.msal_app import token_from_result
 from akslogin.errors import AksloginError, AuthenticationError, NetworkError, TLSError
 from akslogin.http import HttpClient
+from akslogin.retry import retry_after_seconds
 
 IMDS_HOST = "http://169.254.169.254"
 #: Statuses IMDS documents as transient (404: identity not yet assigned, 410: IMDS upgrading).
@@ -188,10 +189,7 @@ class ManagedIdentityCredential:
 
 
 def _retry_after(response: requests.Response) -> float:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "0")))
-    except ValueError:
-        return 0.0
+    return retry_after_seconds(response.headers.get("Retry-After"), cap=float("inf")) or 0.0
 
 
 def _origin(url: str) -> str:

@@ -6,12 +6,14 @@ certificates. ``--legacy`` asks the v1 endpoint for the ``spn:``-prefixed audien
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
-from akslogin.credentials.certificate import ClientCertificate, load_client_certificate
 from akslogin.credentials.msal_app import call, confidential_app, token_from_result
 from akslogin.errors import UsageError
+
+if TYPE_CHECKING:  # cryptography (tens of milliseconds) is imported only when a certificate is used
+    from akslogin.credentials.certificate import ClientCertificate
 
 
 class ServicePrincipalCredential:
@@ -26,6 +28,8 @@ class ServicePrincipalCredential:
         if opts.client_secret:
             secret = opts.client_secret
         elif opts.client_certificate:
+            from akslogin.credentials.certificate import load_client_certificate
+
             secret = load_client_certificate(opts.client_certificate, opts.client_certificate_password)
         else:
             raise UsageError(
@@ -41,7 +45,7 @@ class ServicePrincipalCredential:
 
             self._legacy = V1ClientCredentials(ctx.authority, opts.client_id, secret, ctx.http, ctx.clock)
         else:
-            credential = secret.msal_credential() if isinstance(secret, ClientCertificate) else secret
+            credential = secret if isinstance(secret, str) else secret.msal_credential()
             self._app = confidential_app(ctx.authority, opts.client_id, credential, ctx.http)
 
     def get_token(self, resource: str) -> AccessToken:

@@ -103,11 +103,6 @@ def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, 
     atomic_write(entry_path(cache_dir, key), data, held_lock=True)  # callers hold the identity lock
 
 
-def remove_entry(cache_dir: str, key: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(entry_path(cache_dir, key))
-
-
 @contextlib.contextmanager
 def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
     """Hold the per-identity lock (see fileops.exclusive_lock: a dead holder never blocks others)."""

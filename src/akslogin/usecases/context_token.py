@@ -86,7 +86,6 @@ class CredentialPlan:
     cert_pem: bytes = field(default=b"", repr=False)
     key_pem: bytes = field(default=b"", repr=False)
     auth_provider: str = ""
-    auth_provider_config: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def describe(self) -> str:
         if self.kind == GET_TOKEN and self.opts is not None:
@@ -216,9 +215,7 @@ def plan_credential(ctx: ResolvedContext, environ: Mapping[str, str]) -> Credent
         return plan
     provider = user.get("auth-provider")
     if isinstance(provider, dict):
-        config = provider.get("config")
-        return CredentialPlan(AUTH_PROVIDER, auth_provider=str(provider.get("name") or ""),
-                              auth_provider_config=config if isinstance(config, dict) else {})
+        return CredentialPlan(AUTH_PROVIDER, auth_provider=str(provider.get("name") or ""))
     if user.get("client-certificate-data") or user.get("client-certificate"):
         cert, key = _client_certificate(user, ctx.user_source)
         info = describe_certificate(cert, f"the client certificate of user {ctx.user_name!r}")

@@ -1,0 +1,120 @@
+"""The import contract, read from the source (no imports executed): which package may import which.
+
+- The product never imports the emulator; only ``akslogin emulator`` (``akslogin/cli/emulator.py``) starts it,
+  from inside the command, so no other command pays for it.
+- The emulator imports nothing of the product: it is the oracle the product is tested against, so a bug
+  shared through common code would pass unnoticed.
+- What a cached get-token loads at module level is exactly the list below; anything else is imported inside
+  the function that needs it (the slow path), so a new top-level import on the hot path fails here first.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import akslogin
+
+PACKAGE = Path(akslogin.__file__).resolve().parent
+EMULATOR = "akslogin.emulator"
+#: Product modules the emulator may import (none: see the module docstring).
+EMULATOR_MAY_IMPORT: frozenset[str] = frozenset()
+#: Product modules that may import the emulator, inside a function.
+MAY_START_EMULATOR = frozenset({"akslogin.cli.emulator"})
+#: Everything a cache hit imports at module level, from the console script's ``akslogin.cli`` on.
+HOT_PATH = frozenset({
+    "akslogin", "akslogin.cli", "akslogin.usecases", "akslogin.usecases.get_token", "akslogin.options",
+    "akslogin.exec_credential", "akslogin.errors", "akslogin.jsonlite", "akslogin.log", "akslogin.tokencache",
+    "akslogin.tokencache.entry", "akslogin.tokencache.key",
+})
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def _imports(module: str, path: Path, top_level_only: bool) -> set[str]:
+    """Absolute names of the akslogin modules ``module`` imports (``from x import y``: x.y when that is a
+    module, else x). ``if TYPE_CHECKING:`` blocks never run and are skipped."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    known = _modules()
+    out: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                visit(node.orelse)
+                continue
+            if isinstance(node, ast.Import):
+                out.update(a.name for a in node.names if a.name.startswith("akslogin"))
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                    and node.module.startswith("akslogin"):
+                for alias in node.names:
+                    child = f"{node.module}.{alias.name}"
+                    out.add(child if child in known else node.module)
+            if top_level_only and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                if isinstance(node, ast.ClassDef):
+                    visit(node.body)
+                continue
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                inner = getattr(node, field, None)
+                if isinstance(inner, list):
+                    visit([n for n in inner if isinstance(n, ast.stmt)] +
+                          [s for h in inner if isinstance(h, ast.ExceptHandler) for s in h.body])
+
+    visit(tree.body)
+    out.discard(module)
+    return out
+
+
+def _with_parents(names: set[str]) -> set[str]:
+    """Importing a.b.c runs a/__init__ and a/b/__init__ too."""
+    full = set()
+    for name in names:
+        parts = name.split(".")
+        full.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return full
+
+
+def test_the_product_does_not_import_the_emulator() -> None:
+    offenders = {}
+    for module, path in _modules().items():
+        if module == EMULATOR or module.startswith(EMULATOR + "."):
+            continue
+        emulator_imports = {m for m in _imports(module, path, top_level_only=False)
+                            if m == EMULATOR or m.startswith(EMULATOR + ".")}
+        top = {m for m in _imports(module, path, top_level_only=True) if m.startswith(EMULATOR)}
+        if top or (emulator_imports and module not in MAY_START_EMULATOR):
+            offenders[module] = sorted(emulator_imports)
+    assert offenders == {}
+
+
+def test_the_emulator_imports_nothing_of_the_product() -> None:
+    offenders = {}
+    for module, path in _modules().items():
+        if not (module == EMULATOR or module.startswith(EMULATOR + ".")):
+            continue
+        product = {m for m in _with_parents(_imports(module, path, top_level_only=False))
+                   if not m.startswith(EMULATOR) and m != "akslogin"} - EMULATOR_MAY_IMPORT
+        if product:
+            offenders[module] = sorted(product)
+    assert offenders == {}
+
+
+def test_the_hot_path_imports_only_what_is_listed() -> None:
+    modules = _modules()
+    seen: set[str] = set()
+    todo = sorted(_with_parents({"akslogin.cli", "akslogin.usecases.get_token"}))
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(_with_parents(_imports(name, modules[name], top_level_only=True)) - seen)
+    assert seen == HOT_PATH, f"added: {sorted(seen - HOT_PATH)}, gone: {sorted(HOT_PATH - seen)}"
