@@ -54,6 +54,7 @@ from harness import (  # noqa: E402  (bench/ is not a package)
     imported_count,
     killed_lock_holder,
     median,
+    msi_invocation,
     peak_rss_kib,
     percentile,
     requests_for,
@@ -63,9 +64,12 @@ from harness import (  # noqa: E402  (bench/ is not a package)
     run_ok,
     scenario_cache_valid,
     script_interpreter,
+    short_lived_tokens,
     slope,
     spn_invocation,
     swarm,
+    user_invocation,
+    workload_invocation,
     world,
 )
 
@@ -212,6 +216,118 @@ def hot_path(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str
         "rss_ratio_max": max(cached.rss_mib()) / max(base.rss_mib()) if have_rss else float("nan"),
         "rss_rounds": float(min(rounds, 15) if have_rss else 0),
     }
+    return lines, figures
+
+
+# -- target 1b: whichever pip built the environment -------------------------------------------------------
+
+#: The oldest pip that installs this project as the Makefile does (editable, PEP 660: pip 21.3) and the newest
+#: the index has; the Makefile's .venv is built with the newest.
+OLDEST_PIP = "21.3.1"
+
+
+def _venv_with_pip(where: Path, pip: str | None) -> Path | None:
+    """A venv with ``pip`` (None: the newest) and akslogin installed editable without dependencies (a cached
+    get-token needs none); None when it cannot be built here (no index)."""
+    python = where / "bin" / "python"
+    steps = [[sys.executable, "-m", "venv", str(where)],
+             [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade",
+              f"pip=={pip}" if pip else "pip"],
+             [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "-e", str(ROOT)]]
+    for step in steps:
+        if subprocess.run(step, capture_output=True, timeout=600).returncode != 0:
+            return None
+    return where
+
+
+def launcher_by_pip(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str, float]]:
+    """The installed `akslogin` (our launcher) and pip's generated wrapper (`kubectl-akslogin`, same code
+    behind it) in venvs built by the oldest and the newest pip, each against its own `python -c pass`."""
+    hit = spn_invocation(emu, tmp / "pip-hit", "a")
+    run_ok(hit)
+    series: list[Series] = []
+    versions: list[tuple[str, str]] = []
+    for label, pip in (("oldest", OLDEST_PIP), ("newest", None)):
+        venv = _venv_with_pip(tmp / f"venv-{label}", pip)
+        if venv is None:
+            continue
+        version = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "--version"], capture_output=True,
+                                 text=True).stdout.split()[1]
+        versions.append((label, version))
+        args = hit.argv[1:]
+        series += [
+            Series(f"pip {version}: `python -c pass`", [str(venv / "bin" / "python"), "-c", "pass"], hit.env),
+            Series(f"pip {version}: `akslogin get-token` (akslogin's launcher)", [str(venv / "bin" / "akslogin"),
+                   *args], hit.env),
+            Series(f"pip {version}: `kubectl-akslogin get-token` (pip's generated wrapper)",
+                   [str(venv / "bin" / "kubectl-akslogin"), *args], hit.env),
+        ]
+    if not series:
+        return ["Not measured: no venv could be built (is the package index reachable?)."], {}
+    interleave(series, rounds)
+    have_rss = rss_probe_available()
+    if have_rss:
+        interleave_rss(series, min(rounds, 15))
+    lines = ["| command | median ms | ÷ its `python -c pass` | peak RSS ÷ its baseline |",
+             "| --- | ---: | ---: | ---: |"]
+    figures: dict[str, float] = {}
+    for i in range(0, len(series), 3):
+        base, ours, wrapper = series[i:i + 3]
+        for s in (base, ours, wrapper):
+            rss = f"{fmt(median(s.rss_mib()) / median(base.rss_mib()), 2)}×" if have_rss else "not measured"
+            lines.append(f"| {s.label} | {fmt(median(s.ms()))} | **{fmt(median(s.ms()) / median(base.ms()), 2)}×** "
+                         f"| {rss} |")
+        label = versions[i // 3][0]
+        figures[f"{label}_launcher"] = median(ours.ms()) / median(base.ms())
+        figures[f"{label}_wrapper"] = median(wrapper.ms()) / median(base.ms())
+        if have_rss:
+            figures[f"{label}_rss"] = median(ours.rss_mib()) / median(base.rss_mib())
+    return lines, figures
+
+
+# -- target 1c: the cold paths ----------------------------------------------------------------------------
+
+def cold_paths(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str, float]]:
+    """One token request per run (the tenant known, no token cached), per mode, against `python -c pass`."""
+    script = akslogin_script()
+    python = script_interpreter(script)
+    spn = spn_invocation(emu, tmp / "cold-spn", "a")
+    wi = workload_invocation(emu, tmp / "cold-wi", "a")
+    msi = msi_invocation(emu, tmp / "cold-msi")
+    ropc = user_invocation(emu, tmp / "cold-ropc", "ropc")
+    for call in (spn, wi, msi):
+        run_ok(call)
+
+    def dropper(home: Path) -> Callable[[], None]:
+        def drop() -> None:
+            for path in (home / "cache" / "tokens").glob("*.json"):
+                path.unlink()
+        return drop
+
+    series = [
+        Series("`python -c pass` (baseline)", [python, "-c", "pass"], spn.env),
+        Series("spn with a client secret", spn.argv, spn.env, dropper(tmp / "cold-spn")),
+        Series("workloadidentity (federated token file)", wi.argv, wi.env, dropper(tmp / "cold-wi")),
+        Series("msi (IMDS)", msi.argv, msi.env, dropper(tmp / "cold-msi")),
+        Series("refresh-token redemption (ropc signed in; access token under the margin)", ropc.argv, ropc.env,
+               dropper(tmp / "cold-ropc")),
+    ]
+    with short_lived_tokens(emu):  # every access token is "expired" at once: each ropc run redeems the RT
+        run_ok(ropc)
+        interleave(series, rounds)
+        have_rss = rss_probe_available()
+        if have_rss:
+            interleave_rss(series, min(rounds, 10))
+    base = median(series[0].ms())
+    lines = ["| one token request | median ms | ÷ `python -c pass` (target ≤ 16×) | peak RSS MiB (target ≤ 30) |",
+             "| --- | ---: | ---: | ---: |"]
+    figures: dict[str, float] = {}
+    for s in series[1:]:
+        rss = median(s.rss_mib()) if have_rss else float("nan")
+        figures[s.label] = median(s.ms()) / base
+        figures[s.label + " rss"] = rss
+        lines.append(f"| {s.label} | {fmt(median(s.ms()))} | **{fmt(median(s.ms()) / base, 1)}×** | "
+                     f"{fmt(rss) if have_rss else 'not measured'} |")
     return lines, figures
 
 
@@ -576,6 +692,8 @@ def main(argv: list[str]) -> int:
         tmp = Path(scratch)
         with Emulator(world(), tmp / "emu") as emu:
             hot_lines, hot = hot_path(emu, tmp, args.rounds)
+            pip_lines, by_pip = launcher_by_pip(emu, tmp, args.rounds)
+            cold_lines, cold = cold_paths(emu, tmp, max(10, args.rounds // 3))
             print("bench: hot path done", flush=True)
             req_lines, req_ok = requests_per_token(emu, tmp)
             flight_lines, flight_ok = single_flight(emu, tmp, args.processes)
@@ -625,6 +743,44 @@ def main(argv: list[str]) -> int:
         f"(p90 {fmt(hot['p90_ratio'], 2)}×), peak RSS **{fmt(hot['rss_ratio'], 2)}×** (max over runs "
         f"{fmt(hot['rss_ratio_max'], 2)}×): target {verdict}. Each get-token ran with KUBERNETES_EXEC_INFO set "
         "as kubectl sets it. The cache-miss row is for scale only.",
+        "",
+        "### 1b. Whichever pip built the environment (target: ≤ 1.15 × `python -c pass`, peak RSS ≤ 1.1 ×)",
+        "",
+        "On Linux and macOS the `akslogin` command is `launcher/akslogin`, installed as written (pip rewrites "
+        "only its first line), so it is the same file whichever pip installed it; `kubectl-akslogin` is pip's "
+        f"generated console-script wrapper around the same code. Two venvs, built by pip {OLDEST_PIP} (the oldest "
+        "that installs the project editable, PEP 660) and by the newest pip, cached token, interleaved.",
+        "",
+        *pip_lines,
+        "",
+        "Result: the launcher's ratio is "
+        + (" and ".join(f"**{fmt(v, 2)}×** ({k.split('_')[0]} pip)" for k, v in by_pip.items()
+                        if k.endswith("_launcher")) or "not measured")
+        + "; pip's wrapper: "
+        + (" and ".join(f"{fmt(v, 2)}× ({k.split('_')[0]} pip)" for k, v in by_pip.items() if k.endswith("_wrapper"))
+           or "not measured")
+        + ". Independent of pip: "
+        + ("yes" if len([k for k in by_pip if k.endswith("_launcher")]) == 2 and abs(
+            by_pip.get("oldest_launcher", 0) - by_pip.get("newest_launcher", 9)) < 0.1 else "not shown")
+        + ". The 1.15× target: "
+        + ("met." if by_pip and max(v for k, v in by_pip.items() if k.endswith("_launcher")) <= 1.15
+           else "NOT met: what is left is importing akslogin's own eleven hot-path modules (about 0.1-0.4 ms "
+                "each, see docs/performance.md).")
+        + " Peak RSS: "
+        + (" and ".join(f"{fmt(v, 2)}×" for k, v in by_pip.items() if k.endswith("_rss")) or "not measured")
+        + ".",
+        "",
+        "### 1c. Cold paths: one token request (target: ≤ 16 × `python -c pass`, peak RSS ≤ 30 MiB)",
+        "",
+        "The tenant's discovery is cached, no token is (removed before each run), so each run is one request to "
+        "the emulator over TLS and the MSAL engine behind it. Interleaved with the baseline.",
+        "",
+        *cold_lines,
+        "",
+        "Result: "
+        + ("met" if cold and max(v for k, v in cold.items() if not k.endswith(" rss")) <= 16
+           and max(v for k, v in cold.items() if k.endswith(" rss")) <= 30 else "NOT met")
+        + ". Where the time goes is in docs/performance.md (\"A token that needs the network\").",
         "",
         "## 2. Requests per token (target: exactly 1 once the machine has seen the tenant)",
         "",

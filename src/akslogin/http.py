@@ -1,7 +1,8 @@
 """The HTTP client every network call goes through (MSAL included): TLS trust, timeouts, error mapping.
 
 Trust is additive: the system store (honouring SSL_CERT_FILE / SSL_CERT_DIR), REQUESTS_CA_BUNDLE /
-CURL_CA_BUNDLE, and each ``--certificate-authority`` file. Verification is never turned off here.
+CURL_CA_BUNDLE, each ``--certificate-authority`` file and requests' own bundle, parsed as late as possible
+(:mod:`akslogin.tlstrust`). Verification is never turned off here.
 
 What a hostile or broken server cannot do through it: keep a run past its deadline (one deadline for connect,
 reads, retries and waits, enforced on the sockets), make it buffer an endless body (4 MiB cap), or redirect a
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import ssl
 import threading
 import time
 import urllib.parse
@@ -24,47 +24,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from akslogin import __version__
-from akslogin.errors import ConfigError, DeadlineError, NetworkError, TLSError, UnsafeResponseError
+from akslogin.errors import DeadlineError, NetworkError, TLSError, UnsafeResponseError
 from akslogin.netreason import conn_reason, tls_reason
 from akslogin.retry import RETRY_STATUSES, RetryPolicy, is_safe_to_retry
+from akslogin.tlstrust import Trust, file_id, verify_failed
 
 USER_AGENT = f"akslogin/{__version__}"
-
-
-#: The CA files each context built here has parsed (by real path), so nothing parses one twice: a machine
-#: that names its system bundle in SSL_CERT_FILE, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE (as many CI images do)
-#: would otherwise parse the same ~150 certificates four times per run, some 15 ms each.
-_PARSED: weakref.WeakKeyDictionary[ssl.SSLContext, set[str]] = weakref.WeakKeyDictionary()
-
-
-def _file_id(path: str) -> str:
-    return os.path.realpath(path)
-
-
-def build_ssl_context(extra_cas: Sequence[str], environ: Mapping[str, str]) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    parsed: set[str] = set()
-    default = ssl.get_default_verify_paths().cafile  # what create_default_context loaded (SSL_CERT_FILE or the
-    if default:                                      # OpenSSL default), None when that file does not exist
-        parsed.add(_file_id(default))
-    for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-        bundle = environ.get(var)
-        if bundle and os.path.isfile(bundle) and _file_id(bundle) not in parsed:
-            ctx.load_verify_locations(cafile=bundle)
-            parsed.add(_file_id(bundle))
-    for path in extra_cas:
-        if _file_id(path) in parsed:
-            continue
-        try:
-            ctx.load_verify_locations(cafile=path)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(
-                f"cannot load the CA bundle {path} given with --certificate-authority: {exc}.",
-                "Pass a PEM file holding one or more CA certificates.",
-            ) from None
-        parsed.add(_file_id(path))
-    _PARSED[ctx] = parsed
-    return ctx
 
 
 class _PlainAdapter(HTTPAdapter):
@@ -85,11 +50,10 @@ class _PlainAdapter(HTTPAdapter):
 
 
 class _TLSAdapter(_PlainAdapter):
-    def __init__(self, ctx: ssl.SSLContext, pool_maxsize: int = 10,
+    def __init__(self, trust: Trust, pool_maxsize: int = 10,
                  pool_classes: dict[str, type[Any]] | None = None) -> None:
-        self._ctx = ctx
-        self._trusted: set[tuple[str, str]] = {("file", f) for f in _PARSED.get(ctx, ())}
-        self._trust_lock = threading.Lock()
+        self.trust = trust
+        self._ctx = trust.ctx
         super().__init__(pool_classes or {}, pool_maxsize=pool_maxsize)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -112,19 +76,11 @@ class _TLSAdapter(_PlainAdapter):
                 setattr(conn, attr, None)
 
     def _trust_once(self, kind: str, location: str) -> None:
-        location = _file_id(location)
-        with self._trust_lock:
-            if (kind, location) in self._trusted:
-                return
-            try:
-                if kind == "file":
-                    self._ctx.load_verify_locations(cafile=location)
-                else:
-                    self._ctx.load_verify_locations(capath=location)
-            except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(f"cannot load the CA bundle {location}: {exc}.",
-                                  "Check REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE: it must name a PEM file.") from None
-            self._trusted.add((kind, location))
+        if kind == "dir":
+            self.trust.add_dir(location)
+        else:  # requests' own default (certifi) can wait for a handshake that needs it; a path given cannot
+            self.trust.add_file(location, what="REQUESTS_CA_BUNDLE",
+                                defer=file_id(location) == file_id(requests.adapters.DEFAULT_CA_BUNDLE_PATH))
 
 
 #: Largest answer body read from any server. Token, device-code, discovery and IMDS answers are a few KB and an
@@ -211,7 +167,7 @@ class HttpClient(requests.Session):
         self._deadline = clock() + timeout if overall_deadline else float("inf")
         self._watchdog = _Watchdog()
         self.headers["User-Agent"] = USER_AGENT
-        adapter = _TLSAdapter(build_ssl_context(extra_cas, env), pool_maxsize, _watched_pool_classes(self._watchdog))
+        adapter = _TLSAdapter(Trust.build(extra_cas, env), pool_maxsize, _watched_pool_classes(self._watchdog))
         self.mount("https://", adapter)
         self.mount("http://", _PlainAdapter(_watched_pool_classes(self._watchdog)))
         self.last_error: requests.Response | None = None
@@ -285,7 +241,14 @@ class HttpClient(requests.Session):
             timer.daemon = True
             timer.start()
         try:
-            response = super().request(method, url, *args, **kwargs)
+            try:
+                response = super().request(method, url, *args, **kwargs)
+            except requests.exceptions.SSLError as exc:
+                # Deferred CA bundles (see akslogin.tlstrust) are parsed when a handshake needs them; the
+                # request is tried once more, to the same URL, nothing having been sent on the failed one.
+                if not (verify_failed(exc) and self._trust().widen()):
+                    raise
+                response = super().request(method, url, *args, **kwargs)
             _read_body(response, self.max_body, url)
         except UnsafeResponseError:
             raise
@@ -299,6 +262,11 @@ class HttpClient(requests.Session):
         self.last_error = response if response.status_code >= 400 else None
         self.last_response = response
         return response
+
+    def _trust(self) -> Trust:
+        adapter = self.get_adapter("https://")
+        assert isinstance(adapter, _TLSAdapter)
+        return adapter.trust
 
     def transport_error(self, exc: Exception, url: str) -> NetworkError:
         """The paragraph for a failed connection or read (subclasses name their kind of endpoint)."""
