@@ -93,3 +93,15 @@ def test_login_hint_separates_interactive_cache_entries() -> None:
     alice = identity_key(_parse([*base, "--login-hint", "alice@x"]), "https://h/")
     bob = identity_key(_parse([*base, "--login-hint", "bob@x"]), "https://h/")
     assert alice != bob and alice == identity_key(_parse([*base, "--login-hint", "ALICE@x"]), "https://h/")
+
+
+def test_every_variable_get_token_reads_is_in_its_help() -> None:
+    """The help's [env: ...] notes come from Flag.env; a variable apply_env reads but no flag names would be
+    a setting nobody can discover (two were missing)."""
+    import inspect
+    import re
+
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]{3,})"', inspect.getsource(options.apply_env)))
+    assert {"AAD_LOGIN_METHOD", "AZURESUBSCRIPTION_TENANT_ID", "ARM_TENANT_ID"} <= read  # the scan works
+    text = options.render_help()
+    assert sorted(name for name in read if name not in text) == []

@@ -22,6 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.credentials.base import AccessToken
 from akslogin.errors import ConfigError
 from akslogin.kubeconfig.model import KubeConfig, MissingKubeconfigError
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 #: The AKS server application: the ``--server-id`` of every AKS cluster with managed Entra ID, in every cloud.
-AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+AKS_SERVER_ID = AKS_SERVER_APP_ID
 #: A token handed to the kubernetes client is replaced when it has less than this many seconds left.
 REFRESH_MARGIN = 300.0
 

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from akslogin.aadsts import clean
-from akslogin.errors import AksloginError, NetworkError, TLSError
+from akslogin.errors import NetworkError, ServiceError, TLSError
 from akslogin.http import HttpClient
 from akslogin.log import Log
 from akslogin.retry import RETRY_STATUSES, RetryPolicy
@@ -70,7 +70,7 @@ class Kubeconfig:
     text: str
 
 
-class ArmError(AksloginError):
+class ArmError(ServiceError):
     """ARM answered with an error (after retries, where retrying made sense)."""
 
     def __init__(self, message: str, hint: str | None, status: int, code: str) -> None:

@@ -7,6 +7,14 @@ from __future__ import annotations
 
 from akslogin.errors import UsageError
 
+#: Microsoft's well-known application ids, the same in every cloud (defined here once).
+#: The AKS server app: the audience of every token for an Entra-enabled cluster (--server-id).
+AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
+#: The public client AKS kubeconfigs name (--client-id of the user modes).
+AKS_CLIENT_APP_ID = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
+#: The Azure CLI's public client, which every tenant has consented to (ARM calls of the user modes).
+AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
 
 class Cloud:
     """One Azure environment. Treat as read-only."""

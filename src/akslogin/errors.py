@@ -2,7 +2,23 @@
 
 Each error carries one paragraph for the user (what failed, why, what to do) and an exit code. Messages
 are built from identifiers and codes only, never from secrets or tokens. Stdlib-only and import-light:
-the get-token hot path imports it. What AADSTS codes mean lives in :mod:`akslogin.aadsts`.
+the get-token hot path imports it. What AADSTS codes mean lives in :mod:`akslogin.aadsts`. Callers catch by
+cause; the classes near the leaves only add what one service says::
+
+    AksloginError                      exit 1 unless noted
+    ├── UsageError                     exit 2: bad flags, missing or contradictory values
+    ├── ConfigError                    a file we were pointed at cannot be used
+    │   └── (kubeconfig) KubeconfigError
+    │       └── MissingKubeconfigError exit 2: no such file or context
+    ├── CacheError                     the token cache is unsafe or unusable
+    ├── NetworkError                   could not reach, or could not use the answer
+    │   ├── TLSError                   certificate not trusted
+    │   ├── DeadlineError              --timeout passed
+    │   └── UnsafeResponseError        redirect of a sign-in request, body over the limit
+    ├── AuthenticationError            the identity provider refused (AADSTS code kept)
+    └── ServiceError                   a service answered with an error of its own
+        ├── (arm) ArmError             Resource Manager (status, code)
+        └── (kubeapi) KubeApiError     the API server's Status (ApiUnauthorized, ApiForbidden, ...)
 """
 
 from __future__ import annotations
@@ -58,6 +74,10 @@ class DeadlineError(NetworkError):
 
 class UnsafeResponseError(NetworkError):
     """An answer akslogin will not act on: a redirect of a sign-in request, or a body over the size limit."""
+
+
+class ServiceError(AksloginError):
+    """A service (Resource Manager, an API server) answered the request with an error of its own."""
 
 
 class AuthenticationError(AksloginError):

@@ -23,7 +23,7 @@ from typing import Any
 import urllib3
 
 from akslogin import __version__
-from akslogin.errors import AksloginError, ConfigError, NetworkError, TLSError
+from akslogin.errors import ConfigError, NetworkError, ServiceError, TLSError
 from akslogin.kubeconfig.resolved import ClusterEndpoint
 
 USER_AGENT = f"akslogin/{__version__}"
@@ -31,7 +31,7 @@ USER_AGENT = f"akslogin/{__version__}"
 MAX_BODY_BYTES = 32 << 20
 
 
-class KubeApiError(AksloginError):
+class KubeApiError(ServiceError):
     """The API server answered with an error Status."""
 
     def __init__(self, message: str, hint: str | None = None, *, status: int = 0, reason: str = "",

@@ -39,7 +39,9 @@ class Flag:
         self.short = short
         self.boolean = boolean
         self.metavar = metavar
-        self.env = env  # documentation only; the precedence logic lives in apply_env
+        #: The variables that set it, for the help text; tests/test_options.py checks that every variable
+        #: apply_env reads is named here (the precedence itself depends on other flags: apply_env).
+        self.env = env
         self.repeatable = repeatable
 
     def __repr__(self) -> str:
@@ -52,7 +54,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--server-id", "server_id", "application id of the cluster's server app (AKS: "
          "6dae42f8-4368-4678-94ff-3960e28e3630); required", metavar="ID"),
     Flag("--client-id", "client_id", "application (client) id of the app or identity signing in", metavar="ID",
-         env="AAD_SERVICE_PRINCIPAL_CLIENT_ID, AZURE_CLIENT_ID"),
+         env="AAD_SERVICE_PRINCIPAL_CLIENT_ID, AZURE_CLIENT_ID; AZURESUBSCRIPTION_CLIENT_ID (azurepipelines)"),
     Flag("--client-secret", "client_secret", "client secret (spn); prefer the environment variable, argv is "
          "visible to other processes", metavar="SECRET",
          env="AAD_SERVICE_PRINCIPAL_CLIENT_SECRET, AZURE_CLIENT_SECRET"),
@@ -66,7 +68,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--password", "password", "password (ropc)", metavar="PASSWORD",
          env="AAD_USER_PRINCIPAL_PASSWORD, AZURE_PASSWORD"),
     Flag("--tenant-id", "tenant_id", "tenant id or verified domain", short="-t", metavar="TENANT",
-         env="AZURE_TENANT_ID"),
+         env="AZURE_TENANT_ID; AZURESUBSCRIPTION_TENANT_ID (azurepipelines)"),
     Flag("--environment", "environment", "AzurePublicCloud (default), AzureChinaCloud, AzureUSGovernmentCloud",
          short="-e", metavar="NAME"),
     Flag("--authority-host", "authority_host", "sign-in host, overrides --environment (e.g. ADFS, Azure Stack)",
@@ -86,8 +88,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--legacy", "legacy", "use the v1 endpoint and the spn: audience (old AADv1 clusters)", boolean=True),
     Flag("--pop-enabled", "pop_enabled", "proof-of-possession tokens (Azure Arc)", boolean=True),
     Flag("--pop-claims", "pop_claims", "PoP claims, u=<ARM id of the cluster>", metavar="CLAIMS"),
-    Flag("--use-azurerm-env-vars", "use_azurerm_env_vars", "read ARM_* variables (Terraform) instead of "
-         "AAD_*/AZURE_*", boolean=True),
+    Flag("--use-azurerm-env-vars", "use_azurerm_env_vars", "read Terraform's ARM_CLIENT_ID, ARM_CLIENT_SECRET, "
+         "ARM_CLIENT_CERTIFICATE_PATH, ARM_CLIENT_CERTIFICATE_PASSWORD and ARM_TENANT_ID instead of the "
+         "AAD_*/AZURE_* ones (workloadidentity: AZURE_CLIENT_ID still wins)", boolean=True),
     Flag("--disable-environment-override", "disable_environment_override",
          "ignore environment variables (except KUBECACHEDIR)", boolean=True),
     Flag("--cache-dir", "cache_dir", "token cache directory (default $KUBECACHEDIR or ~/.kube/cache/akslogin)",

@@ -11,7 +11,6 @@ from typing import Any
 
 import jwt
 
-AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 LEGACY_PREFIX = "spn:"
 
 

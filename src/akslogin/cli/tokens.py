@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from akslogin.cli.signin import add_signin_flags, check_login, signin_options
+from akslogin.clouds import AKS_SERVER_APP_ID as AKS_SERVER_ID
 from akslogin.options import TokenOptions
 from akslogin.output import add_output_flag, emit
 
@@ -50,7 +51,6 @@ examples:
 exit codes: 0 done (also when nothing was cached); 1 the cache directory is unusable; 2 bad flags, no such
 kubeconfig or context.
 """
-AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"  # the AKS server app, the same in every cloud
 #: Flags that only say where the cache is or how verbose to be: they do not pick an identity.
 NOT_IDENTITY = frozenset({"cache_dir", "verbosity", "timeout", "certificate_authority"})
 

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from akslogin.credentials.base import AccessToken
+from akslogin.credentials.base import AccessToken, endpoint_token
 from akslogin.errors import AuthenticationError, ConfigError
 
 KEY_DIR_VARIABLE = "AKSLOGIN_ARC_KEY_DIR"
@@ -62,26 +62,11 @@ class ArcClient:
         secret = read_key_file(self._key_file(realm))
         response = self._http.get(self._endpoint, params=params,
                                   headers={"Metadata": "true", "Authorization": f"Basic {secret}"})
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise AuthenticationError(f"the Azure Arc identity endpoint answered HTTP {response.status_code} "
-                                      "without a JSON body.")
-        token, expires_in = body.get("access_token"), body.get("expires_in")
-        if response.status_code != 200 or not isinstance(token, str) or not token:
-            detail = body.get("error_description") or body.get("error") or f"HTTP {response.status_code}"
-            raise AuthenticationError(f"the Azure Arc identity endpoint refused the token request: {detail}.",
-                                      "Check --client-id / --identity-resource-id and the resource (--server-id).")
-        try:
-            lifetime = float(expires_in)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            lifetime = 0.0
-        if lifetime <= 0:
-            raise AuthenticationError("the Azure Arc identity endpoint returned a token without expires_in.")
+        token, body = endpoint_token(
+            response, "Azure Arc identity endpoint", self._clock, no_json_hint=None,
+            refused_hint="Check --client-id / --identity-resource-id and the resource (--server-id).")
         self._check_echo(body)
-        return AccessToken(token, self._clock() + lifetime)
+        return token
 
     def _check_echo(self, body: dict[str, Any]) -> None:
         """Fail closed if an agent without user-assigned support hands back the system identity instead."""

@@ -134,6 +134,35 @@ LOGIN_MODES: dict[str, str] = {
 }
 
 
+def endpoint_token(response: Any, endpoint: str, clock: Callable[[], float], *, no_json_hint: str | None,
+                   refused_hint: str, detail: Callable[[dict[str, Any]], Any] | None = None
+                   ) -> tuple[AccessToken, dict[str, Any]]:
+    """The token in a managed-identity-style JSON answer (``access_token``, ``expires_in`` seconds), with
+    the paragraph that names ``endpoint`` when there is none. ``detail`` picks the error text from a refusal
+    (default: ``error_description``, else ``error``). Returns the body too, for endpoint-specific checks."""
+    from akslogin.errors import AuthenticationError
+
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise AuthenticationError(f"the {endpoint} answered HTTP {response.status_code} without a JSON body.",
+                                  no_json_hint)
+    token, expires_in = body.get("access_token"), body.get("expires_in")
+    if response.status_code != 200 or not isinstance(token, str) or not token:
+        said = (detail(body) if detail else None) or body.get("error_description") or body.get("error") \
+            or f"HTTP {response.status_code}"
+        raise AuthenticationError(f"the {endpoint} refused the token request: {said}.", refused_hint)
+    try:
+        lifetime = float(expires_in)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        lifetime = 0.0
+    if not lifetime > 0:
+        raise AuthenticationError(f"the {endpoint} returned a token without expires_in.")
+    return AccessToken(token, clock() + lifetime), body
+
+
 def create_credential(ctx: CredentialContext) -> Credential:
     from akslogin.errors import UsageError
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from akslogin.credentials.base import AccessToken
-from akslogin.errors import AuthenticationError, UsageError
+from akslogin.credentials.base import AccessToken, endpoint_token
+from akslogin.errors import UsageError
 
 
 class CloudShellClient:
@@ -28,24 +28,9 @@ class CloudShellClient:
 
     def get_token(self, resource: str) -> AccessToken:
         response = self._http.post(self._endpoint, data={"resource": resource}, headers={"Metadata": "true"})
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise AuthenticationError(f"the Cloud Shell identity endpoint answered HTTP {response.status_code} "
-                                      "without a JSON body.", "Open a new Cloud Shell session and retry.")
-        token, expires_in = body.get("access_token"), body.get("expires_in")
-        if response.status_code != 200 or not isinstance(token, str) or not token:
-            error = body.get("error")
-            detail = (error.get("message") if isinstance(error, dict) else None) or body.get("error_description") \
-                or error or f"HTTP {response.status_code}"
-            raise AuthenticationError(f"the Cloud Shell identity endpoint refused the token request: {detail}.",
-                                      "Check --server-id; the token is for the user signed in to Cloud Shell.")
-        try:
-            lifetime = float(expires_in)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            lifetime = 0.0
-        if lifetime <= 0:
-            raise AuthenticationError("the Cloud Shell identity endpoint returned a token without expires_in.")
-        return AccessToken(token, self._clock() + lifetime)
+        token, _body = endpoint_token(
+            response, "Cloud Shell identity endpoint", self._clock,
+            no_json_hint="Open a new Cloud Shell session and retry.",
+            refused_hint="Check --server-id; the token is for the user signed in to Cloud Shell.",
+            detail=lambda body: body["error"].get("message") if isinstance(body.get("error"), dict) else None)
+        return token

@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from akslogin import options
+from akslogin.clouds import AZURE_CLI_CLIENT_ID
 from akslogin.log import Log
 from akslogin.tokencache.entry import MIN_REMAINING, CachedToken, read_entry
 from akslogin.tokencache.key import identity_key
 from akslogin.usecases.get_token import authority_for_key
 
 #: Azure CLI's public client: signs users in to Resource Manager when no --client-id is given (as az does).
-AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 USER_MODES = frozenset({"devicecode", "interactive", "ropc"})
 
 

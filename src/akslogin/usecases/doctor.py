@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.errors import AksloginError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
 from akslogin.kubeapi import ApiForbidden, ApiUnauthorized, KubeApiError, KubeClient
@@ -24,7 +25,7 @@ from akslogin.kubeconfig.resolved import ResolvedContext, resolve
 from akslogin.rbac.rules import ResourceRequest
 from akslogin.term import Painter
 from akslogin.textfmt import human_delta, paragraph, summarize_list, when, write_data
-from akslogin.tokeninfo import AKS_SERVER_APP_ID, TokenInfo, decode_token
+from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.usecases import context_token as ct
 from akslogin.usecases.explain import Explanation, explain
 from akslogin.usecases.explain import render as render_explanation

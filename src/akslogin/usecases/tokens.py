@@ -14,9 +14,9 @@ import stat
 from collections.abc import Iterable, Mapping
 
 from akslogin import clouds, options
+from akslogin.clouds import AKS_SERVER_APP_ID as AKS_SERVER_ID
 from akslogin.usecases import access
 
-AKS_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 _KEYED = re.compile(r"^([0-9a-f]{40})(\..*)?$")
 MAX_DEPTH = 3
 
