@@ -171,8 +171,9 @@ def hot_path(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str
 
     no_pyc = dict(hit.env, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=str(tmp / "empty-pycache"))
     series = [
-        Series("`python -c pass` (baseline: the console script's interpreter)", [python, "-c", "pass"], hit.env),
-        Series("`akslogin get-token` — cached token (console script)", hit.argv, hit.env),
+        Series("`python -c pass` (baseline: the interpreter the akslogin command runs on)", [python, "-c", "pass"],
+               hit.env),
+        Series("`akslogin get-token` — cached token (the installed akslogin command)", hit.argv, hit.env),
         Series("`akslogin get-token` — cached token, no .pyc (sources compiled every run)", hit.argv, no_pyc),
         Series('`python -c "import msal"` (the floor of an MSAL-based plugin)', [python, "-c", "import msal"],
                hit.env),

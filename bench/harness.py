@@ -29,7 +29,7 @@ EXEC_V1 = "client.authentication.k8s.io/v1"
 
 
 def akslogin_script() -> str:
-    """The installed console script next to this interpreter (what a kubeconfig's exec.command names)."""
+    """The installed akslogin command next to this interpreter (what a kubeconfig's exec.command names)."""
     found = shutil.which("akslogin", path=os.path.dirname(sys.executable)) or shutil.which("akslogin")
     if not found:
         raise RuntimeError("the akslogin console script is not installed; run 'make test' (pip install -e .)")
@@ -37,7 +37,7 @@ def akslogin_script() -> str:
 
 
 def script_interpreter(script: str) -> str:
-    """The interpreter in the console script's shebang: the baseline must be run by the same one."""
+    """The interpreter in the akslogin command's shebang: the baseline must be run by the same one."""
     with open(script, "rb") as fh:
         first = fh.readline().decode("utf-8", "replace").strip()
     return first[2:].strip().split()[0] if first.startswith("#!") else sys.executable
