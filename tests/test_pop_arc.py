@@ -318,3 +318,18 @@ def test_jws_matches_the_spec_byte_for_byte() -> None:
     assert key.req_cnf == base64.urlsafe_b64encode(
         json.dumps({"kid": key.kid, "xms_ksl": "sw"}, separators=(",", ":")).encode()).rstrip(b"=").decode()
     assert "PRIVATE" not in repr(key) and os.path.sep not in repr(key)
+
+
+def test_whoami_presents_the_pop_token_kubectl_would(tmp_path: Path, emu: Emulator) -> None:
+    """The diagnostic commands get their token in process, from the same source as get-token: against an Arc
+    cluster that is the signed PoP presentation, or the server refuses them where kubectl succeeds."""
+    cache = tmp_path / "cache"
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=APP_SECRET)
+    kc = write_kubeconfig(tmp_path / "config", emu, "edge1", _spn(emu, cache))
+    for _ in range(2):  # the second run finds the bound token in the cache and signs a new presentation
+        result = run_akslogin(["whoami", "--kubeconfig", str(kc)], env)
+        assert result.returncode == 0, result.stderr
+        assert "efefefef-0000-4000-8000-0000000000a1" in result.stdout, result.stdout  # arc-ci, as AKS maps it
+        assert APP_ID in result.stdout  # the access token inside the proof was read (its appid)
+    assert len(emu.request_log.token_requests()) == 1
+    assert not [e for e in emu.request_log.entries("aks:edge1") if e.status == 401]

@@ -137,6 +137,13 @@ def present(access_token: str, key: PopKey, u: str, now: float, nonce: str | Non
     return f"{header}.{payload}.{_b64url(key.sign(signing_input))}"
 
 
+def presentation(access_token: str, expires_on: float, key: PopKey, claims: str, now: float) -> tuple[str, float]:
+    """What is handed to kubectl for a PoP-bound access token: a fresh proof, valid for a few minutes (the
+    server refuses an older ``ts``, so the credential must be asked for again before then)."""
+    return (present(access_token, key, parse_claims(claims)[U_CLAIM], now),
+            min(expires_on, now + PRESENTATION_LIFETIME))
+
+
 def key_path(cache_dir: str) -> str:
     return os.path.join(cache_dir, KEY_FILE)
 

@@ -170,7 +170,9 @@ def _int(value: float | None) -> int | None:
 
 
 def decode_token(token: str) -> TokenInfo | None:
-    """The claims of a JWT, or None for an opaque (non-JWT) bearer token. The signature is not checked."""
+    """The claims of a JWT, or None for an opaque (non-JWT) bearer token. The signature is not checked. A
+    proof-of-possession presentation (Azure Arc) is read through to the access token it carries (``at``):
+    that is what Entra ID issued."""
     if token.count(".") != 2:
         return None
     try:
@@ -180,4 +182,7 @@ def decode_token(token: str) -> TokenInfo | None:
         return None
     if not isinstance(claims, dict):
         return None
+    inner = claims.get("at")
+    if header.get("typ") == "pop" and isinstance(inner, str) and inner.count(".") == 2:
+        return decode_token(inner)
     return TokenInfo(claims, dict(header))

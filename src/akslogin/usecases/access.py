@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from akslogin import options
 from akslogin.clouds import AZURE_CLI_CLIENT_ID
@@ -25,9 +25,10 @@ def cache_dir_for(opts: options.TokenOptions, environ: Mapping[str, str]) -> str
     return opts.cache_dir or options.default_cache_dir(environ)
 
 
-def key_for(opts: options.TokenOptions, environ: Mapping[str, str] | None = None) -> str:
-    """The same cache key get-token computes (with ``environ``, azurecli/azd keys include the CLI's sign-in)."""
-    return identity_key(opts, authority_for_key(opts), environ)
+def key_for(opts: options.TokenOptions, environ: Mapping[str, str] | None = None, pop_kid: str = "") -> str:
+    """The same cache key get-token computes (with ``environ``, azurecli/azd keys include the CLI's sign-in;
+    a PoP token's key names the key it is bound to)."""
+    return identity_key(opts, authority_for_key(opts), environ, pop_kid)
 
 
 def for_resource(opts: options.TokenOptions, server_id: str) -> options.TokenOptions:
@@ -54,15 +55,39 @@ def obtain(
     min_remaining: float = MIN_REMAINING,
 ) -> CachedToken:
     """A token for ``opts.server_id`` with at least ``min_remaining`` seconds left (validated options)."""
+    return _cached_or_acquired(opts, environ, stderr, log, clock, min_remaining, None)[0]
+
+
+def presented(opts: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log,
+              clock: Callable[[], float] = time.time) -> tuple[str, float, bool]:
+    """What get-token would hand kubectl for ``opts``, in process: (bearer value, until when, from the
+    cache). For an Azure Arc PoP identity that is a fresh proof signed by this cache's key."""
+    pop_key = None
+    if opts.pop_enabled:
+        from akslogin import pop
+
+        pop_key = pop.load_or_create(cache_dir_for(opts, environ), opts.cache_storage, stderr,
+                                     opts.timeout_seconds)
+    token, cached = _cached_or_acquired(opts, environ, stderr, log, clock, MIN_REMAINING, pop_key)
+    if pop_key is None:
+        return token.access_token, token.expires_on, cached
+    value, until = pop.presentation(token.access_token, token.expires_on, pop_key, opts.pop_claims, clock())
+    return value, until, cached
+
+
+def _cached_or_acquired(opts: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log,
+                        clock: Callable[[], float], min_remaining: float, pop_key: Any) -> tuple[CachedToken, bool]:
+    """Cache first, then a single-flight sign-in: get-token's slow path, for every other caller."""
     cache_dir = cache_dir_for(opts, environ)
-    key = key_for(opts, environ)
+    key = key_for(opts, environ, pop_key.kid if pop_key is not None else "")
     cached = read_entry(cache_dir, key)
     if cached is not None and cached.fresh(clock(), min_remaining):
         log(2, f"token for {opts.server_id} served from the cache")
-        return cached
+        return cached, True
     from akslogin.usecases.acquire import acquire
 
-    return acquire(opts, key, cache_dir, environ, log, clock, stderr, min_remaining=min_remaining)
+    return acquire(opts, key, cache_dir, environ, log, clock, stderr, min_remaining=min_remaining,
+                   pop_key=pop_key), False
 
 
 def options_from_exec_args(args: Sequence[str], environ: Mapping[str, str]) -> options.TokenOptions:

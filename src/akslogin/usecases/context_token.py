@@ -253,20 +253,12 @@ def validated_options(plan: CredentialPlan) -> options.TokenOptions:
 
 def token_in_process(opts: options.TokenOptions, environ: Mapping[str, str], clock: Clock,
                      stderr: TextIO) -> PresentedToken:
-    """get-token's own steps (cache first, then a single-flight sign-in), without printing an ExecCredential.
-
-    The token comes from :func:`akslogin.usecases.access.obtain`, so the cache key is exactly get-token's
-    (for azurecli/azd it includes which CLI sign-in is current)."""
-    from akslogin.tokencache.entry import read_entry
+    """get-token's own steps (cache first, then a single-flight sign-in; a PoP proof for Azure Arc), without
+    printing an ExecCredential: :func:`akslogin.usecases.access.presented`, the one token source."""
     from akslogin.usecases import access
 
-    log = Log(opts.verbosity_level, stderr)
-    cached = read_entry(access.cache_dir_for(opts, environ), access.key_for(opts, environ))
-    if cached is not None and cached.fresh(clock()):
-        log(2, f"token for {opts.server_id} served from the cache")
-        return PresentedToken(cached.access_token, cached.expires_on, "akslogin's token cache")
-    token = access.obtain(opts, environ, stderr, log, clock)
-    return PresentedToken(token.access_token, token.expires_on, "a new sign-in (now cached)")
+    value, until, cached = access.presented(opts, environ, stderr, Log(opts.verbosity_level, stderr), clock)
+    return PresentedToken(value, until, "akslogin's token cache" if cached else "a new sign-in (now cached)")
 
 
 def obtain_token(plan: CredentialPlan, ctx: ResolvedContext, environ: Mapping[str, str], *, clock: Clock,

@@ -90,9 +90,7 @@ def run(
             token = acquire(opts, key, cache_dir, environ, log, clock, stderr, pop_key=pop_key)
         value, expires_on = token.access_token, token.expires_on
         if pop_key is not None:
-            now = clock()
-            value = pop.present(value, pop_key, pop.parse_claims(opts.pop_claims)[pop.U_CLAIM], now)
-            expires_on = min(expires_on, now + pop.PRESENTATION_LIFETIME)
+            value, expires_on = pop.presentation(value, expires_on, pop_key, opts.pop_claims, clock())
         stdout.write(exec_credential.render(info, value, expires_on) + "\n")
         stdout.flush()
         return 0
