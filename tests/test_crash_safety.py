@@ -44,7 +44,7 @@ while True:
 def _versions(cache: str, kubeconfig: str) -> tuple[int, int]:
     entry = read_entry(cache, "k")
     assert entry is not None, "token cache entry unreadable after a kill"
-    token_version = int(entry.access_token.split("-")[1])
+    token_version = int(entry.token.split("-")[1])
     assert entry.expires_on == 2_000_000_000 + token_version
     config = files.load(kubeconfig, missing_ok=False)
     body = config.get("users", "writer")

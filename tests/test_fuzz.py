@@ -76,7 +76,7 @@ real_entries = st.builds(lambda token, exp: json.dumps({"version": 1, "access_to
 def test_cache_entry_parser(raw: bytes) -> None:
     entry = parse_entry(raw)
     if entry is not None:
-        assert isinstance(entry.access_token, str) and entry.access_token
+        assert isinstance(entry.token, str) and entry.token
         assert isinstance(entry.expires_on, float)
 
 

@@ -32,7 +32,7 @@ def _cached(cache: Path) -> str | None:
     if len(entries) != 1:
         return None
     parsed = parse_entry(entries[0].read_bytes())
-    return parsed.access_token if parsed else None
+    return parsed.token if parsed else None
 
 
 def _wait_for(condition: object, timeout: float = 30.0) -> bool:

@@ -73,7 +73,7 @@ def _check_saved_sign_in(invocation: Invocation, emu: Emulator, cache: Path, run
     (hot,) = (cache / "tokens").iterdir()
     (saved,) = (cache / "msal").iterdir()
     entry = parse_entry(hot.read_bytes())
-    assert entry is not None and {entry.access_token} == printed
+    assert entry is not None and {entry.token} == printed
     # The saved sign-in may be encrypted at rest (--cache-storage auto); read it the way akslogin does.
     from akslogin.tokencache.secure import SecretFiles
 

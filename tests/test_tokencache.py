@@ -20,7 +20,7 @@ def test_round_trip_and_permissions(tmp_path: Path) -> None:
     store.prepare(cache)
     store.write_entry(cache, "k1", "token-value", 2_000_000_000, "spn")
     entry = read_entry(cache, "k1")
-    assert entry is not None and entry.access_token == "token-value" and entry.expires_on == 2_000_000_000
+    assert entry is not None and entry.token == "token-value" and entry.expires_on == 2_000_000_000
     assert os.stat(cache).st_mode & 0o777 == 0o700
     assert os.stat(entry_path(cache, "k1")).st_mode & 0o777 == 0o600
     assert [p for p in os.listdir(os.path.join(cache, "tokens")) if p.startswith(".tmp")] == []

@@ -131,8 +131,7 @@ def get_token(context: str | None = None, kubeconfig: PathLike | None = None, *,
     from akslogin.usecases.access import obtain
 
     opts, env = _resolve(context, kubeconfig, login, options, environ)
-    cached = obtain(opts, env, sys.stderr, Log(opts.verbosity_level, sys.stderr))
-    return AccessToken(cached.access_token, cached.expires_on)
+    return obtain(opts, env, sys.stderr, Log(opts.verbosity_level, sys.stderr))
 
 
 def get_exec_credential(context: str | None = None, kubeconfig: PathLike | None = None, *,
@@ -251,7 +250,7 @@ class _TokenRefresher:
             # "BearerToken" is the key of kubernetes >= 33, "authorization" that of older clients (and the alias
             # newer ones fall back to); the prefix is part of the value, as the client's own kubeconfig loader does.
             for key in ("BearerToken", "authorization"):
-                configuration.api_key[key] = f"Bearer {token.access_token}"
+                configuration.api_key[key] = f"Bearer {token.token}"
             self.expires_on = token.expires_on
 
 

@@ -1,28 +1,21 @@
-"""The credential protocol every login mode implements, the token it returns, and what it is given."""
+"""The credential protocol every login mode implements, the token it returns, and what it is given.
+
+The token is :class:`akslogin.tokencache.entry.AccessToken`, the one token value of every layer."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeGuard
+
+from akslogin.tokencache.entry import AccessToken as AccessToken  # re-exported: what credentials return
 
 if TYPE_CHECKING:
     from akslogin.credentials.msal_app import Authority
     from akslogin.http import HttpClient
     from akslogin.log import Log
     from akslogin.options import TokenOptions
-
-
-@dataclass(frozen=True)
-class AccessToken:
-    """An access token and when it expires. Its repr never shows the token (it may end up in logs)."""
-
-    token: str = field(repr=False)
-    #: Absolute expiry (epoch seconds) taken from the token response, not from decoding the JWT.
-    expires_on: float
-    #: What the identity provider called it; akslogin presents bearer tokens only.
-    token_type: str = "Bearer"
 
 
 #: The longest an access token is cached. Entra ID issues 60–90 minute tokens (24 h at most, for managed

@@ -24,14 +24,19 @@ MAX_ENTRY_BYTES = 5 << 20
 MAX_EXPIRES_ON = 1e11
 
 
-class CachedToken:
-    """An access token and its absolute expiry (epoch seconds). Its repr never shows the token."""
+class AccessToken:
+    """An access token and its absolute expiry (epoch seconds): the one token value every layer passes
+    (credentials return it, the cache stores and reads it, the Python API hands it out). Its repr never shows
+    the token. A plain slotted class, not a dataclass: the hot path reads it."""
 
-    __slots__ = ("access_token", "expires_on")
+    __slots__ = ("expires_on", "token", "token_type")
 
-    def __init__(self, access_token: str, expires_on: float) -> None:
-        self.access_token = access_token
+    def __init__(self, token: str, expires_on: float, token_type: str = "Bearer") -> None:  # noqa: S107
+        self.token = token
+        #: Absolute expiry, from the token response (credentials) or the cache entry, not from the JWT.
         self.expires_on = expires_on
+        #: What the identity provider called it; akslogin presents bearer (or, for Arc, PoP-bound) tokens.
+        self.token_type = token_type
 
     def fresh(self, now: float, margin: float = MIN_REMAINING) -> bool:
         return self.expires_on - now > margin
@@ -41,15 +46,15 @@ class CachedToken:
         return self.expires_on - now <= MIN_REMAINING + REFRESH_LEAD
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CachedToken):
+        if not isinstance(other, AccessToken):
             return NotImplemented
-        return (self.access_token, self.expires_on) == (other.access_token, other.expires_on)
+        return (self.token, self.expires_on, self.token_type) == (other.token, other.expires_on, other.token_type)
 
     def __hash__(self) -> int:
-        return hash((self.access_token, self.expires_on))
+        return hash((self.token, self.expires_on))
 
     def __repr__(self) -> str:
-        return f"CachedToken(access_token='***', expires_on={self.expires_on!r})"
+        return f"AccessToken(token='***', expires_on={self.expires_on!r}, token_type={self.token_type!r})"
 
 
 def entry_path(cache_dir: str, key: str) -> str:
@@ -105,13 +110,13 @@ def read_private(path: str, limit: int = MAX_ENTRY_BYTES) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_entry(cache_dir: str, key: str) -> CachedToken | None:
+def read_entry(cache_dir: str, key: str) -> AccessToken | None:
     """The cached token for ``key``, or None when absent or unreadable (the slow path then rebuilds it)."""
     raw = read_private(entry_path(cache_dir, key))
     return None if raw is None else parse_entry(raw)
 
 
-def parse_entry(raw: bytes) -> CachedToken | None:
+def parse_entry(raw: bytes) -> AccessToken | None:
     try:
         data = jsonlite.loads(raw)
     except ValueError:
@@ -123,4 +128,4 @@ def parse_entry(raw: bytes) -> CachedToken | None:
         return None
     if isinstance(expires_on, bool) or not 0 < expires_on < MAX_EXPIRES_ON:  # NaN fails this too
         return None
-    return CachedToken(token, float(expires_on))
+    return AccessToken(token, float(expires_on))

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from akslogin import options
 from akslogin.clouds import AZURE_CLI_CLIENT_ID
 from akslogin.log import Log
-from akslogin.tokencache.entry import MIN_REMAINING, CachedToken, read_entry
+from akslogin.tokencache.entry import MIN_REMAINING, AccessToken, read_entry
 from akslogin.tokencache.key import identity_key
 from akslogin.usecases.get_token import authority_for_key
 
@@ -53,7 +53,7 @@ def obtain(
     log: Log,
     clock: Callable[[], float] = time.time,
     min_remaining: float = MIN_REMAINING,
-) -> CachedToken:
+) -> AccessToken:
     """A token for ``opts.server_id`` with at least ``min_remaining`` seconds left (validated options)."""
     return _cached_or_acquired(opts, environ, stderr, log, clock, min_remaining, None)[0]
 
@@ -70,13 +70,13 @@ def presented(opts: options.TokenOptions, environ: Mapping[str, str], stderr: Te
                                      opts.timeout_seconds)
     token, cached = _cached_or_acquired(opts, environ, stderr, log, clock, MIN_REMAINING, pop_key)
     if pop_key is None:
-        return token.access_token, token.expires_on, cached
-    value, until = pop.presentation(token.access_token, token.expires_on, pop_key, opts.pop_claims, clock())
+        return token.token, token.expires_on, cached
+    value, until = pop.presentation(token.token, token.expires_on, pop_key, opts.pop_claims, clock())
     return value, until, cached
 
 
 def _cached_or_acquired(opts: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log,
-                        clock: Callable[[], float], min_remaining: float, pop_key: Any) -> tuple[CachedToken, bool]:
+                        clock: Callable[[], float], min_remaining: float, pop_key: Any) -> tuple[AccessToken, bool]:
     """Cache first, then a single-flight sign-in: get-token's slow path, for every other caller."""
     cache_dir = cache_dir_for(opts, environ)
     key = key_for(opts, environ, pop_key.kid if pop_key is not None else "")

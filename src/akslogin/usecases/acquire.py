@@ -18,7 +18,7 @@ from akslogin.errors import CacheError, NetworkError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
-from akslogin.tokencache.entry import MIN_REMAINING, CachedToken, entry_path, parse_entry, read_private
+from akslogin.tokencache.entry import MIN_REMAINING, AccessToken, entry_path, parse_entry, read_private
 
 # Libraries (MSAL, urllib3) log through the logging module; without a handler Python prints their warnings,
 # with tracebacks, on stderr. akslogin reports failures itself, so their records go nowhere.
@@ -43,7 +43,7 @@ def acquire(
     stderr: TextIO | None = None,
     min_remaining: float = MIN_REMAINING,
     pop_key: Any = None,
-) -> CachedToken:
+) -> AccessToken:
     """``pop_key`` (akslogin.pop.PopKey): bind the token to it (Azure Arc).
 
     ``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
@@ -62,7 +62,7 @@ def acquire(
         return fallback
 
 
-def _still_valid(raw: bytes | None, now: float) -> CachedToken | None:
+def _still_valid(raw: bytes | None, now: float) -> AccessToken | None:
     cached = None if raw is None else parse_entry(raw)
     return cached if cached is not None and cached.fresh(now, FALLBACK_MIN_LEFT) else None
 
@@ -85,7 +85,7 @@ def _backoff_state(raw: bytes | None) -> tuple[float, float]:
 
 
 def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], log: Log,
-                clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any) -> CachedToken:
+                clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any) -> AccessToken:
     path = entry_path(cache_dir, key)
     raw = read_private(path)
     cached = None if raw is None else parse_entry(raw)
@@ -136,7 +136,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         log(1, f"refreshing failed ({exc.message.rstrip('.')}); serving the cached token, still valid for "
                f"{fallback.expires_on - clock():.0f}s; the next try is in {wait:.0f}s")
         with contextlib.suppress(CacheError, OSError):
-            store.write_entry(cache_dir, key, fallback.access_token, fallback.expires_on, opts.login,
+            store.write_entry(cache_dir, key, fallback.token, fallback.expires_on, opts.login,
                               retry_after=clock() + wait)
         return fallback
     skew = server_skew(getattr(credential, "http", http), clock())
@@ -152,7 +152,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         out.write(f"akslogin: warning: the token was obtained but could not be cached in {cache_dir} "
                   f"({reason.rstrip('.')}); the next kubectl call will sign in again. Free disk space or pass a "
                   "writable --cache-dir.\n")
-    return CachedToken(token.token, token.expires_on)
+    return AccessToken(token.token, token.expires_on)
 
 
 def server_skew(http: Any, now: float) -> float:

@@ -18,7 +18,7 @@ from akslogin.kubeconfig import embedded, files
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
-from akslogin.tokencache.entry import MIN_REMAINING, CachedToken
+from akslogin.tokencache.entry import MIN_REMAINING, AccessToken
 from akslogin.usecases import access
 
 BACKUP_SUFFIX = ".akslogin-backup"
@@ -30,7 +30,7 @@ def _values(opts: TokenOptions) -> dict[str, Any]:
 
 
 def _token_for(args: Sequence[str], environ: Mapping[str, str], stderr: TextIO, log: Log,
-               clock: Callable[[], float], min_remaining: float) -> tuple[TokenOptions, CachedToken]:
+               clock: Callable[[], float], min_remaining: float) -> tuple[TokenOptions, AccessToken]:
     opts = access.options_from_exec_args(args, environ)
     return opts, access.obtain(opts, environ, stderr, log, clock, min_remaining)
 
@@ -47,7 +47,7 @@ def embed_users(config: KubeConfig, users: Sequence[str], style: str, environ: M
         args = [str(a) for a in block.get("args") or []]
         opts, token = _token_for(args, environ, stderr, log, clock, min_remaining)
         config.put("users", name, embedded.embed(
-            user, args, style=style, access_token=token.access_token, expires_on=token.expires_on, now=clock(),
+            user, args, style=style, access_token=token.token, expires_on=token.expires_on, now=clock(),
             values=_values(opts), refresh_token=getattr(token, "refresh_token", None),
         ))
         earliest = min(earliest, token.expires_on)
@@ -109,7 +109,7 @@ def refresh_kubeconfig(path: str, *, context: str | None, min_remaining: float, 
             result.failed.append((name, exc.render().removeprefix("akslogin: ")))
             continue
         renewed[name] = (args, embedded.embed(
-            user, args, style=style, access_token=token.access_token, expires_on=token.expires_on, now=clock(),
+            user, args, style=style, access_token=token.token, expires_on=token.expires_on, now=clock(),
             values=_values(opts), refresh_token=getattr(token, "refresh_token", None)))
         result.earliest = min(result.earliest, token.expires_on)
 

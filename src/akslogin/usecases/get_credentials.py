@@ -60,7 +60,7 @@ def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stder
     # request's --timeout: no built-in retries, no run-wide deadline here.
     http = HttpClient(arm_opts.timeout_seconds, arm_opts.certificate_authority, environ, pool_maxsize=pool_size,
                       retry=RetryPolicy(attempts=1), overall_deadline=False)
-    return Session(ArmClient(http, endpoint, token.access_token, log), signin, environ, stderr, log, clock)
+    return Session(ArmClient(http, endpoint, token.token, log), signin, environ, stderr, log, clock)
 
 
 @dataclass

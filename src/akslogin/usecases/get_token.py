@@ -10,7 +10,7 @@ import time
 
 from akslogin import exec_credential, options
 from akslogin.log import Log
-from akslogin.tokencache.entry import CachedToken, read_entry
+from akslogin.tokencache.entry import AccessToken, read_entry
 from akslogin.tokencache.key import identity_key
 
 # Annotations only: importing typing/collections.abc here would cost more than the rest of a cache hit.
@@ -75,7 +75,7 @@ def run(
         now = clock()
         if cached is not None and cached.fresh(now):
             log(2, "served from the cache")
-            token: CachedToken = cached
+            token: AccessToken = cached
             if cached.renew_soon(now):
                 from akslogin.usecases import refresh_ahead
 
@@ -88,7 +88,7 @@ def run(
             from akslogin.usecases.acquire import acquire
 
             token = acquire(opts, key, cache_dir, environ, log, clock, stderr, pop_key=pop_key)
-        value, expires_on = token.access_token, token.expires_on
+        value, expires_on = token.token, token.expires_on
         if pop_key is not None:
             value, expires_on = pop.presentation(value, expires_on, pop_key, opts.pop_claims, clock())
         stdout.write(exec_credential.render(info, value, expires_on) + "\n")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from akslogin.log import Log
     from akslogin.options import TokenOptions
-    from akslogin.tokencache.entry import CachedToken
+    from akslogin.tokencache.entry import AccessToken
 
 #: Seconds before get-token's 5-minute margin when the background renewal starts (kept beside MIN_REMAINING,
 #: which the hot path reads).
@@ -109,7 +109,7 @@ def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: 
 
 
 def renew(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], clock: Callable[[], float],
-          pop_key: object, before: CachedToken | None) -> int:
+          pop_key: object, before: AccessToken | None) -> int:
     """The background process: renew the token (single flight: if another process renewed it meanwhile,
     nothing is requested), and when it could not be renewed keep the reason for ``get-token -v``. Never
     raises: nobody reads this process's output."""
