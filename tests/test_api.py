@@ -200,7 +200,8 @@ def test_configure_kubernetes_client_lists_pods_and_renews_the_token(
         if name.startswith(("AZURE_", "AAD_", "ARM_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", app.secret or "")
-    # tokens that live 303 s: akslogin replaces a token with less than 300 s left, so a request 3 s later renews it
+    # tokens that live 303 s: akslogin replaces a token with less than 300 s left, so a request 4 s later renews
+    # it (the refresher's clock is moved on instead of sleeping)
     emulator.entra.settings.access_token_lifetime = 303
     configuration = akslogin.configure_kubernetes_client(kubeconfig=kubeconfig)
     assert configuration.host == emulator.cluster_url("aks1")
@@ -209,7 +210,7 @@ def test_configure_kubernetes_client_lists_pods_and_renews_the_token(
     assert sorted(p.metadata.name for p in pods.items) == ["web-1", "web-2"]
     first = _bearer(configuration)
     assert first.startswith("Bearer ey")
-    time.sleep(3.2)
+    configuration.refresh_api_key_hook.clock = lambda: time.time() + 4
     api.list_namespaced_pod("default")
     assert _bearer(configuration) != first  # renewed without the program doing anything
     assert len(emulator.request_log.token_requests()) == 2

@@ -19,7 +19,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from akslogin.clouds import AKS_SERVER_APP_ID
@@ -233,9 +233,12 @@ class _TokenRefresher:
     or a new sign-in (the same single-flight path kubectl uses), so long-running programs never hold a stale
     token and never run a subprocess."""
 
-    def __init__(self, opts: TokenOptions, environ: Mapping[str, str]) -> None:
+    def __init__(self, opts: TokenOptions, environ: Mapping[str, str],
+                 clock: Callable[[], float] = time.time) -> None:
         self.opts = opts
         self.environ = environ
+        #: Injected so tests can move time instead of waiting for it.
+        self.clock = clock
         self.lock = threading.Lock()
         self.expires_on = 0.0
 
@@ -244,9 +247,10 @@ class _TokenRefresher:
         from akslogin.usecases.access import obtain
 
         with self.lock:
-            if self.expires_on - time.time() > REFRESH_MARGIN:
+            if self.expires_on - self.clock() > REFRESH_MARGIN:
                 return
-            token = obtain(self.opts, self.environ, sys.stderr, Log(self.opts.verbosity_level, sys.stderr))
+            token = obtain(self.opts, self.environ, sys.stderr, Log(self.opts.verbosity_level, sys.stderr),
+                           self.clock)
             # "BearerToken" is the key of kubernetes >= 33, "authorization" that of older clients (and the alias
             # newer ones fall back to); the prefix is part of the value, as the client's own kubeconfig loader does.
             for key in ("BearerToken", "authorization"):

@@ -39,7 +39,7 @@ class AzurePipelinesCredential:
             )
         source = AzurePipelinesAssertion(request_uri, access_token, opts.azure_pipelines_service_connection_id,
                                          ctx.http)
-        self._credential = FederatedCredential(ctx.authority, opts.client_id, source, ctx.http)
+        self._credential = FederatedCredential(ctx.authority, opts.client_id, source, ctx.http, ctx.clock)
 
     def get_token(self, resource: str) -> AccessToken:
         return self._credential.get_token(resource)

@@ -31,12 +31,14 @@ AssertionSource = Callable[[], str]
 class FederatedCredential:
     """client_credentials with a federated assertion; ``source`` is called once per token request."""
 
-    def __init__(self, authority: Authority, client_id: str, source: AssertionSource, http: HttpClient) -> None:
+    def __init__(self, authority: Authority, client_id: str, source: AssertionSource, http: HttpClient,
+                 clock: Callable[[], float]) -> None:
         self._app = confidential_app(authority, client_id, {"client_assertion": source}, http)
+        self._clock = clock
 
     def get_token(self, resource: str) -> AccessToken:
         result = call(self._app.acquire_token_for_client, [scope_for(resource)])
-        return token_from_result(result)
+        return token_from_result(result, now=self._clock())
 
 
 class TokenFileAssertion:

@@ -125,6 +125,7 @@ class ManagedIdentityHttp(HttpClient):
 class ManagedIdentityCredential:
     def __init__(self, ctx: CredentialContext) -> None:
         opts = ctx.opts
+        self._clock = ctx.clock
         selector: tuple[str, str] | None = None
         if opts.client_id:
             selector = ("client_id", opts.client_id)
@@ -166,7 +167,7 @@ class ManagedIdentityCredential:
                 f"({str(exc)[:160]}).", "Check that the identity variables point at a managed identity endpoint."
             ) from None
         if isinstance(result, dict) and "access_token" in result:
-            return token_from_result(result)
+            return token_from_result(result, now=self._clock())
         raise self._error(result if isinstance(result, dict) else {})
 
     def _error(self, body: dict[str, Any]) -> AksloginError:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
@@ -132,13 +131,13 @@ def _json_body(response: Any) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def token_from_result(result: Any, now: float | None = None) -> AccessToken:
-    """An AccessToken from an MSAL result dict, or the user-facing error it describes."""
+def token_from_result(result: Any, *, now: float) -> AccessToken:
+    """An AccessToken from an MSAL result dict, or the user-facing error it describes. ``now``: the
+    credential context's clock, so the expiry agrees with every other time akslogin compares it with."""
     if not isinstance(result, dict):
         raise AuthenticationError("the identity provider returned no token.")
     if "access_token" not in result:
         raise describe_idp_error(result)
-    now = time.time() if now is None else now
     expires_in = result.get("expires_in")
     try:
         lifetime = float(expires_in)  # type: ignore[arg-type]

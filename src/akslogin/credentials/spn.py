@@ -37,6 +37,7 @@ class ServicePrincipalCredential:
                 "Set AAD_SERVICE_PRINCIPAL_CLIENT_SECRET (or AZURE_CLIENT_SECRET), or pass --client-certificate.",
             )
         self._http = ctx.http
+        self._clock = ctx.clock
         self._data = ctx.request_data()  # the PoP binding (Azure Arc), when asked for
         self._legacy: Any = None
         self._app: Any = None
@@ -54,4 +55,4 @@ class ServicePrincipalCredential:
             return token
         result = call(self._app.acquire_token_for_client, [scope_for(resource)], http=self._http,
                       data=self._data)
-        return token_from_result(result)
+        return token_from_result(result, now=self._clock())

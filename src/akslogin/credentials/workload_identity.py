@@ -44,7 +44,7 @@ class WorkloadIdentityCredential:
                 "In AKS, label the pod azure.workload.identity/use: \"true\" so the webhook projects the token; in "
                 "GitHub Actions, grant 'permissions: id-token: write'.",
             )
-        self._credential = FederatedCredential(ctx.authority, opts.client_id, source, ctx.http)
+        self._credential = FederatedCredential(ctx.authority, opts.client_id, source, ctx.http, ctx.clock)
 
     def get_token(self, resource: str) -> AccessToken:
         return self._credential.get_token(resource)

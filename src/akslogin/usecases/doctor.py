@@ -64,8 +64,8 @@ def _fail(name: str, error: AksloginError, fix: str = "") -> Step:
 
 
 class Doctor:
-    STEPS = ("kubeconfig", "context", "credential", "login", "authority", "token", "apiserver", "authenticated",
-             "authorized")
+    #: The checks in the order they run: each needs what the ones before it found (step name, method).
+    CHECKS: tuple[tuple[str, Callable[[Doctor], Step]], ...] = ()
 
     def __init__(self, req: DoctorRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> None:
         self.req = req
@@ -84,12 +84,12 @@ class Doctor:
 
     def run(self) -> list[Step]:
         steps: list[Step] = []
-        for name in self.STEPS:
+        for name, check in self.CHECKS:
             if any(s.status == FAIL for s in steps):
                 steps.append(Step(name, SKIP, "not checked: an earlier step failed"))
                 continue
             try:
-                step: Step = getattr(self, "check_" + name)()
+                step = check(self)
             except AksloginError as exc:  # anything a step did not anticipate still ends as one clear failure
                 step = _fail(name, exc)
                 self.missing = self.missing or isinstance(exc, MissingKubeconfigError)
@@ -406,6 +406,14 @@ def render(steps: list[Step], doctor: Doctor) -> str:
     ok = not any(s.status == FAIL for s in steps)
     out += ["", "All checks passed." if ok else "A link in the chain is broken: see the FAIL line above."]
     return "\n".join(out) + "\n"
+
+
+Doctor.CHECKS = (
+    ("kubeconfig", Doctor.check_kubeconfig), ("context", Doctor.check_context),
+    ("credential", Doctor.check_credential), ("login", Doctor.check_login), ("authority", Doctor.check_authority),
+    ("token", Doctor.check_token), ("apiserver", Doctor.check_apiserver),
+    ("authenticated", Doctor.check_authenticated), ("authorized", Doctor.check_authorized),
+)
 
 
 def run(req: DoctorRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO,
