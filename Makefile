@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-unit lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: lint
 	wait $$fuzz; fz=$$?; \
 	echo "--- hypothesis suites (pytest -m fuzz) ---"; cat $(VENV)/fuzz-report.txt; \
 	test $$rest -eq 0 && test $$fz -eq 0
+
+# Seconds, not minutes: the tests that use no emulator, process or socket (tests/conftest.py marks them).
+test-unit: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider -m 'unit and not fuzz'
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -141,6 +141,57 @@ def apps(test_world: tuple[WorldInfo, dict[str, Any]]) -> dict[str, AppInfo]:
     return test_world[0].apps
 
 
+# -- the unit tier (`make test-unit`): no emulator, no subprocess, no socket --------------------------------
+
+#: The only fixtures a unit test may use: pytest's own (every fixture of ours serves or starts something).
+_UNIT_FIXTURES = frozenset({"tmp_path", "tmp_path_factory", "monkeypatch", "request", "capsys", "capfd", "caplog",
+                            "recwarn", "pytestconfig"})
+#: Names in a test's own source that start a process or reach a server.
+_PROCESS_NAMES = ("subprocess", "run_akslogin", "kubectl(", "KubectlRun", "Popen", "akslogin_bin", "Emulator(",
+                  "EmulatorProcess", "requests.", "_imported(", "make ")
+
+
+def _is_unit(item: pytest.Item) -> bool:
+    import inspect
+
+    if item.get_closest_marker("fuzz") or item.get_closest_marker("demo"):
+        return False
+    callspec = getattr(item, "callspec", None)
+    params = set(callspec.params) if callspec is not None else set()
+    if any(name not in _UNIT_FIXTURES and name not in params and not name.startswith("_")
+           for name in getattr(item, "fixturenames", ())):
+        return False
+    function = getattr(item, "function", None)
+    try:
+        source = inspect.getsource(function) if function is not None else ""
+    except (OSError, TypeError):
+        return False
+    return not any(name in source for name in _PROCESS_NAMES)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _is_unit(item):
+            item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(autouse=True)
+def _unit_stays_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test classified as unit that starts a process or opens a TCP connection fails here (then the
+    classification above needs the name it used), so the unit tier stays what it says."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+    import socket
+    import subprocess
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"{request.node.nodeid} is in the unit tier but starts a process or a connection; "
+                             "add the helper it uses to _PROCESS_NAMES in tests/conftest.py")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_emulator_state(request: pytest.FixtureRequest) -> Iterator[None]:
     """Tests that use the emulator start with an empty request log, the real clock and default settings."""
