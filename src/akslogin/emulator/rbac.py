@@ -3,6 +3,11 @@
 Mirrors kube-apiserver's RBAC authorizer (``plugin/pkg/auth/authorizer/rbac``) closely enough that
 allow/deny decisions, SelfSubjectAccessReview reasons and Forbidden messages match a real cluster.
 The built-in roles follow the bootstrap policy, with the aggregated admin/edit/view rules expanded.
+
+RBAC is evaluated twice in this repository on purpose: here, as the API server's authorizer (the oracle), and in
+:mod:`akslogin.rbac` (what ``explain-forbidden`` and ``rbac bind`` conclude from the bindings they can read).
+Sharing one implementation would let a bug agree with itself; the tests compare the product's explanation
+with this decision.
 """
 
 from __future__ import annotations

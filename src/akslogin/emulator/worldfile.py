@@ -1,0 +1,498 @@
+"""Reading a world file: YAML or JSON in, a checked :class:`~akslogin.emulator.world.World` out.
+
+Every mistake in a world file is a :class:`~akslogin.emulator.world.WorldError` naming where it is
+(``tenants[0].apps[2]``). Friendly references (``{app: ci-bot}``, ``{group: aks-viewers}``) in RBAC subjects are
+resolved here to what AKS really puts in a binding: UPN for users, object id for service principals, managed
+identities, guests and groups.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography import x509
+
+from akslogin.emulator.world import (  # the model this module fills in
+    AKS_CLIENT_APP_ID,
+    AKS_SERVER_APP_ID,
+    ARC_SERVER_APP_ID,
+    ARM_RESOURCE,
+    ARM_ROLES,
+    AZURE_CLI_APP_ID,
+    CA_ACTIONS,
+    GRAPH_RESOURCE,
+    HOST_KINDS,
+    TOKEN_EXCHANGE_AUDIENCE,
+    USER_FLOWS,
+    App,
+    Cluster,
+    FederatedCredential,
+    Federation,
+    Group,
+    Host,
+    ManagedIdentity,
+    RoleAssignment,
+    Secret,
+    Subscription,
+    Tenant,
+    TrustedSubject,
+    User,
+    World,
+    WorldError,
+)
+
+
+def load_world(path: str | Path) -> World:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise WorldError(f"cannot read world file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise WorldError(f"world file {path} is not valid YAML/JSON: {exc}") from None
+    return world_from_dict(data, base_dir=path.parent)
+
+
+def world_from_dict(data: Any, base_dir: Path | None = None) -> World:
+    if not isinstance(data, dict):
+        raise WorldError("a world is a mapping with 'tenants' and 'clusters'")
+    tenants = [_tenant(t, i, base_dir) for i, t in enumerate(_list(data, "tenants"))]
+    if not tenants:
+        raise WorldError("a world needs at least one tenant")
+    world = World(tenants=tenants, clusters=[])
+    world.clusters = [_cluster(c, i, world) for i, c in enumerate(_list(data, "clusters"))]
+    names = [c.name for c in world.clusters]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        raise WorldError(f"two clusters are named {duplicate!r}; give them distinct names and the same "
+                         "arm_name if ARM should report the same name")
+    arm_ids = [c.arm_id.lower() for c in world.clusters]
+    clash = next((c.arm_id for c in world.clusters if arm_ids.count(c.arm_id.lower()) > 1), None)
+    if clash is not None:
+        raise WorldError(f"two clusters have the ARM id {clash}")
+    world.subscriptions = [_subscription(s, i, world) for i, s in enumerate(_list(data, "subscriptions"))]
+    for cluster in world.clusters:  # clusters may name subscriptions nobody declared: add them
+        if world.subscription(cluster.subscription) is None:
+            label = f"Subscription {cluster.subscription[:8]}"
+            world.subscriptions.append(Subscription(cluster.subscription, label, cluster.tenant_id))
+    world.role_assignments = [
+        _role_assignment(a, i, world) for i, a in enumerate(_list(data, "arm_role_assignments"))
+    ]
+    return world
+
+
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key) or []
+    if not isinstance(value, list):
+        raise WorldError(f"'{key}' must be a list")
+    return value
+
+
+def _req(entry: Any, key: str, where: str) -> Any:
+    if not isinstance(entry, dict) or key not in entry:
+        raise WorldError(f"{where}: missing '{key}'")
+    return entry[key]
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _load_cert(ref: str, base_dir: Path | None, where: str) -> x509.Certificate:
+    if "-----BEGIN CERTIFICATE-----" in ref:
+        pem = ref.encode()
+    else:
+        path = Path(ref)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        try:
+            pem = path.read_bytes()
+        except OSError as exc:
+            raise WorldError(f"{where}: cannot read certificate {path}: {exc.strerror}") from None
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        raise WorldError(f"{where}: not a PEM certificate: {exc}") from None
+
+
+def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
+    where = f"tenants[{i}]"
+    tid = str(_req(t, "id", where))
+    groups = [
+        Group(name=str(_req(g, "name", f"{where}.groups[{j}]")), object_id=str(g.get("object_id") or _new_id()))
+        for j, g in enumerate(_list(t, "groups"))
+    ]
+
+    def group_ids(refs: Any, owner: str) -> list[str]:
+        out = []
+        for ref in refs or []:
+            group = next((g for g in groups if str(ref) in (g.name, g.object_id)), None)
+            if group is None:
+                raise WorldError(f"{owner}: unknown group {ref!r}")
+            out.append(group.object_id)
+        return out
+
+    apps = []
+    for j, a in enumerate(_list(t, "apps")):
+        aw = f"{where}.apps[{j}]"
+        secrets = []
+        for s in a.get("secrets") or []:
+            if isinstance(s, dict):
+                secrets.append(Secret(str(_req(s, "value", aw)), s.get("expires")))
+            else:
+                secrets.append(Secret(str(s)))
+        apps.append(App(
+            name=str(_req(a, "name", aw)),
+            client_id=str(a.get("client_id") or _new_id()),
+            object_id=str(a.get("object_id") or _new_id()),
+            secrets=secrets,
+            certificates=[_load_cert(str(c), base_dir, aw) for c in a.get("certificates") or []],
+            public_client=bool(a.get("public_client", False)),
+            groups=group_ids(a.get("groups"), aw),
+            federated_credentials=[_federated(f, f"{aw}.federated_credentials[{k}]")
+                                   for k, f in enumerate(a.get("federated_credentials") or [])],
+            trusted_certificate_subjects=[_trusted_subject(ts, base_dir, f"{aw}.trusted_certificate_subjects[{k}]")
+                                          for k, ts in enumerate(a.get("trusted_certificate_subjects") or [])],
+            consented=bool(a.get("consented", True)),
+            assignment_required=bool(a.get("assignment_required", False)),
+            assigned=[str(x) for x in a.get("assigned") or []],  # resolved once users exist
+            redirect_uris=[str(u) for u in a.get("redirect_uris") or []],
+            graph_read=bool(a.get("graph_read", False)),
+        ))
+    for well_known, name in ((AKS_CLIENT_APP_ID, "aks-client"), (AZURE_CLI_APP_ID, "azure-cli")):
+        if not any(a.client_id == well_known for a in apps):
+            apps.append(App(name=name, client_id=well_known, object_id=_new_id(), public_client=True))
+    users = []
+    for j, u in enumerate(_list(t, "users")):
+        uw = f"{where}.users[{j}]"
+        upn = str(_req(u, "upn", uw))
+        # A B2B guest's UPN in the resource tenant is <name>_<home domain>#EXT#@<tenant domain>.
+        is_guest = "#EXT#" in upn.upper()
+        if u.get("guest") and not is_guest:
+            raise WorldError(f"{uw}: a guest's UPN has the form name_homedomain#EXT#@tenantdomain, not {upn!r}")
+        users.append(User(
+            upn=str(_req(u, "upn", uw)),
+            object_id=str(u.get("object_id") or _new_id()),
+            password=None if u.get("password") is None else str(u["password"]),
+            display_name=str(u.get("display_name") or u["upn"].split("@")[0]),
+            groups=group_ids(u.get("groups"), uw),
+            guest=is_guest,
+            disabled=bool(u.get("disabled", False)),
+            locked=bool(u.get("locked", False)),
+            password_expired=bool(u.get("password_expired", False)),
+            mfa=_choice(u.get("mfa") or "", ("", "required", "register"), f"{uw}.mfa"),
+            conditional_access=_conditional_access(u.get("conditional_access"), uw),
+            sign_in_frequency=None if u.get("sign_in_frequency") is None else int(u["sign_in_frequency"]),
+            auto_approve=bool(u.get("auto_approve", False)),
+        ))
+    for app in apps:
+        app.assigned = [_member_id(ref, users, groups, f"{where}.apps[{app.name}].assigned") for ref in app.assigned]
+    federations = []
+    for j, f in enumerate(_list(t, "federation")):
+        fw = f"{where}.federation[{j}]"
+        federations.append(Federation(
+            domain=str(_req(f, "domain", fw)),
+            token_type=_choice(str(f.get("token_type", "saml1.1")), ("saml1.1", "saml2.0"), f"{fw}.token_type"),
+            mex=bool(f.get("mex", True)),
+        ))
+    domains = [str(d) for d in (t.get("domains") or [])]
+    subscription = str(t.get("subscription", "00000000-0000-0000-0000-000000000000"))
+    identities = [_user_assigned(m, subscription, f"{where}.managed_identities[{j}]")
+                  for j, m in enumerate(_list(t, "managed_identities"))]
+    hosts = []
+    for j, h in enumerate(_list(t, "hosts")):
+        host = _host(h, subscription, identities, f"{where}.hosts[{j}]")
+        if host.system_identity is not None:
+            identities.append(host.system_identity)
+        hosts.append(host)
+    return Tenant(
+        id=tid,
+        domains=domains,
+        display_name=str(t.get("display_name") or (domains[0] if domains else tid)),
+        apps=apps,
+        users=users,
+        groups=groups,
+        resources=[AKS_SERVER_APP_ID, ARC_SERVER_APP_ID, ARM_RESOURCE, GRAPH_RESOURCE,
+                   *[str(r) for r in t.get("resources") or []]],
+        managed_identities=identities,
+        hosts=hosts,
+        federations=federations,
+    )
+
+
+def _federated(f: Any, where: str) -> FederatedCredential:
+    issuer = str(_req(f, "issuer", where))
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}", issuer):
+        raise WorldError(f"{where}: issuer names an issuer the emulator hosts (e.g. kubernetes, github, "
+                         f"azure-pipelines), not a URL: {issuer!r}")
+    audiences = f.get("audiences") or [TOKEN_EXCHANGE_AUDIENCE]
+    if not isinstance(audiences, list):
+        raise WorldError(f"{where}: audiences must be a list")
+    return FederatedCredential(name=str(f.get("name") or issuer), issuer=issuer,
+                               subject=str(_req(f, "subject", where)), audiences=[str(a) for a in audiences])
+
+
+def _trusted_subject(ts: Any, base_dir: Path | None, where: str) -> TrustedSubject:
+    subject = str(_req(ts, "subject", where))
+    ref = str(_req(ts, "issuer_ca", where))
+    path = Path(ref)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        pem = ref.encode() if "-----BEGIN CERTIFICATE-----" in ref else path.read_bytes()
+        issuers = x509.load_pem_x509_certificates(pem)
+    except OSError as exc:
+        raise WorldError(f"{where}: cannot read issuer_ca {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise WorldError(f"{where}: issuer_ca is not a PEM certificate bundle: {exc}") from None
+    return TrustedSubject(subject=subject, issuers=issuers)
+
+
+def _identity_resource_id(subscription: str, resource_group: str, arm_type: str, name: str) -> str:
+    return f"/subscriptions/{subscription}/resourcegroups/{resource_group}/providers/{arm_type}/{name}"
+
+
+def _user_assigned(m: Any, subscription: str, where: str) -> ManagedIdentity:
+    name = str(_req(m, "name", where))
+    rg = str(m.get("resource_group", "rg"))
+    return ManagedIdentity(
+        name=name,
+        client_id=str(m.get("client_id") or _new_id()),
+        object_id=str(m.get("object_id") or _new_id()),
+        resource_id=str(m.get("resource_id") or _identity_resource_id(
+            subscription, rg, "Microsoft.ManagedIdentity/userAssignedIdentities", name)),
+    )
+
+
+def _host(h: Any, subscription: str, identities: list[ManagedIdentity], where: str) -> Host:
+    name = str(_req(h, "name", where))
+    kind = str(h.get("kind", "vm"))
+    if kind not in HOST_KINDS:
+        raise WorldError(f"{where}: kind must be one of {', '.join(HOST_KINDS)}, not {kind!r}")
+    resource_id = str(h.get("resource_id") or _identity_resource_id(
+        subscription, str(h.get("resource_group", "rg")), HOST_KINDS[kind], name))
+    system = None
+    spec = h.get("system_identity")
+    if spec:
+        spec = spec if isinstance(spec, dict) else {}
+        system = ManagedIdentity(name=name, client_id=str(spec.get("client_id") or _new_id()),
+                                 object_id=str(spec.get("object_id") or _new_id()), resource_id=resource_id,
+                                 system_assigned=True)
+    users = []
+    for ref in h.get("user_identities") or []:
+        found = next((m for m in identities if str(ref) in (m.name, m.client_id)), None)
+        if found is None:
+            raise WorldError(f"{where}: unknown user-assigned identity {ref!r} (declare it in managed_identities)")
+        users.append(found)
+    user = str(h.get("user") or "")
+    if kind == "cloudshell" and (not user or system or users):
+        raise WorldError(f"{where}: a cloudshell host names the signed-in user (user: <upn>) and no identities")
+    return Host(name=name, kind=kind, resource_id=resource_id, system_identity=system, user_identities=users,
+                identity_header=str(h.get("identity_header") or _new_id()), port=int(h.get("port", 0)), user=user)
+
+
+def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    text = str(value)
+    if text not in allowed:
+        raise WorldError(f"{where}: must be one of {', '.join(repr(a) for a in allowed)}, not {text!r}")
+    return text
+
+
+def _conditional_access(value: Any, where: str) -> dict[str, set[str]]:
+    """``block`` (every flow), or a mapping action → list of flows."""
+    if value in (None, "", {}):
+        return {}
+    if value == "block":
+        return {"block": {"all"}}
+    if not isinstance(value, dict):
+        raise WorldError(f"{where}.conditional_access: 'block' or a mapping of {'/'.join(CA_ACTIONS)} to flows")
+    out: dict[str, set[str]] = {}
+    for action, flows in value.items():
+        _choice(action, CA_ACTIONS, f"{where}.conditional_access")
+        names = [flows] if isinstance(flows, str) else list(flows or [])
+        for name in names:
+            _choice(name, (*USER_FLOWS, "all"), f"{where}.conditional_access.{action}")
+        out[str(action)] = {str(n) for n in names}
+    return out
+
+
+def _member_id(ref: str, users: list[User], groups: list[Group], where: str) -> str:
+    user = next((u for u in users if ref.lower() in (u.upn.lower(), u.object_id.lower())), None)
+    if user is not None:
+        return user.object_id
+    group = next((g for g in groups if ref in (g.name, g.object_id)), None)
+    if group is None:
+        raise WorldError(f"{where}: unknown user or group {ref!r}")
+    return group.object_id
+
+
+def _subject(s: Any, where: str, tenant: Tenant) -> dict[str, str]:
+    """Resolve a binding subject to the Kubernetes form AKS uses."""
+    if not isinstance(s, dict):
+        raise WorldError(f"{where}: a subject is a mapping")
+    if "kind" in s:
+        kind = str(s["kind"])
+        if kind not in ("User", "Group"):
+            raise WorldError(f"{where}: subject kind must be User or Group, not {kind!r}")
+        return {"kind": kind, "apiGroup": "rbac.authorization.k8s.io", "name": str(_req(s, "name", where))}
+    if "user" in s:
+        user = tenant.user_by_upn(str(s["user"]))
+        if user is None:
+            raise WorldError(f"{where}: unknown user {s['user']!r}")
+        # Guests appear to AKS under their object id, members under their UPN.
+        name = user.object_id if user.guest else user.upn
+        return {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": name}
+    if "app" in s:
+        app = next((a for a in tenant.apps if str(s["app"]) in (a.name, a.client_id)), None)
+        if app is None:
+            raise WorldError(f"{where}: unknown app {s['app']!r}")
+        return {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": app.object_id}
+    if "managed_identity" in s:
+        identity = tenant.managed_identity(str(s["managed_identity"]))
+        if identity is None:
+            raise WorldError(f"{where}: unknown managed identity {s['managed_identity']!r}")
+        return {"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": identity.object_id}
+    if "group" in s:
+        group = tenant.group_by_ref(str(s["group"]))
+        if group is None:
+            raise WorldError(f"{where}: unknown group {s['group']!r}")
+        return {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": group.object_id}
+    raise WorldError(f"{where}: a subject needs kind+name, or one of user/app/managed_identity/group")
+
+
+def _binding(b: Any, where: str, tenant: Tenant, namespaced: bool) -> dict[str, Any]:
+    if not isinstance(b, dict):
+        raise WorldError(f"{where}: a binding is a mapping")
+    role_ref = b.get("roleRef")
+    if role_ref is None:
+        role_name = str(_req(b, "role", where))
+        role_ref = {"kind": str(b.get("roleKind", "ClusterRole")), "name": role_name}
+    out: dict[str, Any] = {
+        "metadata": {"name": str(b.get("name") or f"{role_ref['name']}-binding")},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_ref["kind"], "name": role_ref["name"]},
+        "subjects": [_subject(s, f"{where}.subjects[{k}]", tenant) for k, s in enumerate(b.get("subjects") or [])],
+    }
+    if namespaced:
+        out["metadata"]["namespace"] = str(_req(b, "namespace", where))
+    return out
+
+
+def _cluster(c: Any, i: int, world: World) -> Cluster:
+    where = f"clusters[{i}]"
+    name = str(_req(c, "name", where))
+    tenant_ref = str(c.get("tenant") or world.tenants[0].id)
+    tenant = world.tenant(tenant_ref)
+    if tenant is None:
+        raise WorldError(f"{where}: unknown tenant {tenant_ref!r}")
+    rbac = c.get("rbac") or {}
+    role_bindings: list[dict[str, Any]] = []
+    cluster_role_bindings: list[dict[str, Any]] = []
+    for k, b in enumerate(rbac.get("bindings") or []):
+        namespaced = isinstance(b, dict) and b.get("namespace") is not None
+        target = role_bindings if namespaced else cluster_role_bindings
+        target.append(_binding(b, f"{where}.rbac.bindings[{k}]", tenant, namespaced))
+    namespaces = [str(n) for n in c.get("namespaces") or ["default", "kube-system", "kube-public"]]
+    pods = {str(ns): [str(p) for p in names] for ns, names in (c.get("pods") or {}).items()}
+    for ns in pods:
+        if ns not in namespaces:
+            namespaces.append(ns)
+    audience = str(c.get("audience", "guid"))
+    if audience not in ("guid", "spn", "both"):
+        raise WorldError(f"{where}: audience must be guid, spn or both")
+    return Cluster(
+        name=name,
+        tenant_id=tenant.id,
+        resource_group=str(c.get("resource_group", "rg")),
+        subscription=str(c.get("subscription", "00000000-0000-0000-0000-000000000000")),
+        location=str(c.get("location", "eastus")),
+        server_id=str(c.get("server_id", ARC_SERVER_APP_ID if c.get("arc") else AKS_SERVER_APP_ID)),
+        audience=audience,
+        namespaces=namespaces,
+        pods=pods,
+        roles=list(rbac.get("roles") or []),
+        cluster_roles=list(rbac.get("clusterRoles") or []),
+        role_bindings=role_bindings,
+        cluster_role_bindings=cluster_role_bindings,
+        port=int(c.get("port", 0)),
+        aad=bool(c.get("aad", True)),
+        disable_local_accounts=bool(c.get("disable_local_accounts", False)),
+        private=bool(c.get("private", False)),
+        kubernetes_version=str(c.get("kubernetes_version", "1.32.4")),
+        arm_name=str(c.get("arm_name") or name),
+        arc=bool(c.get("arc", False)),
+    )
+
+
+def _subscription(s: Any, i: int, world: World) -> Subscription:
+    where = f"subscriptions[{i}]"
+    sub_id = str(_req(s, "id", where))
+    tenant_ref = str(s.get("tenant") or world.tenants[0].id)
+    tenant = world.tenant(tenant_ref)
+    if tenant is None:
+        raise WorldError(f"{where}: unknown tenant {tenant_ref!r}")
+    return Subscription(sub_id, str(s.get("display_name") or f"Subscription {sub_id[:8]}"), tenant.id)
+
+
+def _arm_principal_id(p: Any, where: str, world: World) -> str:
+    if not isinstance(p, dict) or len(p) != 1:
+        raise WorldError(f"{where}: principal is one of {{app: ...}}, {{user: ...}}, {{group: ...}}, "
+                         "{object_id: ...}")
+    kind, ref = next(iter(p.items()))
+    ref = str(ref)
+    if kind == "object_id":
+        return ref
+    for tenant in world.tenants:
+        if kind == "app":
+            app = next((a for a in tenant.apps if ref in (a.name, a.client_id)), None)
+            if app is not None:
+                return app.object_id
+        elif kind == "user":
+            user = tenant.user_by_upn(ref)
+            if user is not None:
+                return user.object_id
+        elif kind == "group":
+            group = tenant.group_by_ref(ref)
+            if group is not None:
+                return group.object_id
+        else:
+            raise WorldError(f"{where}: unknown principal kind {kind!r}")
+    raise WorldError(f"{where}: unknown {kind} {ref!r}")
+
+
+def _role_key(role: str, where: str) -> str:
+    for key, (full_name, _) in ARM_ROLES.items():
+        if role.lower() in (key, full_name.lower()):
+            return key
+    raise WorldError(f"{where}: unknown role {role!r}; use one of " + ", ".join(ARM_ROLES))
+
+
+def _scope(scope: Any, where: str, world: World) -> str:
+    if isinstance(scope, str) and scope.startswith("/subscriptions/"):
+        return scope
+    if isinstance(scope, dict):
+        if "cluster" in scope:
+            try:
+                return world.cluster(str(scope["cluster"])).arm_id
+            except KeyError:
+                raise WorldError(f"{where}: unknown cluster {scope['cluster']!r}") from None
+        if "subscription" in scope:
+            base = f"/subscriptions/{scope['subscription']}"
+            return base + (f"/resourceGroups/{scope['resource_group']}" if "resource_group" in scope else "")
+    raise WorldError(f"{where}: scope is an ARM id (/subscriptions/...) or {{cluster: name}} or "
+                     "{subscription: id[, resource_group: rg]}")
+
+
+def _role_assignment(a: Any, i: int, world: World) -> RoleAssignment:
+    where = f"arm_role_assignments[{i}]"
+    return RoleAssignment(
+        principal_id=_arm_principal_id(_req(a, "principal", where), where, world),
+        role=_role_key(str(_req(a, "role", where)), where),
+        scope=_scope(_req(a, "scope", where), where, world),
+    )
