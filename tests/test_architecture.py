@@ -118,3 +118,24 @@ def test_the_hot_path_imports_only_what_is_listed() -> None:
         seen.add(name)
         todo.extend(_with_parents(_imports(name, modules[name], top_level_only=True)) - seen)
     assert seen == HOT_PATH, f"added: {sorted(seen - HOT_PATH)}, gone: {sorted(HOT_PATH - seen)}"
+
+
+def test_the_emulator_features_depend_on_the_host_protocol_not_the_server() -> None:
+    """server.py installs the features (ADFS, ARM, Graph, ...); they see it as an EmulatorHost, so the
+    dependencies go one way and there is no import loop through the server."""
+    importers = sorted(module for module, path in _modules().items()
+                       if module.startswith(EMULATOR + ".") and module != EMULATOR + ".server"
+                       and EMULATOR + ".server" in _imports(module, path, top_level_only=False)
+                       | _type_only_imports(path))
+    assert importers == []
+
+
+def _type_only_imports(path: Path) -> set[str]:
+    """Modules imported under ``if TYPE_CHECKING:`` (which _imports skips)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                if isinstance(inner, ast.ImportFrom) and inner.module:
+                    found.add(inner.module)
+    return found

@@ -27,7 +27,7 @@ from akslogin.emulator.entra import EntraService, TokenError
 from akslogin.emulator.httpbase import Request, Response, Router
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 KEY = "adfs"
 SERVICE = "adfs"
@@ -51,7 +51,7 @@ class IssuedAssertion:
 
 
 class Federation:
-    def __init__(self, emu: Emulator, flows: userflows.UserFlows) -> None:
+    def __init__(self, emu: EmulatorHost, flows: userflows.UserFlows) -> None:
         self.emu = emu
         self.entra: EntraService = emu.entra
         self.flows = flows
@@ -286,11 +286,11 @@ def _mex_document(idp: str) -> str:
     )
 
 
-def of(emu: Emulator) -> Federation:
+def of(emu: EmulatorHost) -> Federation:
     return emu.service(KEY, Federation)
 
 
-def install(emu: Emulator) -> None:
+def install(emu: EmulatorHost) -> None:
     fed = Federation(emu, userflows.of(emu))
     emu.services[KEY] = fed
     emu.entra.add_route("GET", r"/common/userrealm/(?P<upn>[^/]+)", fed.user_realm)

@@ -32,7 +32,7 @@ from akslogin.emulator.httpbase import Request, Response, Router
 from akslogin.emulator.world import AKS_CLIENT_APP_ID, ARM_ROLES, Cluster, Subscription
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 ARM_AUDIENCES = (
     "https://management.core.windows.net/", "https://management.core.windows.net",
@@ -98,7 +98,7 @@ def _arm_time(epoch: float) -> str:
 class ArmService:
     """ARM for the emulator's world. ``page_size`` sets how many items a list page holds."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: EmulatorHost) -> None:
         self.emulator = emulator
         self.world = emulator.world
         self.page_size = 20
@@ -426,7 +426,7 @@ def _subscription_json(sub: Subscription) -> dict[str, Any]:
     }
 
 
-def install(emulator: Emulator) -> None:
+def install(emulator: EmulatorHost) -> None:
     """Feature hook: serve ARM as the "arm" service and expose the knobs under ``/_emulator/arm``."""
     service = ArmService(emulator)
     emulator.arm = service

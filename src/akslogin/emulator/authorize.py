@@ -25,7 +25,7 @@ from akslogin.emulator.tokens import b64url_json
 from akslogin.emulator.world import App, Tenant
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 KEY = "authorize"
 #: Authorization codes live this long (ESTS: about 10 minutes).
@@ -234,11 +234,11 @@ def _html(status: int, page: str) -> Response:
                                                     "Cache-Control": "no-store"})
 
 
-def of(emu: Emulator) -> Authorize:
+def of(emu: EmulatorHost) -> Authorize:
     return emu.service(KEY, Authorize)
 
 
-def install(emu: Emulator) -> None:
+def install(emu: EmulatorHost) -> None:
     auth = Authorize(emu.entra, userflows.of(emu))
     emu.services[KEY] = auth
     emu.entra.register_grant("authorization_code", auth.redeem)

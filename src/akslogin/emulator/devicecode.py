@@ -22,7 +22,7 @@ from akslogin.emulator.entra import TENANT, EntraService, TokenError
 from akslogin.emulator.httpbase import Request, Response
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 KEY = "devicecode"
 GRANT_TYPES = ("urn:ietf:params:oauth:grant-type:device_code", "device_code")
@@ -236,11 +236,11 @@ def _error(entra: EntraService, err: TokenError) -> Response:
     return error_response(err.code, entra.clock.now(), err.error_name, **err.fields)
 
 
-def of(emu: Emulator) -> DeviceCodes:
+def of(emu: EmulatorHost) -> DeviceCodes:
     return emu.service(KEY, DeviceCodes)
 
 
-def install(emu: Emulator) -> None:
+def install(emu: EmulatorHost) -> None:
     codes = DeviceCodes(emu.entra, userflows.of(emu))
     emu.services[KEY] = codes
     for grant in GRANT_TYPES:

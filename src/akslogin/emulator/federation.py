@@ -32,7 +32,7 @@ from akslogin.emulator.tlsmaterial import new_rsa_key
 from akslogin.emulator.world import TOKEN_EXCHANGE_AUDIENCE, App, Tenant
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 #: Issuers every emulator hosts; a world may name more in its federated credentials.
 HOSTED_ISSUERS = ("kubernetes", "github", "azure-pipelines")
@@ -130,7 +130,7 @@ class PipelinesJob:
 class FederationService:
     """Hosted issuers, CI token endpoints, and the federated-assertion check plugged into the token endpoint."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: EmulatorHost) -> None:
         self._emu = emulator
         names = set(HOSTED_ISSUERS)
         for tenant in emulator.world.tenants:
@@ -339,12 +339,12 @@ def _ado_error(status: int, message: str, type_name: str) -> Response:
                                   "typeKey": type_name, "errorCode": 0, "eventId": 3000})
 
 
-def federation(emulator: Emulator) -> FederationService:
+def federation(emulator: EmulatorHost) -> FederationService:
     """The federation feature of a running emulator (typed accessor for tests)."""
     return emulator.service("federation", FederationService)
 
 
-def install(emulator: Emulator) -> None:
+def install(emulator: EmulatorHost) -> None:
     service = FederationService(emulator)
     emulator.services["federation"] = service
     emulator.entra.federated_assertion = service.verify_assertion

@@ -17,7 +17,7 @@ from akslogin.emulator.directory import Directory, DirectoryObject
 from akslogin.emulator.httpbase import Request, Response, Router
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 GRAPH_AUDIENCES = frozenset({
     "https://graph.microsoft.com", "https://graph.microsoft.com/", "00000003-0000-0000-c000-000000000000",
@@ -42,7 +42,7 @@ def _not_found(ref: str) -> Response:
 class GraphService:
     """Routes and token checks; lookups go through the shared Directory."""
 
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: EmulatorHost) -> None:
         self.emulator = emulator
         self.directory: Directory = emulator.directory
 
@@ -160,7 +160,7 @@ class GraphService:
                                    "value": groups})
 
 
-def install(emulator: Emulator) -> None:
+def install(emulator: EmulatorHost) -> None:
     """Emulator feature: serve Graph as service "graph" and point overage claims at it."""
     service = GraphService(emulator)
     emulator.add_server("graph", service.router())

@@ -30,7 +30,7 @@ from akslogin.emulator.httpbase import Request, Response, Router
 from akslogin.emulator.world import AZURE_CLI_APP_ID, Host, ManagedIdentity, Tenant
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 TOKEN_PATH = "/metadata/identity/oauth2/token"
 APP_SERVICE_PATH = "/msi/token"
@@ -57,7 +57,7 @@ class Failure(Exception):
 
 
 class ManagedIdentityService:
-    def __init__(self, emulator: Emulator) -> None:
+    def __init__(self, emulator: EmulatorHost) -> None:
         self._emu = emulator
         self.settings = ManagedIdentitySettings()
         self._arc_keys: dict[str, float] = {}  # secret → monotonic expiry
@@ -266,10 +266,10 @@ def _app_service_error(status: int, message: str) -> Response:
     return Response.json(status, {"statusCode": status, "message": message, "correlationId": str(uuid.uuid4())})
 
 
-def managed_identities(emulator: Emulator) -> ManagedIdentityService:
+def managed_identities(emulator: EmulatorHost) -> ManagedIdentityService:
     """The managed identity feature of a running emulator (typed accessor for tests)."""
     return emulator.service("managed_identity", ManagedIdentityService)
 
 
-def install(emulator: Emulator) -> None:
+def install(emulator: EmulatorHost) -> None:
     emulator.services["managed_identity"] = ManagedIdentityService(emulator)

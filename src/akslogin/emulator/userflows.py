@@ -21,7 +21,7 @@ from akslogin.emulator.tokens import b64url_json
 from akslogin.emulator.world import App, Tenant, User
 
 if TYPE_CHECKING:
-    from akslogin.emulator.server import Emulator
+    from akslogin.emulator.host import EmulatorHost
 
 KEY = "userflows"
 #: Scopes MSAL adds to every user request; they never name a resource.
@@ -232,11 +232,11 @@ def _stamp(epoch: float) -> str:
     return time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(epoch))
 
 
-def of(emu: Emulator) -> UserFlows:
+def of(emu: EmulatorHost) -> UserFlows:
     return emu.service(KEY, UserFlows)
 
 
-def install(emu: Emulator) -> None:
+def install(emu: EmulatorHost) -> None:
     flows = UserFlows(emu.entra)
     emu.services[KEY] = flows
     emu.entra.register_grant("password", flows.password_grant)
