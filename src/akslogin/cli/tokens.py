@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from akslogin.cli.signin import add_signin_flags, check_login, signin_options
-from akslogin.clouds import AKS_SERVER_APP_ID as AKS_SERVER_ID
 from akslogin.options import TokenOptions
 from akslogin.output import add_output_flag, emit
 
@@ -51,8 +50,6 @@ examples:
 exit codes: 0 done (also when nothing was cached); 1 the cache directory is unusable; 2 bad flags, no such
 kubeconfig or context.
 """
-#: Flags that only say where the cache is or how verbose to be: they do not pick an identity.
-NOT_IDENTITY = frozenset({"cache_dir", "verbosity", "timeout", "certificate_authority"})
 
 
 def register(sub: Any) -> None:
@@ -115,42 +112,29 @@ def _kubeconfig_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context", metavar="NAME", help="take the sign-in flags from this context's exec plugin")
 
 
-def _identity_flags_given(opts: TokenOptions) -> bool:
-    return bool(opts.explicit - NOT_IDENTITY)
-
-
 def _identity(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[TokenOptions, Mapping[str, str]]:
-    """The identity to sign in as, and the environment its plugin runs with (a context's exec ``env`` applies)."""
-    from akslogin.usecases.access import options_from_exec_args
-    from akslogin.usecases.context import context_user, plugin_environment
+    from akslogin.usecases import tokens
 
     flags = signin_options(args, environ)
-    if args.context is not None or args.kubeconfig is not None or not _identity_flags_given(flags):
-        ctx = context_user(args.kubeconfig, args.context, environ)
-        env = plugin_environment(ctx, environ)
-        opts = options_from_exec_args(ctx.args, env)
-        for dest in NOT_IDENTITY & flags.explicit:  # e.g. -v, --cache-dir given on the command line
-            setattr(opts, dest, getattr(flags, dest))
-        return opts, env
-    check_login(flags)
-    return flags, environ
+    opts, env = tokens.identity_for(flags, args.kubeconfig, args.context, environ)
+    if opts is flags:
+        check_login(flags)
+    return opts, env
 
 
 def run_login(args: argparse.Namespace) -> int:
     from akslogin.exec_credential import format_timestamp
-    from akslogin.log import Log
-    from akslogin.usecases import access
+    from akslogin.usecases import tokens
 
     identity, environ = _identity(args, os.environ)
-    opts = access.for_resource(identity, identity.server_id or AKS_SERVER_ID)
-    token = access.obtain(opts, environ, sys.stderr, Log(opts.verbosity_level, sys.stderr))
-    cache_dir = access.cache_dir_for(opts, environ)
+    done = tokens.login(identity, environ, sys.stderr)
+    opts, until = done.opts, format_timestamp(done.token.expires_on)
     who = f"client {opts.client_id}" if opts.client_id else "the default identity"
     data = {"login": opts.login, "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None,
-            "server_id": opts.server_id, "expires_on": format_timestamp(token.expires_on), "cache_dir": cache_dir}
+            "server_id": opts.server_id, "expires_on": until, "cache_dir": done.cache_dir}
     emit(sys.stdout, args.output, data, lambda paint: (
         f"{paint.ok('Signed in')} with --login {opts.login} ({who}, tenant {opts.tenant_id or '-'}): token for "
-        f"{opts.server_id} valid until {format_timestamp(token.expires_on)}, cached in {cache_dir}."))
+        f"{opts.server_id} valid until {until}, cached in {done.cache_dir}."))
     return 0
 
 
@@ -159,15 +143,14 @@ def run_logout(args: argparse.Namespace) -> int:
 
     environ = os.environ
     flags = signin_options(args, environ)
-    cache_dir = access.cache_dir_for(flags, environ)
-    if args.all or (args.context is None and args.kubeconfig is None and not _identity_flags_given(flags)):
+    if args.all or (args.context is None and args.kubeconfig is None and not tokens.names_an_identity(flags)):
+        cache_dir = access.cache_dir_for(flags, environ)
         removed = tokens.remove_all(cache_dir)
         emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed},
              lambda _paint: f"Removed {len(removed)} cached token file(s) from {cache_dir}.")
         return 0
     opts, plugin_env = _identity(args, environ)
-    cache_dir = access.cache_dir_for(opts, plugin_env)
-    removed = tokens.remove_identity(cache_dir, tokens.identity_keys(opts, tokens.servers_of(opts), plugin_env))
+    cache_dir, removed = tokens.logout(opts, plugin_env)
     who = f"client {opts.client_id}" if opts.client_id else f"--login {opts.login}"
     emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed, "login": opts.login,
                                    "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None},

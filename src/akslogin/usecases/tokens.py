@@ -12,13 +12,62 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TextIO
 
 from akslogin import clouds, options
 from akslogin.clouds import AKS_SERVER_APP_ID as AKS_SERVER_ID
+from akslogin.tokencache.entry import AccessToken
 from akslogin.usecases import access
 
 _KEYED = re.compile(r"^([0-9a-f]{40})(\..*)?$")
 MAX_DEPTH = 3
+#: Flags that only say where the cache is or how verbose to be: they do not pick an identity.
+NOT_IDENTITY = frozenset({"cache_dir", "verbosity", "timeout", "certificate_authority"})
+
+
+def names_an_identity(flags: options.TokenOptions) -> bool:
+    """Whether the sign-in flags given pick an identity (else the identity is a kubeconfig context's)."""
+    return bool(flags.explicit - NOT_IDENTITY)
+
+
+def identity_for(flags: options.TokenOptions, kubeconfig: str | None, context: str | None,
+                 environ: Mapping[str, str]) -> tuple[options.TokenOptions, Mapping[str, str]]:
+    """The identity login/logout act on, and the environment its plugin runs with: the flags given, or a
+    kubeconfig context's exec plugin (its ``env`` applied) when a context is named or no identity flag is
+    given. Cache and verbosity flags given on the command line apply either way."""
+    from akslogin.usecases.context import context_user, plugin_environment
+
+    if context is None and kubeconfig is None and names_an_identity(flags):
+        return flags, environ
+    ctx = context_user(kubeconfig, context, environ)
+    env = plugin_environment(ctx, environ)
+    opts = access.options_from_exec_args(ctx.args, env)
+    for dest in NOT_IDENTITY & flags.explicit:  # e.g. -v, --cache-dir given on the command line
+        setattr(opts, dest, getattr(flags, dest))
+    return opts, env
+
+
+@dataclass
+class SignedIn:
+    opts: options.TokenOptions
+    token: AccessToken
+    cache_dir: str
+
+
+def login(identity: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO) -> SignedIn:
+    """Sign in now (or find the token cached) where get-token looks for it."""
+    from akslogin.log import Log
+
+    opts = access.for_resource(identity, identity.server_id or AKS_SERVER_ID)
+    token = access.obtain(opts, environ, stderr, Log(opts.verbosity_level, stderr))
+    return SignedIn(opts, token, access.cache_dir_for(opts, environ))
+
+
+def logout(opts: options.TokenOptions, environ: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Forget one identity's tokens: (cache directory, files removed)."""
+    cache_dir = access.cache_dir_for(opts, environ)
+    return cache_dir, remove_identity(cache_dir, identity_keys(opts, servers_of(opts), environ))
 
 
 def identity_keys(opts: options.TokenOptions, server_ids: Iterable[str],
