@@ -28,8 +28,8 @@ from akslogin.errors import ConfigError
 from akslogin.kubeconfig.model import KubeConfig, MissingKubeconfigError
 
 if TYPE_CHECKING:
+    from akslogin.kubectx.user import ContextUser
     from akslogin.options import TokenOptions
-    from akslogin.usecases.context import ContextUser
 
 __all__ = [
     "AKS_SERVER_ID",
@@ -83,7 +83,7 @@ def _resolve(context: str | None, kubeconfig: PathLike | None, login: str | None
              environ: Mapping[str, str] | None) -> tuple[TokenOptions, Mapping[str, str]]:
     """The validated options to sign in with, and the environment the sign-in runs in."""
     from akslogin import options as opts_module
-    from akslogin.usecases.context import context_user
+    from akslogin.kubectx.user import context_user
 
     env: Mapping[str, str] = os.environ if environ is None else environ
     if login is not None:
@@ -101,8 +101,8 @@ def _from_context(ctx: ContextUser, environ: Mapping[str, str],
                   options: Mapping[str, Any]) -> tuple[TokenOptions, Mapping[str, str]]:
     """A context user's get-token options (its exec ``env`` applied), with ``options`` on top."""
     from akslogin import options as opts_module
+    from akslogin.kubectx.user import plugin_environment
     from akslogin.usecases.access import options_from_exec_args
-    from akslogin.usecases.context import plugin_environment
 
     env = plugin_environment(ctx, environ)
     opts = options_from_exec_args(ctx.args, env)
@@ -159,7 +159,7 @@ def load_kubeconfig(path: PathLike | None = None, *, environ: Mapping[str, str] 
     """
     from akslogin.kubeconfig import files
     from akslogin.kubeconfig.merged import load_merged
-    from akslogin.usecases.context import as_kubeconfig
+    from akslogin.kubectx.user import as_kubeconfig
 
     if path is not None:
         return files.load(os.fspath(path))
@@ -280,7 +280,7 @@ def configure_kubernetes_client(context: str | None = None, kubeconfig: PathLike
                           "pip install 'akslogin[kubernetes]'") from None
     from akslogin.kubeconfig.merged import load_merged
     from akslogin.kubeconfig.resolved import resolve
-    from akslogin.usecases.context import cluster_entry, context_user
+    from akslogin.kubectx.user import cluster_entry, context_user
 
     env: Mapping[str, str] = os.environ if environ is None else environ
     explicit = os.fspath(kubeconfig) if kubeconfig is not None else None

@@ -5,7 +5,7 @@ token not expired) → login mode has its inputs → authority reachable and tru
 right audience → API server reachable and trusted → authenticated → authorized for a basic read.
 
 Each step is a small method returning ok/warn/fail with a message and, on failure, the fix. The token is
-obtained exactly as the context's exec plugin would (see :mod:`akslogin.usecases.context_token`).
+obtained exactly as the context's exec plugin would (see :mod:`akslogin.kubectx`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from akslogin import kubectx as ct
 from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.errors import AksloginError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
@@ -26,7 +27,6 @@ from akslogin.rbac.rules import ResourceRequest
 from akslogin.term import Painter
 from akslogin.textfmt import human_delta, paragraph, summarize_list, when, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
-from akslogin.usecases import context_token as ct
 from akslogin.usecases.explain import Explanation, explain
 from akslogin.usecases.explain import render as render_explanation
 
@@ -182,7 +182,7 @@ class Doctor:
             return Step("login", FAIL, f"--login {opts.login} is not available in this version of akslogin.",
                         "Available: " + ", ".join(sorted(LOGIN_MODES)) + ".")
         assert plan.exec is not None
-        problems = check_login_inputs(opts, ct.exec_environment(plan.exec, self.environ))
+        problems = check_login_inputs(opts, ct.with_exec_env(self.environ, plan.exec.env))
         if problems:
             step = Step("login", FAIL, problems[0].message, problems[0].fix)
             step.details["problems"] = [{"message": p.message, "fix": p.fix} for p in problems]
@@ -213,8 +213,8 @@ class Doctor:
                                            "directly")
         authority = resolve_authority(opts)
         assert plan.exec is not None
-        http = HttpClient(opts.timeout_seconds, opts.certificate_authority, ct.exec_environment(plan.exec,
-                                                                                                 self.environ))
+        http = HttpClient(opts.timeout_seconds, opts.certificate_authority,
+                          ct.with_exec_env(self.environ, plan.exec.env))
         url = f"{authority.url}/v2.0/.well-known/openid-configuration"
         response = http.get(url)
         if response.status_code >= 400:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from akslogin import kubectx as ct
 from akslogin.errors import UsageError
 from akslogin.kubeapi import ApiForbidden, KubeApiError, KubeClient
 from akslogin.rbac import manifest
@@ -33,7 +34,6 @@ from akslogin.rbac.rules import (
 from akslogin.term import Painter
 from akslogin.textfmt import columns, paragraph, summarize_list, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
-from akslogin.usecases import context_token as ct
 
 Clock = Callable[[], float]
 RBAC_PATH = f"/apis/{RBAC_GROUP}/v1"

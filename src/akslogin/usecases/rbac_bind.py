@@ -15,11 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from akslogin import kubectx as ct
 from akslogin.errors import AksloginError, ConfigError, UsageError
 from akslogin.rbac import manifest
 from akslogin.textfmt import paragraph
 from akslogin.tokeninfo import TokenInfo, decode_token
-from akslogin.usecases import context_token as ct
 
 Clock = Callable[[], float]
 Runner = Callable[..., "subprocess.CompletedProcess[bytes]"]
@@ -65,7 +65,7 @@ def graph_access(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, c
     opts = ct.validated_options(target.plan)
     resource, endpoint = graph_resource_and_endpoint(opts.environment, req.graph_endpoint, environ)
     opts.server_id, opts.legacy = resource, False
-    token = ct.token_in_process(opts, ct.exec_environment(target.plan.exec, environ), clock, stderr)
+    token = ct.token_in_process(opts, ct.with_exec_env(environ, target.plan.exec.env), clock, stderr)
     http = HttpClient(opts.timeout_seconds, opts.certificate_authority, environ)
     return GraphAccess(GraphClient(http, endpoint, token.token), decode_token(token.token))
 

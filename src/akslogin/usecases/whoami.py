@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from akslogin import kubectx as ct
 from akslogin.certinfo import CertificateInfo
 from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.errors import AksloginError
@@ -19,7 +20,6 @@ from akslogin.kubeapi import ApiUnauthorized, KubeApiError
 from akslogin.textfmt import columns, paragraph, summarize_list, when, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.tokenverify import Verification, verify_token
-from akslogin.usecases import context_token as ct
 
 Clock = Callable[[], float]
 #: A token with less than this left is flagged.

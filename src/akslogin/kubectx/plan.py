@@ -1,58 +1,54 @@
-"""The credential a kubeconfig context presents, obtained the way kubectl would obtain it.
+"""What a kubeconfig context's user entry would present, classified before anything runs.
 
-Shared by whoami, explain-forbidden, rbac bind and doctor, so they all see what kubectl sees:
-
-- ``exec`` running akslogin or kubelogin ``get-token``: the args are parsed with akslogin's own option
-  parser (same flags, same environment precedence, the exec ``env`` entries on top of the environment)
-  and the token comes from akslogin's cache or a sign-in, in-process, for every login mode;
-- any other exec plugin runs as kubectl runs it: args and env from the kubeconfig, KUBERNETES_EXEC_INFO
-  set, never through a shell, with a time limit, its ExecCredential read from stdout;
-- a static ``token`` / ``tokenFile`` is used as is;
-- a client certificate is described (Kubernetes reads CN as the user and O as the groups).
-
-Nothing here prints or logs a token or a secret.
+kubectl's precedence: an exec plugin (akslogin/kubelogin ``get-token`` parsed with akslogin's own options, or
+any other command), then a legacy auth-provider, a client certificate, a static token or tokenFile, basic auth,
+or nothing. The plan is typed (:class:`PlanKind`); nothing here prints or logs a token or a secret.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
 import shlex
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TextIO
+from enum import Enum
+from typing import Any
 
 from akslogin import options
 from akslogin.certinfo import CertificateInfo, decode_data, describe_certificate
-from akslogin.errors import AksloginError, AuthenticationError, ConfigError, NetworkError, UsageError
-from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
+from akslogin.errors import AksloginError, ConfigError, UsageError
 from akslogin.kubeconfig.merged import resolve_path
-from akslogin.kubeconfig.model import KubeconfigError, MissingKubeconfigError
-from akslogin.kubeconfig.resolved import ClusterEndpoint, ResolvedContext
-from akslogin.log import Log
+from akslogin.kubeconfig.model import KubeconfigError
+from akslogin.kubeconfig.resolved import ResolvedContext
+from akslogin.kubectx.environment import with_exec_env
 from akslogin.redact import redact_args
-from akslogin.tokeninfo import decode_token
 
-if TYPE_CHECKING:
-    from akslogin.kubeapi import KubeClient
 
-Clock = Callable[[], float]
+class PlanKind(str, Enum):
+    """What the user entry does (the value is what ``--output json`` shows)."""
 
-GET_TOKEN = "get-token"  # exec akslogin/kubelogin get-token, handled in-process
-EXEC = "exec"  # any other exec plugin
-TOKEN = "token"
-CERTIFICATE = "client-certificate"
-AUTH_PROVIDER = "auth-provider"
-BASIC = "basic-auth"
-NONE = "none"
+    GET_TOKEN = "get-token"  # exec akslogin/kubelogin get-token, handled in-process
+    EXEC = "exec"  # any other exec plugin
+    TOKEN = "token"
+    CERTIFICATE = "client-certificate"
+    AUTH_PROVIDER = "auth-provider"
+    BASIC = "basic-auth"
+    NONE = "none"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+GET_TOKEN, EXEC, TOKEN, CERTIFICATE = PlanKind.GET_TOKEN, PlanKind.EXEC, PlanKind.TOKEN, PlanKind.CERTIFICATE
+AUTH_PROVIDER, BASIC, NONE = PlanKind.AUTH_PROVIDER, PlanKind.BASIC, PlanKind.NONE
 
 #: Exec commands whose get-token flags akslogin understands (kubelogin's are the same).
 PLUGINS = ("akslogin", "kubelogin")
-EXEC_TIMEOUT = 60.0
 
 
 @dataclass
@@ -75,7 +71,7 @@ class ExecSpec:
 class CredentialPlan:
     """What the context's user entry would do, before doing it."""
 
-    kind: str
+    kind: PlanKind
     exec: ExecSpec | None = None
     plugin: str = ""  # "akslogin" | "kubelogin" for GET_TOKEN
     opts: options.TokenOptions | None = None  # GET_TOKEN: flags + environment applied (not validated)
@@ -105,7 +101,7 @@ class CredentialPlan:
         return "no credentials (anonymous)"
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "description": self.describe()}
+        out: dict[str, Any] = {"kind": self.kind.value, "description": self.describe()}
         if self.plugin:
             out["plugin"] = self.plugin
         if self.opts is not None:
@@ -123,13 +119,6 @@ class PresentedToken:
     token: str = field(repr=False)
     expires_on: float | None
     origin: str
-
-
-def exec_environment(spec: ExecSpec, environ: Mapping[str, str]) -> dict[str, str]:
-    """kubectl runs an exec plugin with its own environment plus the entries of ``exec.env``."""
-    env = dict(environ)
-    env.update(spec.env)
-    return env
 
 
 def _find_executable(command: str, source: str, environ: Mapping[str, str]) -> str | None:
@@ -157,11 +146,9 @@ def _exec_spec(block: dict[str, Any], ctx: ResolvedContext, environ: Mapping[str
         if not isinstance(item, dict) or not item.get("name"):
             raise KubeconfigError(f"exec.env of {where} must be a list of name/value entries.")
         env[str(item["name"])] = str(item.get("value") if item.get("value") is not None else "")
-    merged = dict(environ)
-    merged.update(env)
     return ExecSpec(
         command=command,
-        path=_find_executable(command, ctx.user_source, merged),
+        path=_find_executable(command, ctx.user_source, with_exec_env(environ, env)),
         args=[str(a) for a in args],
         env=env,
         api_version=str(block.get("apiVersion") or ""),
@@ -204,7 +191,7 @@ def plan_credential(ctx: ResolvedContext, environ: Mapping[str, str]) -> Credent
         plan = CredentialPlan(GET_TOKEN, exec=spec, plugin=plugin)
         try:
             opts = options.parse_args(spec.args[1:])
-            options.apply_env(opts, exec_environment(spec, environ))
+            options.apply_env(opts, with_exec_env(environ, spec.env))
             plan.opts = opts
         except options.HelpRequested:
             plan.options_error = UsageError(f"the exec args of user {ctx.user_name!r} ask for --help.")
@@ -232,8 +219,6 @@ def plan_credential(ctx: ResolvedContext, environ: Mapping[str, str]) -> Credent
     return CredentialPlan(NONE)
 
 
-# -- obtaining the token -----------------------------------------------------------------------------
-
 def set_verbosity(plan: CredentialPlan, level: int | None) -> None:
     """Let a diagnostic command's ``-v`` override the exec block's own for the in-process sign-in."""
     if level is not None and plan.opts is not None:
@@ -249,32 +234,6 @@ def validated_options(plan: CredentialPlan) -> options.TokenOptions:
     opts = copy.deepcopy(plan.opts)
     options.validate(opts)
     return opts
-
-
-def token_in_process(opts: options.TokenOptions, environ: Mapping[str, str], clock: Clock,
-                     stderr: TextIO) -> PresentedToken:
-    """get-token's own steps (cache first, then a single-flight sign-in; a PoP proof for Azure Arc), without
-    printing an ExecCredential: :func:`akslogin.usecases.access.presented`, the one token source."""
-    from akslogin.usecases import access
-
-    value, until, cached = access.presented(opts, environ, stderr, Log(opts.verbosity_level, stderr), clock)
-    return PresentedToken(value, until, "akslogin's token cache" if cached else "a new sign-in (now cached)")
-
-
-def obtain_token(plan: CredentialPlan, ctx: ResolvedContext, environ: Mapping[str, str], *, clock: Clock,
-                 stderr: TextIO) -> PresentedToken:
-    """The bearer token the context would present to the API server (refused, as kubectl would fail, when
-    the exec plugin is not installed: akslogin could run kubelogin's flags itself, but kubectl cannot)."""
-    if plan.exec is not None and plan.exec.path is None:
-        raise missing_plugin(plan.exec, plan, ctx)
-    if plan.kind == GET_TOKEN and plan.exec is not None:
-        return token_in_process(validated_options(plan), exec_environment(plan.exec, environ), clock, stderr)
-    if plan.kind == EXEC and plan.exec is not None:
-        return run_exec_plugin(plan.exec, ctx, environ, stderr)
-    if plan.kind == TOKEN or (plan.kind == CERTIFICATE and plan.token):
-        info = decode_token(plan.token)
-        return PresentedToken(plan.token, info.expires_at if info else None, plan.token_origin or "the kubeconfig")
-    raise unusable(plan, ctx)
 
 
 def missing_plugin(spec: ExecSpec, plan: CredentialPlan, ctx: ResolvedContext) -> ConfigError:
@@ -303,127 +262,3 @@ def unusable(plan: CredentialPlan, ctx: ResolvedContext) -> AksloginError:
         return ConfigError(f"user {ctx.user_name!r} uses username/password, which Kubernetes removed in 1.19.")
     return ConfigError(f"user {ctx.user_name or '(none)'!r} of context {ctx.name!r} has no credentials.",
                        "Re-run 'akslogin get-credentials' for this cluster.")
-
-
-def _exec_info(spec: ExecSpec, cluster: ClusterEndpoint, interactive: bool) -> str:
-    spec_body: dict[str, Any] = {"interactive": interactive}
-    if spec.provide_cluster_info:
-        import base64
-
-        info: dict[str, Any] = {"server": cluster.server}
-        if cluster.ca_pem:
-            info["certificate-authority-data"] = base64.b64encode(cluster.ca_pem).decode("ascii")
-        if cluster.tls_server_name:
-            info["tls-server-name"] = cluster.tls_server_name
-        if cluster.insecure_skip_tls_verify:
-            info["insecure-skip-tls-verify"] = True
-        if cluster.proxy_url:
-            info["proxy-url"] = cluster.proxy_url
-        if cluster.exec_extension is not None:
-            info["config"] = cluster.exec_extension
-        spec_body["cluster"] = info
-    return json.dumps({"apiVersion": spec.api_version, "kind": "ExecCredential", "spec": spec_body})
-
-
-def run_exec_plugin(spec: ExecSpec, ctx: ResolvedContext, environ: Mapping[str, str], stderr: TextIO,
-                    timeout: float = EXEC_TIMEOUT) -> PresentedToken:
-    """Run a (non-akslogin) exec plugin as client-go does and read its ExecCredential."""
-    if spec.path is None:
-        hint = spec.install_hint or "Install it, or fix the command/PATH in the kubeconfig."
-        raise ConfigError(f"exec: executable {spec.command} not found (user {ctx.user_name!r}).", hint)
-    if spec.api_version not in EXEC_API_VERSIONS:
-        raise ConfigError(f"exec.apiVersion {spec.api_version!r} of user {ctx.user_name!r} is not supported.",
-                          "Use client.authentication.k8s.io/v1 (or v1beta1).")
-    inherit = stderr is sys.stderr
-    interactive = spec.interactive_mode != "Never" and inherit and sys.stdin.isatty()
-    env = exec_environment(spec, environ)
-    env["KUBERNETES_EXEC_INFO"] = _exec_info(spec, ctx.cluster, interactive)
-    try:
-        # argv from the kubeconfig, exactly as kubectl runs it; never through a shell
-        proc = subprocess.run(
-            [spec.path, *spec.args], env=env, stdin=None if interactive else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=None if inherit else subprocess.PIPE, timeout=timeout, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise NetworkError(f"exec plugin {spec.command} did not finish within {timeout:.0f}s.") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot run exec plugin {spec.path}: {exc.strerror}.") from None
-    if not inherit and proc.stderr:
-        stderr.write(proc.stderr.decode("utf-8", "replace"))
-    if proc.returncode != 0:
-        raise AuthenticationError(f"exec: executable {spec.command} failed with exit code {proc.returncode}.",
-                                  "Its own message is printed above.")
-    return _read_exec_credential(proc.stdout, spec)
-
-
-def _read_exec_credential(stdout: bytes, spec: ExecSpec) -> PresentedToken:
-    try:
-        data = json.loads(stdout)
-    except ValueError:
-        raise AuthenticationError(f"exec plugin {spec.command} did not print an ExecCredential.") from None
-    if not isinstance(data, dict) or data.get("kind") != "ExecCredential":
-        raise AuthenticationError(f"exec plugin {spec.command} did not print an ExecCredential.")
-    if data.get("apiVersion") != spec.api_version:
-        raise AuthenticationError(f"exec plugin is configured to use API version {spec.api_version}, "
-                                  f"plugin returned version {data.get('apiVersion')}.")
-    raw_status = data.get("status")
-    status: dict[str, Any] = raw_status if isinstance(raw_status, dict) else {}
-    token = str(status.get("token") or "")
-    if not token:
-        raise AuthenticationError(f"exec plugin {spec.command} returned no token (a client certificate credential "
-                                  "is not supported by akslogin's diagnostics).")
-    expires = _parse_time(str(status.get("expirationTimestamp") or ""))
-    return PresentedToken(token, expires, f"exec plugin {spec.command}")
-
-
-def _parse_time(text: str) -> float | None:
-    if not text:
-        return None
-    import datetime as dt
-
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-# -- opening a context and talking to its cluster -------------------------------------------------------
-
-@dataclass
-class Target:
-    """A resolved context and what its user entry would do."""
-
-    ctx: ResolvedContext
-    plan: CredentialPlan
-
-
-def open_context(kubeconfig: str | None, context: str | None, environ: Mapping[str, str]) -> Target:
-    from akslogin.kubeconfig.merged import load_merged
-    from akslogin.kubeconfig.resolved import resolve
-
-    merged = load_merged(kubeconfig, environ)
-    if not merged.configs:
-        raise MissingKubeconfigError(f"no kubeconfig found (looked at {merged.describe_sources()}).",
-                              "Create one with 'akslogin get-credentials', or pass --kubeconfig / set KUBECONFIG.")
-    ctx = resolve(merged, context)
-    return Target(ctx, plan_credential(ctx, environ))
-
-
-def api_client(target: Target, token: PresentedToken | None, environ: Mapping[str, str],
-               timeout: float = 30.0) -> KubeClient:
-    """A KubeClient presenting what the context presents (bearer token and/or client certificate)."""
-    from akslogin.kubeapi import KubeClient
-
-    plan = target.plan
-    cert = (plan.cert_pem, plan.key_pem) if plan.kind == CERTIFICATE and plan.key_pem else None
-    return KubeClient(target.ctx.cluster, token=token.token if token else None, client_cert=cert,
-                      timeout=timeout, environ=environ)
-
-
-def request_timeout(plan: CredentialPlan) -> float:
-    if plan.opts is not None:
-        try:
-            return plan.opts.timeout_seconds
-        except AksloginError:
-            return options.DEFAULT_TIMEOUT
-    return options.DEFAULT_TIMEOUT

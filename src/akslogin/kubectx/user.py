@@ -2,7 +2,7 @@
 
 Context resolution (kubectl's file rules and merge, context → cluster and user) is
 :mod:`akslogin.kubeconfig.merged` and :mod:`akslogin.kubeconfig.resolved`; how a user entry presents its
-credential is :func:`akslogin.usecases.context_token.plan_credential`. This module only answers "which
+credential is :func:`akslogin.kubectx.plan.plan_credential`. This module only answers "which
 get-token arguments and exec environment sign this context in", and says what to do when the answer is none.
 """
 
@@ -49,7 +49,7 @@ def as_kubeconfig(view: MergedKubeconfig) -> KubeConfig:
 def context_user(kubeconfig: str | None, context: str | None, environ: Mapping[str, str]) -> ContextUser:
     """The get-token arguments of ``context`` (or the current context): its akslogin/kubelogin exec plugin, or a
     token akslogin embedded. Any other kind of user is a ConfigError that says what to do."""
-    from akslogin.usecases import context_token as ct
+    from akslogin.kubectx import plan as ct
 
     view = load_merged(kubeconfig, environ)
     if not view.configs:
@@ -71,9 +71,9 @@ def context_user(kubeconfig: str | None, context: str | None, environ: Mapping[s
 
 def plugin_environment(ctx: ContextUser, environ: Mapping[str, str]) -> dict[str, str]:
     """The environment the exec plugin would run with under kubectl: ours plus the entry's ``env``."""
-    env = dict(environ)
-    env.update(ctx.env)
-    return env
+    from akslogin.kubectx.environment import with_exec_env
+
+    return with_exec_env(environ, ctx.env)
 
 
 def cluster_entry(view: MergedKubeconfig, resolved: ResolvedContext) -> tuple[dict[str, Any], str]:
