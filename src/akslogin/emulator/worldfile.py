@@ -384,13 +384,19 @@ def _binding(b: Any, where: str, tenant: Tenant, namespaced: bool) -> dict[str, 
     return out
 
 
+def _tenant_of(entry: Any, world: World, where: str) -> Tenant:
+    """The tenant an entry names (``tenant``: id or domain), the world's first when it names none."""
+    ref = str(entry.get("tenant") or world.tenants[0].id)
+    tenant = world.tenant(ref)
+    if tenant is None:
+        raise WorldError(f"{where}: unknown tenant {ref!r}")
+    return tenant
+
+
 def _cluster(c: Any, i: int, world: World) -> Cluster:
     where = f"clusters[{i}]"
     name = str(_req(c, "name", where))
-    tenant_ref = str(c.get("tenant") or world.tenants[0].id)
-    tenant = world.tenant(tenant_ref)
-    if tenant is None:
-        raise WorldError(f"{where}: unknown tenant {tenant_ref!r}")
+    tenant = _tenant_of(c, world, where)
     rbac = c.get("rbac") or {}
     role_bindings: list[dict[str, Any]] = []
     cluster_role_bindings: list[dict[str, Any]] = []
@@ -433,10 +439,7 @@ def _cluster(c: Any, i: int, world: World) -> Cluster:
 def _subscription(s: Any, i: int, world: World) -> Subscription:
     where = f"subscriptions[{i}]"
     sub_id = str(_req(s, "id", where))
-    tenant_ref = str(s.get("tenant") or world.tenants[0].id)
-    tenant = world.tenant(tenant_ref)
-    if tenant is None:
-        raise WorldError(f"{where}: unknown tenant {tenant_ref!r}")
+    tenant = _tenant_of(s, world, where)
     return Subscription(sub_id, str(s.get("display_name") or f"Subscription {sub_id[:8]}"), tenant.id)
 
 
