@@ -104,7 +104,7 @@ def test_idp_error_bodies(body: Any) -> None:
 @given(st.one_of(shaped, st.fixed_dictionaries({"access_token": json_values, "expires_in": json_values,
                                                 "token_type": json_values})))
 def test_token_responses(body: Any) -> None:
-    _ok_or_akslogin_error(token_from_result, body, 1_000_000.0)
+    _ok_or_akslogin_error(lambda answer: token_from_result(answer, now=1_000_000.0), body)
 
 
 # -- ARM answers, tokens shown by whoami, certificates in kubeconfigs --------------------------------

@@ -158,7 +158,7 @@ def load_kubeconfig(path: PathLike | None = None, *, environ: Mapping[str, str] 
     entry's body, ``.current_context`` the current context.
     """
     from akslogin.kubeconfig import files
-    from akslogin.kubeconfig.merged import load_merged
+    from akslogin.kubeconfig.view import load_merged
     from akslogin.kubectx.user import as_kubeconfig
 
     if path is not None:
@@ -278,8 +278,8 @@ def configure_kubernetes_client(context: str | None = None, kubeconfig: PathLike
     except ImportError:
         raise ImportError("configure_kubernetes_client needs the official kubernetes client: "
                           "pip install 'akslogin[kubernetes]'") from None
-    from akslogin.kubeconfig.merged import load_merged
     from akslogin.kubeconfig.resolved import resolve
+    from akslogin.kubeconfig.view import load_merged
     from akslogin.kubectx.user import cluster_entry, context_user
 
     env: Mapping[str, str] = os.environ if environ is None else environ

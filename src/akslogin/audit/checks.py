@@ -16,8 +16,8 @@ from akslogin.audit.findings import Finding
 from akslogin.certinfo import CertificateInfo, decode_data, describe_certificate
 from akslogin.errors import AksloginError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
-from akslogin.kubeconfig.merged import resolve_path
 from akslogin.kubeconfig.model import KubeConfig
+from akslogin.kubeconfig.view import resolve_path
 from akslogin.redact import is_secret_name, secret_flags
 from akslogin.textfmt import stamp, when
 from akslogin.tokeninfo import decode_token

@@ -46,7 +46,7 @@ COMMAND_MODULES: list[str] = [
     # sign-in and kubeconfigs
     "get_credentials",
     "convert",
-    "tokens",
+    "login",
     "refresh",
     # when something is wrong
     "whoami",

@@ -7,8 +7,8 @@ import binascii
 from dataclasses import dataclass, field
 from typing import Any
 
-from akslogin.kubeconfig.merged import MergedKubeconfig, resolve_path
 from akslogin.kubeconfig.model import KubeconfigError, MissingKubeconfigError, known_contexts
+from akslogin.kubeconfig.view import MergedKubeconfig, resolve_path
 
 
 @dataclass(frozen=True)

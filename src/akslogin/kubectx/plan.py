@@ -19,9 +19,9 @@ from typing import Any
 from akslogin import options
 from akslogin.certinfo import CertificateInfo, decode_data, describe_certificate
 from akslogin.errors import AksloginError, ConfigError, UsageError
-from akslogin.kubeconfig.merged import resolve_path
 from akslogin.kubeconfig.model import KubeconfigError
 from akslogin.kubeconfig.resolved import ResolvedContext
+from akslogin.kubeconfig.view import resolve_path
 from akslogin.kubectx.environment import with_exec_env
 from akslogin.redact import redact_args
 

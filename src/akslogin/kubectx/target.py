@@ -26,8 +26,8 @@ class Target:
 
 
 def open_context(kubeconfig: str | None, context: str | None, environ: Mapping[str, str]) -> Target:
-    from akslogin.kubeconfig.merged import load_merged
     from akslogin.kubeconfig.resolved import resolve
+    from akslogin.kubeconfig.view import load_merged
 
     merged = load_merged(kubeconfig, environ)
     if not merged.configs:

@@ -1,7 +1,7 @@
 """How a kubeconfig context's user signs in with akslogin: for ``login``/``logout`` and the Python API.
 
 Context resolution (kubectl's file rules and merge, context → cluster and user) is
-:mod:`akslogin.kubeconfig.merged` and :mod:`akslogin.kubeconfig.resolved`; how a user entry presents its
+:mod:`akslogin.kubeconfig.view` and :mod:`akslogin.kubeconfig.resolved`; how a user entry presents its
 credential is :func:`akslogin.kubectx.plan.plan_credential`. This module only answers "which
 get-token arguments and exec environment sign this context in", and says what to do when the answer is none.
 """
@@ -14,9 +14,9 @@ from typing import Any
 
 from akslogin.errors import ConfigError, UsageError
 from akslogin.kubeconfig import embedded
-from akslogin.kubeconfig.merged import MergedKubeconfig, load_merged
 from akslogin.kubeconfig.model import KubeConfig
 from akslogin.kubeconfig.resolved import ResolvedContext, resolve
+from akslogin.kubeconfig.view import MergedKubeconfig, load_merged
 
 
 @dataclass

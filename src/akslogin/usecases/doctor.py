@@ -20,9 +20,9 @@ from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.errors import AksloginError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
 from akslogin.kubeapi import ApiForbidden, ApiUnauthorized, KubeApiError, KubeClient
-from akslogin.kubeconfig.merged import MergedKubeconfig, load_merged
 from akslogin.kubeconfig.model import MissingKubeconfigError
 from akslogin.kubeconfig.resolved import ResolvedContext, resolve
+from akslogin.kubeconfig.view import MergedKubeconfig, load_merged
 from akslogin.rbac.rules import ResourceRequest
 from akslogin.term import Painter
 from akslogin.textfmt import human_delta, paragraph, summarize_list, when, write_data

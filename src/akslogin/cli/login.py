@@ -86,7 +86,7 @@ def register_remove_cache_dir(sub: Any) -> None:
 
 def run_remove_cache_dir(args: argparse.Namespace) -> int:
     from akslogin import options
-    from akslogin.usecases import tokens
+    from akslogin.usecases import login
 
     cache_dir = os.path.abspath(os.path.expanduser(args.cache_dir or os.environ.get("KUBECACHEDIR", "")
                                                    or options.default_cache_dir(os.environ)))
@@ -94,7 +94,7 @@ def run_remove_cache_dir(args: argparse.Namespace) -> int:
         emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": [], "kept": []},
              lambda _paint: f"Nothing to remove: {cache_dir} does not exist.")
         return 0
-    removed, kept = tokens.remove_cache_dir(cache_dir)
+    removed, kept = login.remove_cache_dir(cache_dir)
 
     def text(_paint: Any) -> str:
         line = f"Removed {len(removed)} file(s) from {cache_dir}"
@@ -113,10 +113,10 @@ def _kubeconfig_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _identity(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[TokenOptions, Mapping[str, str]]:
-    from akslogin.usecases import tokens
+    from akslogin.usecases import login
 
     flags = signin_options(args, environ)
-    opts, env = tokens.identity_for(flags, args.kubeconfig, args.context, environ)
+    opts, env = login.identity_for(flags, args.kubeconfig, args.context, environ)
     if opts is flags:
         check_login(flags)
     return opts, env
@@ -124,10 +124,10 @@ def _identity(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Tok
 
 def run_login(args: argparse.Namespace) -> int:
     from akslogin.exec_credential import format_timestamp
-    from akslogin.usecases import tokens
+    from akslogin.usecases import login
 
     identity, environ = _identity(args, os.environ)
-    done = tokens.login(identity, environ, sys.stderr)
+    done = login.login(identity, environ, sys.stderr)
     opts, until = done.opts, format_timestamp(done.token.expires_on)
     who = f"client {opts.client_id}" if opts.client_id else "the default identity"
     data = {"login": opts.login, "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None,
@@ -139,18 +139,18 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    from akslogin.usecases import access, tokens
+    from akslogin.usecases import access, login
 
     environ = os.environ
     flags = signin_options(args, environ)
-    if args.all or (args.context is None and args.kubeconfig is None and not tokens.names_an_identity(flags)):
+    if args.all or (args.context is None and args.kubeconfig is None and not login.names_an_identity(flags)):
         cache_dir = access.cache_dir_for(flags, environ)
-        removed = tokens.remove_all(cache_dir)
+        removed = login.remove_all(cache_dir)
         emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed},
              lambda _paint: f"Removed {len(removed)} cached token file(s) from {cache_dir}.")
         return 0
     opts, plugin_env = _identity(args, environ)
-    cache_dir, removed = tokens.logout(opts, plugin_env)
+    cache_dir, removed = login.logout(opts, plugin_env)
     who = f"client {opts.client_id}" if opts.client_id else f"--login {opts.login}"
     emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed, "login": opts.login,
                                    "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None},
