@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
-from akslogin.emulator.aks import build_aks_router, human_duration, request_attributes
+from akslogin.emulator.aks import build_aks_router
 from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
+from akslogin.emulator.kubewire import human_duration, request_attributes
 from akslogin.emulator.rbac import Attributes
 from akslogin.emulator.tlsmaterial import TLSMaterial
 from akslogin.emulator.tokens import TokenIssuer
