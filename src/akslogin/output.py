@@ -1,14 +1,17 @@
-"""``--output table|json|yaml`` for commands whose output is data, rendered in one place.
+"""How results are shown, in one place: ``--output table|json|yaml`` and the text helpers of the human view.
 
 A command builds plain data (dicts, lists, strings, numbers: never tokens or secrets) and a table view of
 it; :func:`emit` writes whichever the user asked for. JSON and YAML are for scripts, so they are never
-coloured; the table is for people and styled through :mod:`akslogin.term`.
+coloured; the table is for people and styled through :mod:`akslogin.term` (what the terminal can show). The
+text helpers (times, aligned columns, indented paragraphs, short lists) are at the end.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import textwrap
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -62,3 +65,61 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], painter: Painte
             cells.append(styled + pad)
         lines.append((" " * indent + "  ".join(cells)).rstrip())
     return "\n".join(lines) + "\n"
+
+
+# -- text helpers of the human-readable views ----------------------------------------------------------
+
+
+def human_delta(seconds: float) -> str:
+    s = int(abs(seconds))
+    if s < 120:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 2 * 86400:
+        return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+    return f"{s // 86400}d"
+
+
+def stamp(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def when(epoch: float | None, now: float) -> str:
+    """``2026-01-02T03:04:05Z (in 59m)`` / ``(3m ago)``."""
+    if epoch is None:
+        return "-"
+    delta = epoch - now
+    rel = f"in {human_delta(delta)}" if delta >= 0 else f"{human_delta(delta)} ago"
+    return f"{stamp(epoch)} ({rel})"
+
+
+def columns(rows: Sequence[Sequence[str]], indent: int = 0, gap: int = 2) -> str:
+    """Left-aligned columns; the last column is not padded."""
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i]) if i < len(row) - 1 else cell for i, cell in enumerate(row)]
+        lines.append(" " * indent + (" " * gap).join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def paragraph(text: str, indent: int = 4, width: int = 100, first: str = "") -> str:
+    """``text`` wrapped at ``width``, every line indented; ``first`` prefixes the first line."""
+    pad = " " * indent
+    return textwrap.fill(text, width=width, initial_indent=pad + first,
+                         subsequent_indent=pad + " " * len(first), break_on_hyphens=False, break_long_words=False)
+
+
+def summarize_list(values: Sequence[str], limit: int = 8) -> str:
+    if not values:
+        return "(none)"
+    shown = ", ".join(values[:limit])
+    return shown + (f" … +{len(values) - limit} more" if len(values) > limit else "")
+
+
+def write_data(stream: TextIO, payload: Any, fmt: str) -> None:
+    """``payload`` as JSON or YAML (``--output json|yaml``), without a table view."""
+    stream.write(render_data(payload, fmt))

@@ -18,8 +18,8 @@ from akslogin.errors import AksloginError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
 from akslogin.kubeconfig.model import KubeConfig
 from akslogin.kubeconfig.view import resolve_path
+from akslogin.output import stamp, when
 from akslogin.redact import is_secret_name, secret_flags
-from akslogin.textfmt import stamp, when
 from akslogin.tokeninfo import decode_token
 
 #: Certificates and tokens expiring within this window are reported as expiring soon.

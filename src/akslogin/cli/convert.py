@@ -14,7 +14,7 @@ from akslogin.kubeconfig import embedded, files, paths
 from akslogin.kubeconfig.execblock import SECRET_DESTS, flag_for
 from akslogin.kubeconfig.model import known_contexts
 from akslogin.log import Log
-from akslogin.textfmt import summarize_list
+from akslogin.output import summarize_list
 
 #: Users named in the one-line summary (a 5000-user file gets a count, not a wall of names).
 USERS_SHOWN = 20

@@ -17,8 +17,8 @@ from akslogin.audit.fixes import apply_fixes
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import files, paths
 from akslogin.kubeconfig.model import KubeconfigError
+from akslogin.output import paragraph, write_data
 from akslogin.term import Painter
-from akslogin.textfmt import paragraph, write_data
 
 Clock = Callable[[], float]
 DEFAULT_FAIL_ON = "high"

@@ -23,9 +23,9 @@ from akslogin.kubeapi import ApiForbidden, ApiUnauthorized, KubeApiError, KubeCl
 from akslogin.kubeconfig.model import MissingKubeconfigError
 from akslogin.kubeconfig.resolved import ResolvedContext, resolve
 from akslogin.kubeconfig.view import MergedKubeconfig, load_merged
+from akslogin.output import human_delta, paragraph, summarize_list, when, write_data
 from akslogin.rbac.rules import ResourceRequest
 from akslogin.term import Painter
-from akslogin.textfmt import human_delta, paragraph, summarize_list, when, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.usecases.explain import Explanation, explain
 from akslogin.usecases.explain import render as render_explanation

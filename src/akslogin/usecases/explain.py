@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from akslogin import kubectx as ct
 from akslogin.errors import UsageError
 from akslogin.kubeapi import ApiForbidden, KubeApiError, KubeClient
+from akslogin.output import columns, paragraph, summarize_list, write_data
 from akslogin.rbac import manifest
 from akslogin.rbac.forbidden import ForbiddenMessage, parse_forbidden
 from akslogin.rbac.rules import (
@@ -32,7 +33,6 @@ from akslogin.rbac.rules import (
     minimal_role_rules,
 )
 from akslogin.term import Painter
-from akslogin.textfmt import columns, paragraph, summarize_list, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
 
 Clock = Callable[[], float]

@@ -17,8 +17,8 @@ from typing import Any, TextIO
 
 from akslogin import kubectx as ct
 from akslogin.errors import AksloginError, ConfigError, UsageError
+from akslogin.output import paragraph
 from akslogin.rbac import manifest
-from akslogin.textfmt import paragraph
 from akslogin.tokeninfo import TokenInfo, decode_token
 
 Clock = Callable[[], float]

@@ -17,7 +17,7 @@ from akslogin.certinfo import CertificateInfo
 from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.errors import AksloginError
 from akslogin.kubeapi import ApiUnauthorized, KubeApiError
-from akslogin.textfmt import columns, paragraph, summarize_list, when, write_data
+from akslogin.output import columns, paragraph, summarize_list, when, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.tokenverify import Verification, verify_token
 
