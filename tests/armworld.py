@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from akslogin.emulator import Emulator
-from conftest import akslogin_bin, clean_env, run_akslogin
+from support.run import akslogin_bin, clean_env, run_akslogin
 
 TENANT = "7e7e7e7e-1111-4222-8333-444444444444"
 OTHER_TENANT = "7f7f7f7f-1111-4222-8333-444444444444"

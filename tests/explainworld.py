@@ -16,7 +16,7 @@ import yaml
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, World
-from conftest import akslogin_bin, clean_env
+from support.run import akslogin_bin, clean_env
 
 TENANT = "3f1c2b4a-0000-4000-8000-00000000a001"
 OTHER_TENANT = "3f1c2b4a-0000-4000-8000-00000000b002"

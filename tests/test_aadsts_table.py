@@ -18,7 +18,10 @@ from akslogin.aadsts import AADSTS, describe_idp_error
 from akslogin.emulator import Emulator, devicecode, userflows
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
-from conftest import (
+from machine_world import TENANT as MACHINE_TENANT
+from machine_world import WI_APP, token_args
+from support.run import clean_env, spn_args, user_args
+from support.worlds import (
     AKS_CLIENT_ID,
     ASSIGNED_CLIENT_ID,
     PASSWORD,
@@ -26,12 +29,7 @@ from conftest import (
     UNCONSENTED_CLIENT_ID,
     USER_DOMAIN,
     AppInfo,
-    clean_env,
-    spn_args,
-    user_args,
 )
-from machine_world import TENANT as MACHINE_TENANT
-from machine_world import WI_APP, token_args
 
 #: ropc replaces the table's next step with its own "use interactive/devicecode instead" advice.
 ROPC_ADVICE = "--login interactive or --login devicecode"

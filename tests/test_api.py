@@ -17,7 +17,8 @@ import akslogin
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.errors import AuthenticationError, ConfigError, UsageError
-from conftest import TENANT_ID, AppInfo, clean_env, decode_jwt_payload, spn_args, write_kubeconfig
+from support.run import clean_env, decode_jwt_payload, spn_args, write_kubeconfig
+from support.worlds import TENANT_ID, AppInfo
 
 
 def _spn_options(emu: Emulator, app: AppInfo, cache: Path) -> dict[str, object]:

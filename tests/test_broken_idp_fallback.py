@@ -9,7 +9,8 @@ from pathlib import Path
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
-from conftest import AppInfo, akslogin_bin, clean_env, run_akslogin, spn_args
+from support.run import akslogin_bin, clean_env, run_akslogin, spn_args
+from support.worlds import AppInfo
 
 TOKEN_PATH = r"/oauth2/v2\.0/token$"
 
@@ -53,8 +54,8 @@ def test_clock_an_hour_behind_does_not_stretch_a_managed_identity_token(tmp_path
     import time
 
     from akslogin.emulator.managed_identity import managed_identities
-    from conftest import decode_jwt_payload
     from machine_world import token_args
+    from support.run import decode_jwt_payload
 
     machine_emulator.clock.advance(3600)  # the services run an hour ahead of this machine
     env = clean_env(tmp_path, **managed_identities(machine_emulator).environment("build-vm"))

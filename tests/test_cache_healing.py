@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from conftest import AppInfo, clean_env, run_akslogin, spn_args
+from support.run import clean_env, run_akslogin, spn_args
+from support.worlds import AppInfo
 
 
 def _run(tmp_path: Path, emulator: Emulator, app: AppInfo):  # type: ignore[no-untyped-def]

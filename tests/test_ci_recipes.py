@@ -15,7 +15,7 @@ import requests
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import World
-from conftest import KUBECTL, akslogin_bin, clean_env, run_akslogin
+from support.run import KUBECTL, akslogin_bin, clean_env, run_akslogin
 
 TENANT = "3e3e3e3e-1111-4222-8333-444444444444"
 SUB = "4f4f4f4f-1111-4222-8333-444444444444"

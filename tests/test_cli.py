@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from akslogin import __version__
-from conftest import KUBECTL, akslogin_bin, clean_env, run_akslogin
+from support.run import KUBECTL, akslogin_bin, clean_env, run_akslogin
 
 
 def test_version_and_help(tmp_path: Path) -> None:

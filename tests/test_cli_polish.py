@@ -22,7 +22,7 @@ from akslogin.emulator.world import World
 from akslogin.output import render_data, table
 from akslogin.term import Painter, color_enabled
 from armworld import DEPLOYER, Runner, single_spec, sub_id
-from conftest import akslogin_bin, clean_env, run_akslogin
+from support.run import akslogin_bin, clean_env, run_akslogin
 
 S1 = sub_id(1)
 ESC = "\033["

@@ -12,7 +12,8 @@ from akslogin.clouds import cloud
 from akslogin.credentials.msal_app import resolve_authority
 from akslogin.emulator import Emulator
 from akslogin.errors import UsageError
-from conftest import TENANT_ID, AppInfo, clean_env, run_akslogin, spn_args
+from support.run import clean_env, run_akslogin, spn_args
+from support.worlds import TENANT_ID, AppInfo
 
 
 @pytest.mark.parametrize(("name", "host", "arm"), [

@@ -19,7 +19,7 @@ from akslogin.kubeconfig import execblock
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
 from akslogin.usecases.convert import ConvertOptions, convert
 from armworld import AKS_SERVER, DEPLOYER, TENANT, Runner, named, single_spec, sub_id
-from conftest import akslogin_bin, kubectl
+from support.run import akslogin_bin, kubectl
 
 AKS_CLIENT = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"
 KUBELOGIN_HINT = ("\nkubelogin is not installed which is required to connect to AAD enabled cluster.\n\n"
@@ -249,7 +249,7 @@ def aks_kubeconfig(emu: Emulator, path: Path, user: dict[str, Any] | None = None
 
 
 def convert_cli(runner: Runner, *args: str, env: dict[str, str] | None = None) -> Any:
-    from conftest import run_akslogin
+    from support.run import run_akslogin
 
     return run_akslogin(["convert-kubeconfig", "--exec-command", akslogin_bin(), *args],
                         env if env is not None else runner.env())
@@ -315,7 +315,7 @@ def test_exec_api_version_v1beta1_by_default_v1_when_asked_and_kept_when_convert
     block's own version survives a later conversion without the flag."""
     import subprocess
 
-    from conftest import akslogin_bin, clean_env
+    from support.run import akslogin_bin, clean_env
 
     kc = tmp_path / "config"
     kc.write_text(yaml.safe_dump(config_with(aks_exec_user()).data))

@@ -20,7 +20,8 @@ import yaml
 from akslogin.emulator import Emulator
 from akslogin.kubeconfig import files
 from akslogin.tokencache.entry import read_entry
-from conftest import AppInfo, clean_env, run_akslogin, spn_args
+from support.run import clean_env, run_akslogin, spn_args
+from support.worlds import AppInfo
 
 KILLS = 200
 
@@ -116,7 +117,7 @@ def test_sigkill_of_get_token_keeps_cache_valid(tmp_path: Path, emulator: Emulat
     env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
     args = spn_args(emulator, app)
     rng = random.Random(7)
-    from conftest import akslogin_bin
+    from support.run import akslogin_bin
 
     for _ in range(20):
         proc = subprocess.Popen([akslogin_bin(), *args], env=env, stdout=subprocess.DEVNULL,

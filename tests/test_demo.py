@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import clean_env
+from support.run import clean_env
 
 DEMO = Path(__file__).resolve().parent.parent / "demo" / "demo.py"
 

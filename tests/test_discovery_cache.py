@@ -19,7 +19,8 @@ from akslogin.credentials.discovery_cache import (
 )
 from akslogin.emulator import Emulator
 from akslogin.http import HttpClient
-from conftest import TENANT_ID, AppInfo, clean_env, run_akslogin, spn_args
+from support.run import clean_env, run_akslogin, spn_args
+from support.worlds import TENANT_ID, AppInfo
 
 
 def _oidc_url(emu: Emulator, tenant: str = TENANT_ID) -> str:

@@ -15,7 +15,6 @@ from akslogin.credentials.base import LOGIN_MODES
 from akslogin.emulator import Emulator
 from akslogin.options import LOGIN_MODES as ALL_MODES
 from akslogin.usecases.doctor import DoctorRequest, run
-from conftest import run_akslogin
 from explainworld import (
     APPS,
     CUSTOM_SERVER_ID,
@@ -30,6 +29,7 @@ from explainworld import (
     kubeconfig,
     start,
 )
+from support.run import run_akslogin
 
 
 @pytest.fixture(scope="module")

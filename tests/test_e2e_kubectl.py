@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from akslogin.emulator import Emulator
-from conftest import AppInfo, clean_env, kubectl, spn_args, write_kubeconfig
+from support.run import clean_env, kubectl, spn_args, write_kubeconfig
+from support.worlds import AppInfo
 
 
 def _kubeconfig(tmp_path: Path, emulator: Emulator, app: AppInfo, cluster: str = "aks1",

@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from akslogin.emulator import Emulator
 from akslogin.emulator.tlsmaterial import new_rsa_key, thumbprints
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from conftest import TENANT_DOMAIN, TENANT_ID, AppInfo, decode_jwt_payload
+from support.run import decode_jwt_payload
+from support.worlds import TENANT_DOMAIN, TENANT_ID, AppInfo
 
 
 def _get(emu: Emulator, path: str) -> requests.Response:

@@ -12,7 +12,8 @@ import pytest
 from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from conftest import TENANT_ID, AppInfo, clean_env, run_akslogin, spn_args
+from support.run import clean_env, run_akslogin, spn_args
+from support.worlds import TENANT_ID, AppInfo
 
 TOKEN_PATH = r"/oauth2/v2\.0/token$"
 DISCOVERY_PATH = r"openid-configuration$"

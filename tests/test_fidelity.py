@@ -11,7 +11,8 @@ from cryptography import x509
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from conftest import TENANT_ID, AppInfo, decode_jwt_payload
+from support.run import decode_jwt_payload
+from support.worlds import TENANT_ID, AppInfo
 
 SCOPE = f"{AKS_SERVER_APP_ID}/.default"
 

@@ -20,7 +20,6 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.federation import federation
 from akslogin.emulator.managed_identity import managed_identities
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from conftest import decode_jwt_payload
 from machine_world import (
     ADO_APP,
     ADO_CONNECTION,
@@ -32,6 +31,7 @@ from machine_world import (
     UAMI_RESOURCE,
     WI_APP,
 )
+from support.run import decode_jwt_payload
 
 SCOPE = f"{AKS_SERVER_APP_ID}/.default"
 MI_VARIABLES = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT",

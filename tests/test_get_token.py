@@ -11,16 +11,8 @@ import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from conftest import (
-    OTHER_TENANT_ID,
-    TENANT_DOMAIN,
-    TENANT_ID,
-    AppInfo,
-    clean_env,
-    decode_jwt_payload,
-    run_akslogin,
-    spn_args,
-)
+from support.run import clean_env, decode_jwt_payload, run_akslogin, spn_args
+from support.worlds import OTHER_TENANT_ID, TENANT_DOMAIN, TENANT_ID, AppInfo
 
 
 def _credential(stdout: str) -> dict[str, object]:

@@ -16,7 +16,8 @@ import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
-from conftest import AppInfo, akslogin_bin, clean_env, decode_jwt_payload, run_akslogin, spn_args
+from support.run import akslogin_bin, clean_env, decode_jwt_payload, run_akslogin, spn_args
+from support.worlds import AppInfo
 
 TOKEN_PATH = r"/oauth2/v2\.0/token$"
 

@@ -25,7 +25,8 @@ from akslogin.errors import UsageError
 from akslogin.tokencache import store
 from akslogin.tokencache.key import identity_fields, identity_key
 from akslogin.usecases.get_token import authority_for_key
-from conftest import TENANT_ID, akslogin_bin, clean_env
+from support.run import akslogin_bin, clean_env
+from support.worlds import TENANT_ID
 
 #: Modules a cache hit must never load: the network stack, YAML, crypto, and the costly stdlib helpers.
 FORBIDDEN = (

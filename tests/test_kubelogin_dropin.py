@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from conftest import AppInfo, clean_env, run_akslogin, spn_args
+from support.run import clean_env, run_akslogin, spn_args
+from support.worlds import AppInfo
 
 
 def _signed_in(tmp_path: Path, emulator: Emulator, app: AppInfo) -> tuple[Path, dict[str, str]]:
@@ -85,7 +86,7 @@ def test_kubelogin_shim_lets_aks_kubeconfigs_work_unedited(tmp_path: Path, emula
                                                            apps: dict[str, AppInfo]) -> None:
     import yaml
 
-    from conftest import kubectl, write_kubeconfig
+    from support.run import kubectl, write_kubeconfig
 
     app = apps["viewer"]
     kc = write_kubeconfig(tmp_path / "config", emulator, "aks1", spn_args(emulator, app, cache_dir=tmp_path / "c"))

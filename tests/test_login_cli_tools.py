@@ -20,7 +20,6 @@ from akslogin.credentials.azure_cli import parse_az_output
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.errors import AuthenticationError
-from conftest import clean_env, kubectl, run_akslogin, write_kubeconfig
 from machine_world import (
     OBJECT_IDS,
     TENANT,
@@ -31,6 +30,7 @@ from machine_world import (
     install_fake_azd,
     token_args,
 )
+from support.run import clean_env, kubectl, run_akslogin, write_kubeconfig
 
 
 def _az_env(tmp_path: Path, emu: Emulator, signed_in: bool = True, **extra: str) -> tuple[dict[str, str], Path]:

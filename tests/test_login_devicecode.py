@@ -16,8 +16,7 @@ from akslogin.credentials.base import CredentialContext
 from akslogin.emulator import Emulator, devicecode, userflows
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
-from conftest import (
-    USER_DOMAIN,
+from support.run import (
     KubectlRun,
     clean_env,
     credential_context,
@@ -26,6 +25,7 @@ from conftest import (
     user_code_from,
     write_kubeconfig,
 )
+from support.worlds import USER_DOMAIN
 
 DEV = f"dev@{USER_DOMAIN}"
 

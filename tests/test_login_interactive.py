@@ -23,9 +23,7 @@ from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.errors import UsageError
 from akslogin.usecases.get_token import run
 from chromium_signin import CHROMIUM, sign_in, spki_hash
-from conftest import (
-    PASSWORD,
-    USER_DOMAIN,
+from support.run import (
     KubectlRun,
     clean_env,
     credential_context,
@@ -33,6 +31,7 @@ from conftest import (
     user_args,
     write_kubeconfig,
 )
+from support.worlds import PASSWORD, USER_DOMAIN
 from test_user_fidelity import scripted_browser
 
 DEV = f"dev@{USER_DOMAIN}"

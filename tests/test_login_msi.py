@@ -16,8 +16,8 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
 from akslogin.emulator.managed_identity import managed_identities
 from akslogin.errors import AuthenticationError, ConfigError
-from conftest import clean_env, decode_jwt_payload, kubectl, run_akslogin, write_kubeconfig
 from machine_world import OBJECT_IDS, STRAY_CLIENT, UAMI_CLIENT, UAMI_OBJECT, UAMI_RESOURCE, token_args
+from support.run import clean_env, decode_jwt_payload, kubectl, run_akslogin, write_kubeconfig
 
 
 def _env(tmp_path: Path, emu: Emulator, host: str, **extra: str) -> dict[str, str]:

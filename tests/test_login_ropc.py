@@ -20,17 +20,8 @@ from akslogin.emulator.faults import Fault
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.http import HttpClient
 from akslogin.usecases.get_token import run
-from conftest import (
-    FED2_DOMAIN,
-    FED_DOMAIN,
-    PASSWORD,
-    USER_DOMAIN,
-    KubectlRun,
-    clean_env,
-    credential_context,
-    user_args,
-    write_kubeconfig,
-)
+from support.run import KubectlRun, clean_env, credential_context, user_args, write_kubeconfig
+from support.worlds import FED2_DOMAIN, FED_DOMAIN, PASSWORD, USER_DOMAIN
 
 
 def _kubeconfig(tmp_path: Path, emu: Emulator, upn: str, password: str = PASSWORD) -> tuple[Path, dict[str, str]]:

@@ -13,7 +13,7 @@ from akslogin.credentials import devicepoll
 from akslogin.emulator import Emulator
 from akslogin.errors import AuthenticationError
 from akslogin.usecases.get_token import run
-from conftest import clean_env, user_args
+from support.run import clean_env, user_args
 
 
 @pytest.mark.parametrize("timeout", ["7s", "10s"])
@@ -61,8 +61,8 @@ def test_whoami_sees_the_token_kubectl_would_get_after_az_changes(tmp_path: Path
     """whoami and get-token share one cache key for azurecli: the az sign-in state is part of it."""
     import os
 
-    from conftest import kubectl, run_akslogin, write_kubeconfig
     from machine_world import OBJECT_IDS, az_logout, calls, install_fake_az, token_args
+    from support.run import kubectl, run_akslogin, write_kubeconfig
 
     config = tmp_path / "azure-config"
     install_fake_az(tmp_path / "bin", config, machine_emulator)
@@ -82,7 +82,7 @@ def test_whoami_sees_the_token_kubectl_would_get_after_az_changes(tmp_path: Path
 
 
 def test_untrusted_tls_message_is_balanced(tmp_path: Path, emulator: Emulator, apps: dict[str, object]) -> None:
-    from conftest import run_akslogin, spn_args
+    from support.run import run_akslogin, spn_args
 
     app = apps["viewer"]
     args = [a for a in spn_args(emulator, app) if a != str(emulator.ca_path) and a != "--certificate-authority"]
@@ -97,7 +97,7 @@ def test_untrusted_tls_message_is_balanced(tmp_path: Path, emulator: Emulator, a
 def test_doctor_and_audit_degrade_to_ascii_on_consoles_that_cannot_encode(tmp_path: Path, encoding: str) -> None:
     import subprocess
 
-    from conftest import akslogin_bin
+    from support.run import akslogin_bin
     from test_audit import risky_config, write
 
     def run_akslogin(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -141,7 +141,7 @@ _KUBECONFIG_COMMANDS = [
 @pytest.mark.parametrize("command", _KUBECONFIG_COMMANDS, ids=lambda c: " ".join(c[:2]))
 def test_missing_kubeconfig_or_context_is_exit_2_for_every_command(tmp_path: Path, command: list[str]) -> None:
     """One rule (docs/cli.md): a kubeconfig file or a context that does not exist is bad input, exit 2."""
-    from conftest import run_akslogin
+    from support.run import run_akslogin
 
     env = clean_env(tmp_path, NO_COLOR="1")
     missing = run_akslogin([*command, "--kubeconfig", str(tmp_path / "absent")], env)
@@ -158,7 +158,7 @@ def test_missing_kubeconfig_or_context_is_exit_2_for_every_command(tmp_path: Pat
 
 
 def test_whoami_and_doctor_take_v(tmp_path: Path, emulator: Emulator, apps: dict[str, object]) -> None:
-    from conftest import run_akslogin, spn_args, write_kubeconfig
+    from support.run import run_akslogin, spn_args, write_kubeconfig
 
     app = apps["viewer"]
     kc = write_kubeconfig(tmp_path / "config", emulator, "aks1", spn_args(emulator, app))  # type: ignore[arg-type]
@@ -176,7 +176,7 @@ def test_whoami_and_doctor_take_v(tmp_path: Path, emulator: Emulator, apps: dict
 
 @pytest.mark.parametrize("port", ["99999", "-5", "http"])
 def test_emulator_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str) -> None:
-    from conftest import run_akslogin
+    from support.run import run_akslogin
 
     result = run_akslogin(["emulator", "--port", port, "--state-dir", str(tmp_path / "s")], clean_env(tmp_path))
     assert result.returncode == 2 and "is not a port number" in result.stderr
@@ -184,7 +184,7 @@ def test_emulator_port_out_of_range_is_a_usage_error(tmp_path: Path, port: str) 
 
 
 def test_typo_in_a_subcommand_flag_shows_that_subcommand_and_the_nearest_flag(tmp_path: Path) -> None:
-    from conftest import run_akslogin
+    from support.run import run_akslogin
 
     result = run_akslogin(["whoami", "--contxt", "x"], clean_env(tmp_path))
     assert result.returncode == 2
@@ -196,7 +196,7 @@ def test_whoami_says_what_kubectl_would_do_when_kubelogin_is_missing(tmp_path: P
                                                                      apps: dict[str, object]) -> None:
     import yaml
 
-    from conftest import kubectl, run_akslogin, spn_args, write_kubeconfig
+    from support.run import kubectl, run_akslogin, spn_args, write_kubeconfig
 
     app = apps["viewer"]
     kc = write_kubeconfig(tmp_path / "config", emulator, "aks1", spn_args(emulator, app))  # type: ignore[arg-type]
@@ -217,7 +217,7 @@ def test_whoami_says_what_kubectl_would_do_when_kubelogin_is_missing(tmp_path: P
 
 def test_throttled_idp_message_is_plain(tmp_path: Path, emulator: Emulator, apps: dict[str, object]) -> None:
     from akslogin.emulator.faults import Fault
-    from conftest import run_akslogin, spn_args
+    from support.run import run_akslogin, spn_args
 
     emulator.faults.add(Fault("entra", r"/oauth2/v2\.0/token$", "status", status=429, retry_after=1, times=10))
     app = apps["viewer"]
@@ -231,7 +231,7 @@ def test_throttled_idp_message_is_plain(tmp_path: Path, emulator: Emulator, apps
 
 
 def test_duplicate_names_are_not_called_bad_yaml(tmp_path: Path) -> None:
-    from conftest import run_akslogin
+    from support.run import run_akslogin
 
     kc = tmp_path / "config"
     entry = "- name: a\n  context: {cluster: c, user: u}\n"
@@ -247,7 +247,7 @@ def test_duplicate_names_are_not_called_bad_yaml(tmp_path: Path) -> None:
 
 
 def test_long_lists_of_names_are_cut_short(tmp_path: Path) -> None:
-    from conftest import run_akslogin
+    from support.run import run_akslogin
 
     kc = tmp_path / "config"
     entries = "".join(f"- name: ctx-{i}\n  context: {{cluster: c, user: u}}\n" for i in range(1000))

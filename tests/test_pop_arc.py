@@ -22,7 +22,7 @@ import requests
 from akslogin import pop
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import ARC_SERVER_APP_ID, World
-from conftest import clean_env, decode_jwt_payload, kubectl, run_akslogin, write_kubeconfig
+from support.run import clean_env, decode_jwt_payload, kubectl, run_akslogin, write_kubeconfig
 from test_login_interactive import _browser_env, needs_chromium
 
 TENANT = "abababab-0000-4000-8000-00000000000a"
@@ -196,7 +196,7 @@ def test_the_key_survives_runs_and_a_lost_key_means_a_new_token(tmp_path: Path, 
 def test_parallel_first_runs_agree_on_one_key(tmp_path: Path, emu: Emulator) -> None:
     import subprocess
 
-    from conftest import akslogin_bin
+    from support.run import akslogin_bin
 
     cache = tmp_path / "cache"
     env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=APP_SECRET)

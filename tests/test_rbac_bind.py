@@ -13,8 +13,8 @@ import yaml
 
 from akslogin.emulator import Emulator
 from akslogin.usecases.rbac_bind import BindRequest, run
-from conftest import kubectl, run_akslogin
 from explainworld import APPS, DEVS, GUEST_UPN, Streams, env_for, flat, kubeconfig, start
+from support.run import kubectl, run_akslogin
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ import yaml
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID, World
 from armworld import BREAKGLASS, DEPLOYER, TENANT, Principal, named, single_spec, sub_id
-from conftest import akslogin_bin, decode_jwt_payload
+from support.run import akslogin_bin, decode_jwt_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 AZ = os.environ.get("AKSLOGIN_TEST_AZ") or str(ROOT / ".venv-az" / "bin" / "az")

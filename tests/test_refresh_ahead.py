@@ -16,7 +16,8 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
 from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD, parse_entry
 from akslogin.usecases import refresh_ahead
-from conftest import PASSWORD, USER_DOMAIN, AppInfo, akslogin_bin, clean_env, run_akslogin, spn_args, user_args
+from support.run import akslogin_bin, clean_env, run_akslogin, spn_args, user_args
+from support.worlds import PASSWORD, USER_DOMAIN, AppInfo
 
 TOKEN_PATH = r"/oauth2/v2\.0/token$"
 IN_WINDOW = int(MIN_REMAINING + REFRESH_LEAD) - 20  # fresh for get-token, but inside the renewal window

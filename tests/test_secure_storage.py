@@ -67,7 +67,8 @@ def test_required_store_missing_is_an_error(tmp_path: Path, monkeypatch: pytest.
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_get_token_chooses_storage_with_the_flag(tmp_path: Path, user_emu: object) -> None:
-    from conftest import PASSWORD, USER_DOMAIN, clean_env, run_akslogin, user_args
+    from support.run import clean_env, run_akslogin, user_args
+    from support.worlds import PASSWORD, USER_DOMAIN
 
     env = clean_env(tmp_path, AAD_USER_PRINCIPAL_NAME=f"viewer@{USER_DOMAIN}", AAD_USER_PRINCIPAL_PASSWORD=PASSWORD)
     plain = run_akslogin(user_args(user_emu, "ropc", tmp_path / "plain", "--cache-storage", "file"), env)  # type: ignore[arg-type]

@@ -18,9 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from akslogin.emulator import Emulator
 from akslogin.emulator.tlsmaterial import new_rsa_key, thumbprints
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from conftest import (
-    TENANT_ID,
-    AppInfo,
+from machine_world import OBJECT_IDS, SNI_APP, TENANT, _issue, new_ca, token_args
+from support.run import (
     clean_env,
     decode_jwt_payload,
     kubectl,
@@ -28,7 +27,7 @@ from conftest import (
     spn_args,
     write_kubeconfig,
 )
-from machine_world import OBJECT_IDS, SNI_APP, TENANT, _issue, new_ca, token_args
+from support.worlds import TENANT_ID, AppInfo
 
 
 def _sni_args(emu: Emulator, pem: Path, cache: Path) -> list[str]:

@@ -16,7 +16,8 @@ import requests
 
 from akslogin.emulator import Emulator, adfs, authorize, devicecode, userflows
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from conftest import (
+from support.run import decode_jwt_payload
+from support.worlds import (
     AKS_CLIENT_ID,
     DEVS_GROUP_ID,
     FED2_DOMAIN,
@@ -24,7 +25,6 @@ from conftest import (
     PASSWORD,
     USER_DOMAIN,
     USER_TENANT_ID,
-    decode_jwt_payload,
 )
 
 SCOPE = f"{AKS_SERVER_APP_ID}/.default"

@@ -16,7 +16,6 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.tlsmaterial import new_rsa_key
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.whoami import WhoamiRequest, run
-from conftest import run_akslogin
 from explainworld import (
     APPS,
     BULK,
@@ -32,6 +31,7 @@ from explainworld import (
     start,
     user_token,
 )
+from support.run import run_akslogin
 
 
 @pytest.fixture(scope="module")
