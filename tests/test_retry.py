@@ -28,3 +28,12 @@ def test_backoff_doubles_is_capped_and_never_zero() -> None:
     assert [low.backoff(a) for a in (1, 2, 3, 4, 5)] == [0.25, 0.5, 1.0, 2.0, 2.0]
     assert [round(high.backoff(a), 3) for a in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
     assert high.backoff(3, "9") == 9.0 and high.backoff(3, "later") == pytest.approx(2.0, abs=1e-3)
+
+
+def test_the_policy_honours_an_http_date_retry_after() -> None:
+    """Before, RetryPolicy.backoff read Retry-After as seconds only and fell back to its backoff for a date."""
+    import time
+
+    policy = RetryPolicy(base=0.5, cap=4.0, max_retry_after=30.0, jitter=lambda: 0.0)
+    wait = policy.backoff(1, email.utils.formatdate(time.time() + 12, usegmt=True))
+    assert 10.0 <= wait <= 12.0

@@ -167,7 +167,8 @@ class HttpClient(requests.Session):
         self._deadline = clock() + timeout if overall_deadline else float("inf")
         self._watchdog = _Watchdog()
         self.headers["User-Agent"] = USER_AGENT
-        adapter = _TLSAdapter(Trust.build(extra_cas, env), pool_maxsize, _watched_pool_classes(self._watchdog))
+        self.trust = Trust.build(extra_cas, env)
+        adapter = _TLSAdapter(self.trust, pool_maxsize, _watched_pool_classes(self._watchdog))
         self.mount("https://", adapter)
         self.mount("http://", _PlainAdapter(_watched_pool_classes(self._watchdog)))
         self.last_error: requests.Response | None = None
@@ -246,7 +247,7 @@ class HttpClient(requests.Session):
             except requests.exceptions.SSLError as exc:
                 # Deferred CA bundles (see akslogin.tlstrust) are parsed when a handshake needs them; the
                 # request is tried once more, to the same URL, nothing having been sent on the failed one.
-                if not (verify_failed(exc) and self._trust().widen()):
+                if not (verify_failed(exc) and self.trust.widen()):
                     raise
                 response = super().request(method, url, *args, **kwargs)
             _read_body(response, self.max_body, url)
@@ -262,11 +263,6 @@ class HttpClient(requests.Session):
         self.last_error = response if response.status_code >= 400 else None
         self.last_response = response
         return response
-
-    def _trust(self) -> Trust:
-        adapter = self.get_adapter("https://")
-        assert isinstance(adapter, _TLSAdapter)
-        return adapter.trust
 
     def transport_error(self, exc: Exception, url: str) -> NetworkError:
         """The paragraph for a failed connection or read (subclasses name their kind of endpoint)."""

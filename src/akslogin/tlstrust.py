@@ -91,11 +91,6 @@ class Trust:
             trust.add_file(path, what="--certificate-authority")
         return trust
 
-    def covers(self, path: str) -> bool:
-        file = file_id(path)
-        with self._lock:
-            return file in self._parsed or file in self._deferred
-
     def add_file(self, path: str, *, what: str, defer: bool = False) -> None:
         """Trust the CA bundle ``path`` (parsed now unless ``defer`` and the store is lazy)."""
         file = file_id(path)

@@ -63,9 +63,9 @@ def claim(cache_dir: str, key: str, now: float) -> bool:
             try:
                 with open(path, "rb") as fh:
                     text = fh.read(32)
-                if not text:
-                    return False  # claimed this instant, not written yet
-                claimed = float(text)
+                # Empty: claimed this instant and not written yet, or its writer was killed in between; the
+                # file's own time says which (a marker nobody will ever write must not stop renewals for good).
+                claimed = float(text) if text else os.lstat(path).st_mtime
             except (OSError, ValueError):
                 claimed = 0.0  # damaged: treated as old below
             if 0 <= now - claimed < RETRY_SPACING:
