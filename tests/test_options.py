@@ -95,13 +95,57 @@ def test_login_hint_separates_interactive_cache_entries() -> None:
     assert alice != bob and alice == identity_key(_parse([*base, "--login-hint", "ALICE@x"]), "https://h/")
 
 
-def test_every_variable_get_token_reads_is_in_its_help() -> None:
-    """The help's [env: ...] notes come from Flag.env; a variable apply_env reads but no flag names would be
-    a setting nobody can discover (two were missing)."""
-    import inspect
-    import re
+class _Recording(dict[str, str]):
+    """An environment that remembers every name asked for."""
 
-    read = set(re.findall(r'"([A-Z][A-Z0-9_]{3,})"', inspect.getsource(options.apply_env)))
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.read.add(key)
+        return super().get(key, default)
+
+
+def test_every_variable_get_token_reads_is_in_its_help() -> None:
+    """The help's [env: ...] notes and apply_env both come from Flag.env; a variable apply_env reads but the
+    help does not name would be a setting nobody can discover (two were missing once)."""
+    read: set[str] = set()
+    for login in options.LOGIN_MODES:
+        for extra in ([], ["--use-azurerm-env-vars"], ["--disable-environment-override"]):
+            env = _Recording()
+            options.apply_env(options.parse_args(["-l", login, *extra]), env)
+            read |= env.read
     assert {"AAD_LOGIN_METHOD", "AZURESUBSCRIPTION_TENANT_ID", "ARM_TENANT_ID"} <= read  # the scan works
     text = options.render_help()
     assert sorted(name for name in read if name not in text) == []
+
+
+def _sources() -> list[tuple[options.Flag, options.Env, str]]:
+    return [(flag, source, name) for flag in options.FLAGS for source in flag.env for name in source.names]
+
+
+@pytest.mark.parametrize(("flag", "source", "name"), _sources(),
+                         ids=[f"{f.long}-{n}-{'+'.join(s.when) or 'any'}" for f, s, n in _sources()])
+def test_each_declared_variable_sets_its_flag(flag: options.Flag, source: options.Env, name: str) -> None:
+    """What the table declares is what apply_env does: under its conditions, the variable alone sets the flag;
+    the help names it."""
+    argv = ["--use-azurerm-env-vars"] if options.AZURERM in source.when else []
+    modes = [c for c in source.when if c not in (options.AZURERM, options.NOT_AZURERM)]
+    argv += ["-l", modes[0] if modes else "spn"]
+    value = "90s" if flag.dest == "timeout" else "file" if flag.dest == "cache_storage" else "from-env"
+    opts = options.parse_args(argv)
+    options.apply_env(opts, {name: value})
+    assert getattr(opts, flag.dest) == value
+    assert name in options.render_help()
+    if not source.always:
+        off = options.parse_args([*argv, "--disable-environment-override"])
+        options.apply_env(off, {name: value})
+        assert getattr(off, flag.dest) != value
+
+
+def test_a_variable_the_flag_would_refuse_is_a_note() -> None:
+    opts = options.parse_args(["--timeout", "30s"])
+    notes = options.apply_env(opts, {"AZURE_CLI_TIMEOUT": " soon "})
+    assert opts.timeout == "30s"
+    assert notes == ["AZURE_CLI_TIMEOUT='soon' is not a duration (e.g. 90s, 2m); ignoring it and using --timeout 30s."]

@@ -1,8 +1,9 @@
 """get-token's options: kubelogin's flags and environment variables, with kubelogin's precedence.
 
-One table describes every flag; a small stdlib parser reads argv on the hot path, and the same table
-renders ``--help``. Environment variables are applied after flags and win over them, as in kubelogin
-(an empty variable is ignored rather than blanking a flag).
+One table describes every flag and the environment variables that set it; a small stdlib parser reads argv
+on the hot path, :func:`apply_env` walks the same table, and the table renders ``--help``. Environment
+variables are applied after flags and win over them, as in kubelogin (an empty variable is ignored rather
+than blanking a flag).
 
 This module is on the hot path of every kubectl command, so it imports neither typing, dataclasses nor
 re at run time: plain classes with ``__slots__``, and small hand-written parsers.
@@ -26,62 +27,127 @@ CACHE_STORAGES = ("auto", "keyring", "kernel", "file")
 DEFAULT_TIMEOUT = 60.0
 
 
+#: Conditions an environment variable can be read under (kubelogin's rules): ``AZURERM`` with
+#: --use-azurerm-env-vars, ``NOT_AZURERM`` without it, a login mode's name for that mode only.
+AZURERM = "--use-azurerm-env-vars"
+NOT_AZURERM = "no --use-azurerm-env-vars"
+
+
+class Env:
+    """Variables that set a flag: ``names`` in order, the last one set wins, and only ``when`` every
+    condition holds. ``fill``: only when the flag was not given (kubelogin's AZURESUBSCRIPTION_* rule);
+    ``always``: even under --disable-environment-override (KUBECACHEDIR); ``lenient``: a value the flag would
+    refuse is ignored with a note instead of failing every kubectl call (AZURE_CLI_TIMEOUT, as kubelogin)."""
+
+    __slots__ = ("always", "fill", "lenient", "names", "when")
+
+    def __init__(self, *names: str, when: tuple[str, ...] = (), fill: bool = False, always: bool = False,
+                 lenient: bool = False) -> None:
+        self.names = names
+        self.when = when
+        self.fill = fill
+        self.always = always
+        self.lenient = lenient
+
+    def applies(self, opts: TokenOptions) -> bool:
+        for condition in self.when:
+            if condition == AZURERM:
+                held = opts.use_azurerm_env_vars
+            elif condition == NOT_AZURERM:
+                held = not opts.use_azurerm_env_vars
+            else:
+                held = opts.login == condition
+            if not held:
+                return False
+        return True
+
+    def describe(self) -> str:
+        """For the help: the names, and when they count ("" for the default case)."""
+        notes = ["with " + c if c == AZURERM else c for c in self.when if c != NOT_AZURERM]
+        if self.fill:
+            notes.append("when not given")
+        if self.always:
+            notes.append("even with --disable-environment-override")
+        return ", ".join(self.names) + (f" ({', '.join(notes)})" if notes else "")
+
+
 class Flag:
-    """One get-token flag: its names, where it is stored, and its help line."""
+    """One get-token flag: its names, where it is stored, its help line, and the variables that set it."""
 
     __slots__ = ("boolean", "dest", "env", "help", "long", "metavar", "repeatable", "short")
 
     def __init__(self, long: str, dest: str, help: str, short: str | None = None, boolean: bool = False,
-                 metavar: str = "VALUE", env: str = "", repeatable: bool = False) -> None:
+                 metavar: str = "VALUE", env: tuple[Env, ...] = (), repeatable: bool = False) -> None:
         self.long = long
         self.dest = dest
         self.help = help
         self.short = short
         self.boolean = boolean
         self.metavar = metavar
-        #: The variables that set it, for the help text; tests/test_options.py checks that every variable
-        #: apply_env reads is named here (the precedence itself depends on other flags: apply_env).
+        #: What apply_env reads for it, in order, and what the help names.
         self.env = env
         self.repeatable = repeatable
+
+    @property
+    def env_help(self) -> str:
+        """``[env: ...]`` for the help text, or ""."""
+        if not self.env:
+            return ""
+        described = [source.describe() for source in self.env]
+        described.sort(key=lambda text: "(" in text)  # the usual variables first, the conditional ones after
+        return f" [env: {'; '.join(described)}]"
 
     def __repr__(self) -> str:
         return f"Flag({self.long!r}, {self.dest!r})"
 
 
+_WI = "workloadidentity"
+_PIPELINES = "azurepipelines"
+
+
 FLAGS: tuple[Flag, ...] = (
     Flag("--login", "login", "login mode: " + ", ".join(LOGIN_MODES) + " (default devicecode)", short="-l",
-         metavar="MODE", env="AAD_LOGIN_METHOD"),
+         metavar="MODE", env=(Env("AAD_LOGIN_METHOD"),)),
     Flag("--server-id", "server_id", "application id of the cluster's server app (AKS: "
          "6dae42f8-4368-4678-94ff-3960e28e3630); required", metavar="ID"),
     Flag("--client-id", "client_id", "application (client) id of the app or identity signing in", metavar="ID",
-         env="AAD_SERVICE_PRINCIPAL_CLIENT_ID, AZURE_CLIENT_ID; AZURESUBSCRIPTION_CLIENT_ID (azurepipelines)"),
+         env=(Env("ARM_CLIENT_ID", when=(AZURERM,)),
+              Env("AZURE_CLIENT_ID", when=(AZURERM, _WI)),  # kubelogin: the workload identity webhook's wins
+              Env("AAD_SERVICE_PRINCIPAL_CLIENT_ID", "AZURE_CLIENT_ID", when=(NOT_AZURERM,)),
+              Env("AZURESUBSCRIPTION_CLIENT_ID", when=(_PIPELINES,), fill=True))),
     Flag("--client-secret", "client_secret", "client secret (spn); prefer the environment variable, argv is "
          "visible to other processes", metavar="SECRET",
-         env="AAD_SERVICE_PRINCIPAL_CLIENT_SECRET, AZURE_CLIENT_SECRET"),
+         env=(Env("ARM_CLIENT_SECRET", when=(AZURERM,)),
+              Env("AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", "AZURE_CLIENT_SECRET", when=(NOT_AZURERM,)))),
     Flag("--client-certificate", "client_certificate", "PEM (certificate + private key) or .pfx file (spn)",
-         metavar="FILE", env="AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE, AZURE_CLIENT_CERTIFICATE_PATH"),
+         metavar="FILE",
+         env=(Env("ARM_CLIENT_CERTIFICATE_PATH", when=(AZURERM,)),
+              Env("AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE", "AZURE_CLIENT_CERTIFICATE_PATH", when=(NOT_AZURERM,)))),
     Flag("--client-certificate-password", "client_certificate_password", "password of the PFX or encrypted key",
          metavar="PASSWORD",
-         env="AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD, AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+         env=(Env("ARM_CLIENT_CERTIFICATE_PASSWORD", when=(AZURERM,)),
+              Env("AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD", "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+                  when=(NOT_AZURERM,)))),
     Flag("--username", "username", "user principal name (ropc)", metavar="UPN",
-         env="AAD_USER_PRINCIPAL_NAME, AZURE_USERNAME"),
+         env=(Env("AAD_USER_PRINCIPAL_NAME", "AZURE_USERNAME"),)),
     Flag("--password", "password", "password (ropc)", metavar="PASSWORD",
-         env="AAD_USER_PRINCIPAL_PASSWORD, AZURE_PASSWORD"),
+         env=(Env("AAD_USER_PRINCIPAL_PASSWORD", "AZURE_PASSWORD"),)),
     Flag("--tenant-id", "tenant_id", "tenant id or verified domain", short="-t", metavar="TENANT",
-         env="AZURE_TENANT_ID; AZURESUBSCRIPTION_TENANT_ID (azurepipelines)"),
+         env=(Env("ARM_TENANT_ID", when=(AZURERM,)), Env("AZURE_TENANT_ID", when=(NOT_AZURERM,)),
+              Env("AZURESUBSCRIPTION_TENANT_ID", when=(_PIPELINES,), fill=True))),
     Flag("--environment", "environment", "AzurePublicCloud (default), AzureChinaCloud, AzureUSGovernmentCloud",
          short="-e", metavar="NAME"),
     Flag("--authority-host", "authority_host", "sign-in host, overrides --environment (e.g. ADFS, Azure Stack)",
-         metavar="URL", env="AZURE_AUTHORITY_HOST (workloadidentity)"),
+         metavar="URL", env=(Env("AZURE_AUTHORITY_HOST", when=(_WI,)),)),
     Flag("--disable-instance-discovery", "disable_instance_discovery",
          "skip Entra instance discovery (ADFS, Azure Stack, private hosts)", boolean=True),
     Flag("--identity-resource-id", "identity_resource_id", "ARM id of a user-assigned managed identity (msi)",
          metavar="ID"),
     Flag("--federated-token-file", "federated_token_file", "federated token file (workloadidentity)",
-         metavar="FILE", env="AZURE_FEDERATED_TOKEN_FILE"),
+         metavar="FILE", env=(Env("AZURE_FEDERATED_TOKEN_FILE", when=(_WI,)),)),
     Flag("--azure-pipelines-service-connection-id", "azure_pipelines_service_connection_id",
          "Azure Pipelines service connection id (azurepipelines)", metavar="ID",
-         env="AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"),
+         env=(Env("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", when=(_PIPELINES,), fill=True),)),
     Flag("--subscription", "subscription", "subscription passed to az (azurecli)", short="-s", metavar="ID"),
     Flag("--redirect-url", "redirect_url", "loopback redirect URL (interactive)", metavar="URL"),
     Flag("--login-hint", "login_hint", "account to preselect (interactive)", metavar="UPN"),
@@ -94,13 +160,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--disable-environment-override", "disable_environment_override",
          "ignore environment variables (except KUBECACHEDIR)", boolean=True),
     Flag("--cache-dir", "cache_dir", "token cache directory (default $KUBECACHEDIR or ~/.kube/cache/akslogin)",
-         metavar="DIR", env="KUBECACHEDIR"),
+         metavar="DIR", env=(Env("KUBECACHEDIR", fill=True, always=True),)),
     Flag("--token-cache-dir", "cache_dir", "deprecated alias of --cache-dir", metavar="DIR"),
     Flag("--cache-storage", "cache_storage", "where refresh tokens are kept: auto (encrypted, key in the OS secret "
          "store, else a 0600 file with a one-time notice), keyring, kernel, or file (plaintext 0600)",
-         metavar="MODE", env="AKSLOGIN_CACHE_STORAGE"),
+         metavar="MODE", env=(Env("AKSLOGIN_CACHE_STORAGE"),)),
     Flag("--timeout", "timeout", "time limit for the whole run, e.g. 60s, 2m (default 60s)", metavar="DURATION",
-         env="AZURE_CLI_TIMEOUT"),
+         env=(Env("AZURE_CLI_TIMEOUT", lenient=True),)),
     Flag("--certificate-authority", "certificate_authority", "extra CA bundle (PEM) to trust for the identity "
          "provider, on top of the system store, REQUESTS_CA_BUNDLE and SSL_CERT_FILE; repeatable", metavar="FILE",
          repeatable=True),
@@ -291,62 +357,41 @@ def parse_args(argv: Sequence[str]) -> TokenOptions:
 
 
 def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> list[str]:
-    """Apply kubelogin's environment overrides (variables win over flags; the last name listed wins).
-    Returns warnings about variables that were ignored (get-token prints them)."""
+    """Apply kubelogin's environment overrides, as the flag table declares them (variables win over flags;
+    the last name listed wins). Returns warnings about variables that were ignored (get-token prints them)."""
     notes: list[str] = []
-    if not opts.cache_dir:
-        opts.cache_dir = environ.get("KUBECACHEDIR", "")
-    if opts.disable_environment_override:
-        return notes
-
-    def take(dest: str, *names: str) -> None:
-        for name in names:
-            value = environ.get(name)
-            if value:
-                setattr(opts, dest, value)
-
-    def fill(dest: str, name: str) -> None:
-        value = environ.get(name)
-        if value and not getattr(opts, dest):
-            setattr(opts, dest, value)
-
-    take("login", "AAD_LOGIN_METHOD")
-    if opts.use_azurerm_env_vars:
-        take("client_id", "ARM_CLIENT_ID")
-        if opts.login == "workloadidentity":
-            take("client_id", "AZURE_CLIENT_ID")  # kubelogin: the workload identity webhook's variable wins
-        take("client_secret", "ARM_CLIENT_SECRET")
-        take("client_certificate", "ARM_CLIENT_CERTIFICATE_PATH")
-        take("client_certificate_password", "ARM_CLIENT_CERTIFICATE_PASSWORD")
-        take("tenant_id", "ARM_TENANT_ID")
-    else:
-        take("client_id", "AAD_SERVICE_PRINCIPAL_CLIENT_ID", "AZURE_CLIENT_ID")
-        take("client_secret", "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET", "AZURE_CLIENT_SECRET")
-        take("client_certificate", "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE", "AZURE_CLIENT_CERTIFICATE_PATH")
-        take("client_certificate_password", "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD",
-             "AZURE_CLIENT_CERTIFICATE_PASSWORD")
-        take("tenant_id", "AZURE_TENANT_ID")
-    take("username", "AAD_USER_PRINCIPAL_NAME", "AZURE_USERNAME")
-    take("password", "AAD_USER_PRINCIPAL_PASSWORD", "AZURE_PASSWORD")
-    if opts.login == "workloadidentity":
-        take("federated_token_file", "AZURE_FEDERATED_TOKEN_FILE")
-        take("authority_host", "AZURE_AUTHORITY_HOST")
-    if opts.login == "azurepipelines":
-        fill("tenant_id", "AZURESUBSCRIPTION_TENANT_ID")
-        fill("client_id", "AZURESUBSCRIPTION_CLIENT_ID")
-        fill("azure_pipelines_service_connection_id", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
-    cli_timeout = environ.get("AZURE_CLI_TIMEOUT", "").strip()
-    if cli_timeout:
-        try:
-            if parse_duration(cli_timeout) <= 0:
-                raise UsageError("not positive")
-            opts.timeout = cli_timeout
-        except UsageError:
-            # kubelogin ignores a value it cannot parse; failing every kubectl call for it would be worse
-            notes.append(f"AZURE_CLI_TIMEOUT={cli_timeout[:30]!r} is not a duration (e.g. 90s, 2m); ignoring it "
-                              f"and using --timeout {opts.timeout or '60s'}.")
-    take("cache_storage", "AKSLOGIN_CACHE_STORAGE")
+    override = not opts.disable_environment_override
+    for flag in FLAGS:  # --login comes first: the other variables depend on the mode it selects
+        for source in flag.env:
+            if (override or source.always) and source.applies(opts):
+                _take(opts, flag, source, environ, notes)
     return notes
+
+
+def _take(opts: TokenOptions, flag: Flag, source: Env, environ: Mapping[str, str], notes: list[str]) -> None:
+    for name in source.names:
+        value = environ.get(name)
+        if source.lenient and value:
+            value = value.strip()
+        if not value or (source.fill and getattr(opts, flag.dest)):
+            continue
+        if source.lenient:
+            problem = _refused(flag, value)
+            if problem:
+                notes.append(f"{name}={value[:30]!r} {problem}; ignoring it and using {flag.long} "
+                             f"{getattr(opts, flag.dest) or '60s'}.")
+                continue
+        setattr(opts, flag.dest, value)
+
+
+def _refused(flag: Flag, value: str) -> str:
+    """Why ``flag`` would refuse ``value`` ("" when it takes it); only --timeout reads a lenient variable."""
+    try:
+        if parse_duration(value) > 0:
+            return ""
+    except UsageError:
+        pass
+    return "is not a duration (e.g. 90s, 2m)"
 
 
 #: The start of validate()'s note about an environment outside the table (get-token shows it once per cache).
@@ -354,7 +399,7 @@ UNKNOWN_ENVIRONMENT_NOTE = "--environment "
 
 
 def validate(opts: TokenOptions) -> list[str]:
-    """Checks every mode shares; mode-specific requirements are checked by the credential. Returns notes
+    """Checks every mode shares (each login mode declares its own: credentials/<mode>.requirements). Returns notes
     for the user (an environment name only --authority-host makes usable)."""
     notes: list[str] = []
     opts.login = opts.login.strip().lower()
@@ -504,8 +549,7 @@ def render_help() -> str:
         if not flag.boolean:
             names += f" {flag.metavar}"
         lines.append(f"  {names}")
-        text = flag.help + (f" [env: {flag.env}]" if flag.env else "")
-        lines.append(f"        {text}")
+        lines.append(f"        {flag.help}{flag.env_help}")
     lines += [
         "",
         "Exit codes: 0 token printed; 1 sign-in or network failure; 2 bad flags or input.",

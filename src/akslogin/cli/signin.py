@@ -30,8 +30,8 @@ def add_signin_flags(parser: argparse.ArgumentParser, *, exclude: Iterable[str] 
         if flag.long in skip or flag.dest in skip:
             continue
         names = [flag.short, flag.long] if flag.short and flag.short not in skip else [flag.long]
-        text = flag.help + (f" [env: {flag.env}]" if flag.env else "")
-        kwargs: dict[str, Any] = {"dest": flag.dest, "default": argparse.SUPPRESS, "help": text}
+        kwargs: dict[str, Any] = {"dest": flag.dest, "default": argparse.SUPPRESS,
+                                  "help": flag.help + flag.env_help}
         if flag.boolean:
             kwargs.update(nargs="?", const=True, type=_boolean, metavar="BOOL")
         else:

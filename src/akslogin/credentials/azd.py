@@ -11,22 +11,37 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
+from akslogin.credentials.base import AccessToken, CredentialContext, Problem, scope_for
 from akslogin.credentials.cli_tool import (
     Tool,
     check_resource,
     check_tenant,
+    missing_tool,
     parse_token_output,
     run_tool,
     tool_failure,
 )
 from akslogin.errors import AuthenticationError
 
+if TYPE_CHECKING:
+    from akslogin.options import TokenOptions
+
 AZD = Tool("azd", "the Azure Developer CLI", "Install it (https://aka.ms/azd-install), or use another --login "
            "mode such as azurecli, spn or workloadidentity.")
 _FRACTION_RE = re.compile(r"\.(\d{1,9})")
+
+
+def requirements(_opts: TokenOptions, _environ: Mapping[str, str]) -> list[Problem]:
+    """Nothing to pass: the token is whatever azd's own sign-in gives."""
+    return []
+
+
+def preflight(_opts: TokenOptions, environ: Mapping[str, str]) -> list[Problem]:
+    """azd is on PATH (whether it is signed in, only azd can say)."""
+    return missing_tool(AZD, environ)
 
 
 class AzdCredential:

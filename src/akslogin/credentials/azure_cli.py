@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from akslogin.credentials.base import AccessToken, CredentialContext
+from akslogin.credentials.base import AccessToken, CredentialContext, Problem
 from akslogin.credentials.cli_tool import (
     Tool,
     check_resource,
     check_subscription,
     check_tenant,
+    missing_tool,
     parse_token_output,
     run_tool,
     tool_failure,
 )
 from akslogin.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from akslogin.options import TokenOptions
 
 AZ = Tool("az", "the Azure CLI", "Install it (https://aka.ms/InstallAzureCLI), or use another --login mode "
           "such as spn, msi or workloadidentity.")
@@ -53,22 +57,48 @@ class AzureCliCredential:
         return parse_az_output(result.stdout, self._ctx.clock())
 
 
-def current_subscription(environ: Mapping[str, str]) -> str | None:
-    """The subscription ``az account show`` would name: the default one in az's profile (what az commands such
-    as ``az aks get-credentials`` use without ``--subscription``), or None when az is not signed in."""
-    import json
+def requirements(_opts: TokenOptions, _environ: Mapping[str, str]) -> list[Problem]:
+    """Nothing to pass: the token is whatever the Azure CLI's own sign-in gives (see :func:`preflight`)."""
+    return []
+
+
+def preflight(_opts: TokenOptions, environ: Mapping[str, str]) -> list[Problem]:
+    """az is on PATH and signed in (an account in its profile); otherwise az says so when it runs."""
+    problems = missing_tool(AZ, environ)
+    if not problems and not _profile_accounts(environ):
+        problems.append(Problem(f"the Azure CLI is not signed in (no account in {profile_path(environ)}).",
+                                "Run 'az login' (or 'az login --identity' on an Azure VM) as the user kubectl "
+                                "runs as."))
+    return problems
+
+
+def profile_path(environ: Mapping[str, str]) -> str:
+    """az's profile (AZURE_CONFIG_DIR selects another directory than ~/.azure)."""
     import os
 
     home = environ.get("HOME") or os.path.expanduser("~")
     directory = environ.get("AZURE_CONFIG_DIR") or os.path.join(home, ".azure")
+    return os.path.join(os.path.expanduser(directory), "azureProfile.json")
+
+
+def _profile_accounts(environ: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The accounts (subscriptions) in az's profile; none when it is missing or unreadable."""
+    import json
+
     try:
-        with open(os.path.join(os.path.expanduser(directory), "azureProfile.json"), encoding="utf-8-sig") as fh:
+        with open(profile_path(environ), encoding="utf-8-sig") as fh:
             profile = json.loads(fh.read(1 << 20))
     except (OSError, ValueError, RecursionError):
-        return None
+        return []
     subs = profile.get("subscriptions") if isinstance(profile, dict) else None
-    for sub in subs if isinstance(subs, list) else []:
-        if isinstance(sub, dict) and sub.get("isDefault") and isinstance(sub.get("id"), str):
+    return [sub for sub in subs if isinstance(sub, dict)] if isinstance(subs, list) else []
+
+
+def current_subscription(environ: Mapping[str, str]) -> str | None:
+    """The subscription ``az account show`` would name: the default one in az's profile (what az commands such
+    as ``az aks get-credentials`` use without ``--subscription``), or None when az is not signed in."""
+    for sub in _profile_accounts(environ):
+        if sub.get("isDefault") and isinstance(sub.get("id"), str):
             return str(sub["id"])
     return None
 

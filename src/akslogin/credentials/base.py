@@ -83,6 +83,54 @@ def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+@dataclass(frozen=True)
+class Problem:
+    """Something a login mode lacks before it can even try, and how to supply it."""
+
+    message: str
+    fix: str
+
+
+# Each login mode's module declares what it needs, checked without any network call:
+# ``requirements(opts, environ)`` stops get-token at the first problem (the credential's constructor calls
+# require()); doctor lists them all, with the mode's ``preflight(opts, environ)`` too: what the mode would
+# otherwise find out only when it runs (an unreadable file, a CLI that is missing or signed out).
+
+
+def require(problems: list[Problem]) -> None:
+    """Stop at the first problem of a login mode's requirements, as a usage error (exit 2)."""
+    if problems:
+        from akslogin.errors import UsageError
+
+        raise UsageError(problems[0].message, problems[0].fix)
+
+
+def needed(value: object, flag: str, login: str, fix: str) -> list[Problem]:
+    """The problem of a required value that is not set: one phrasing for every mode."""
+    return [] if value else [Problem(f"{flag} is required for --login {login}.", fix)]
+
+
+def problems_raised_by(check: Callable[[], object]) -> list[Problem]:
+    """Run one of the mode's own readers (a certificate, a token file, a tool lookup) as a preflight: the
+    error it raises becomes the Problem, so doctor says exactly what get-token would."""
+    from akslogin.errors import AksloginError
+
+    try:
+        check()
+    except AksloginError as error:
+        return [Problem(error.message, error.hint or "")]
+    return []
+
+
+def login_problems(opts: TokenOptions, environ: Mapping[str, str], *, preflight: bool = False) -> list[Problem]:
+    """What ``opts.login`` declares it lacks (its module's ``requirements``, and ``preflight`` when asked)."""
+    module = importlib.import_module(LOGIN_MODES[opts.login].partition(":")[0])
+    problems: list[Problem] = module.requirements(opts, environ)
+    if preflight and hasattr(module, "preflight"):
+        problems += module.preflight(opts, environ)
+    return problems
+
+
 class Credential(Protocol):
     def get_token(self, resource: str) -> AccessToken:
         """A token whose audience is ``resource`` (a server app id or an ARM endpoint)."""
@@ -125,6 +173,8 @@ LOGIN_MODES: dict[str, str] = {
     "interactive": "akslogin.credentials.interactive:InteractiveBrowserCredential",
     "ropc": "akslogin.credentials.ropc:UsernamePasswordCredential",
 }
+#: Modes whose token comes straight from the Entra ID authority (so doctor can check its reachability).
+AUTHORITY_MODES = frozenset({"spn", "ropc", "devicecode", "interactive", "workloadidentity", "azurepipelines"})
 
 
 def endpoint_token(response: Any, endpoint: str, clock: Callable[[], float], *, no_json_hint: str | None,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from akslogin.credentials.base import AccessToken
+from akslogin.credentials.base import AccessToken, Problem, problems_raised_by
 from akslogin.errors import AuthenticationError, ConfigError, NetworkError, UsageError
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -45,11 +45,22 @@ class ToolResult:
     stderr: str
 
 
-def run_tool(tool: Tool, args: Sequence[str], environ: Mapping[str, str], timeout: float,
-             extra_env: Mapping[str, str] | None = None) -> ToolResult:
+def locate(tool: Tool, environ: Mapping[str, str]) -> str:
+    """The tool's executable on the PATH the sign-in runs with."""
     path = shutil.which(tool.executable, path=environ.get("PATH", os.defpath))
     if path is None:
         raise ConfigError(f"{tool.display} ('{tool.executable}') is not installed or not on PATH.", tool.install_hint)
+    return path
+
+
+def missing_tool(tool: Tool, environ: Mapping[str, str]) -> list[Problem]:
+    """A preflight: the tool is found as :func:`run_tool` will look for it."""
+    return problems_raised_by(lambda: locate(tool, environ))
+
+
+def run_tool(tool: Tool, args: Sequence[str], environ: Mapping[str, str], timeout: float,
+             extra_env: Mapping[str, str] | None = None) -> ToolResult:
+    path = locate(tool, environ)
     env = {**environ, **(extra_env or {})}
     try:
         proc = subprocess.Popen(

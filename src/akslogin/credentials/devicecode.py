@@ -17,6 +17,7 @@ from akslogin.credentials import devicepoll
 from akslogin.credentials.base import Credential, CredentialContext
 from akslogin.credentials.msal_app import call
 from akslogin.credentials.user import UserCredential
+from akslogin.credentials.user import requirements as requirements  # a client app and a tenant, nothing more
 
 
 class DeviceCodeCredential(UserCredential):

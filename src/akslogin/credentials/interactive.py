@@ -16,6 +16,7 @@ from akslogin.credentials.browser import Launcher, system_browser
 from akslogin.credentials.loopback import LoopbackReceiver
 from akslogin.credentials.msal_app import call
 from akslogin.credentials.user import UserCredential
+from akslogin.credentials.user import requirements as requirements  # a client app and a tenant, nothing more
 from akslogin.errors import AuthenticationError, UsageError
 
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1")

@@ -16,11 +16,11 @@ from typing import Any
 
 from akslogin.aadsts import describe_idp_error
 from akslogin.credentials import devicepoll, usercache
-from akslogin.credentials.base import AccessToken, CredentialContext
+from akslogin.credentials.base import AccessToken, CredentialContext, require
 from akslogin.credentials.devicecode import prompt
 from akslogin.credentials.msal_app import token_from_result
-from akslogin.credentials.user import SIGN_IN_AGAIN, sign_in_again_notice
-from akslogin.errors import AuthenticationError, NetworkError, UsageError
+from akslogin.credentials.user import SIGN_IN_AGAIN, requirements, sign_in_again_notice
+from akslogin.errors import AuthenticationError, NetworkError
 
 SUFFIX = ".legacy.json"
 DEVICE_CODE_GRANT = "device_code"
@@ -29,11 +29,7 @@ DEVICE_CODE_GRANT = "device_code"
 class LegacyDeviceCodeCredential:
     def __init__(self, ctx: CredentialContext, sleep: Callable[[float], None] = time.sleep) -> None:
         opts = ctx.opts
-        if not opts.client_id:
-            raise UsageError("--client-id is required for --login devicecode.",
-                             "AKS clusters use the public client 80faf920-1908-4b52-b5ef-a8e7bedfc67a.")
-        if not opts.tenant_id:
-            raise UsageError("--tenant-id is required for --login devicecode.", "Pass it, or set AZURE_TENANT_ID.")
+        require(requirements(opts, ctx.environ))
         self.ctx = ctx
         self._sleep = sleep
         self.deadline = ctx.clock() + opts.timeout_seconds

@@ -27,19 +27,22 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msal
 import requests
 
 from akslogin.aadsts import describe_idp_error
 from akslogin.credentials.arc import DEFAULT_ENDPOINT, HIMDS_BINARY, KEY_DIR_VARIABLE, ArcClient, default_key_dir
-from akslogin.credentials.base import AccessToken, CredentialContext
+from akslogin.credentials.base import AccessToken, CredentialContext, Problem
 from akslogin.credentials.cloudshell import CloudShellClient
 from akslogin.credentials.msal_app import token_from_result
 from akslogin.errors import AksloginError, AuthenticationError, NetworkError, TLSError
 from akslogin.http import HttpClient
 from akslogin.retry import retry_after_seconds
+
+if TYPE_CHECKING:
+    from akslogin.options import TokenOptions
 
 IMDS_HOST = "http://169.254.169.254"
 #: Statuses IMDS documents as transient (404: identity not yet assigned, 410: IMDS upgrading).
@@ -120,6 +123,12 @@ class ManagedIdentityHttp(HttpClient):
                 return response
             attempt += 1
             self._sleep(delay)
+
+
+def requirements(_opts: TokenOptions, _environ: Mapping[str, str]) -> list[Problem]:
+    """Nothing to pass: the machine's system-assigned identity, or the user-assigned one --client-id or
+    --identity-resource-id selects; the endpoint (IMDS, App Service, Arc, Cloud Shell) is found at run time."""
+    return []
 
 
 class ManagedIdentityCredential:

@@ -8,16 +8,37 @@ answer an MFA prompt or satisfy Conditional Access, so those refusals say what t
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from akslogin.aadsts import AADSTS, describe_idp_error
-from akslogin.credentials.base import CredentialContext
+from akslogin.credentials import user
+from akslogin.credentials.base import CredentialContext, Problem, require
 from akslogin.credentials.msal_app import call
 from akslogin.credentials.user import UserCredential
-from akslogin.errors import AuthenticationError, UsageError
+from akslogin.errors import AuthenticationError
+
+if TYPE_CHECKING:
+    from akslogin.options import TokenOptions
 
 #: Refusals a username/password sign-in can never get past.
 NEEDS_INTERACTION = (50076, 50079, 50158, 53000, 53003)
+
+
+def requirements(opts: TokenOptions, environ: Mapping[str, str]) -> list[Problem]:
+    """What every user sign-in needs, and the account's username and password."""
+    return user.requirements(opts, environ) + _account(opts)
+
+
+def _account(opts: TokenOptions) -> list[Problem]:
+    if opts.username and opts.password:
+        return []
+    which = "neither is" if not (opts.username or opts.password) else \
+        "the password is" if opts.username else "the username is"
+    return [Problem(
+        f"--login ropc needs a username and a password; {which} set.",
+        "Set AAD_USER_PRINCIPAL_NAME and AAD_USER_PRINCIPAL_PASSWORD (or AZURE_USERNAME / AZURE_PASSWORD); "
+        "--password on the command line is visible to other processes.")]
 
 
 class UsernamePasswordCredential(UserCredential):
@@ -26,12 +47,7 @@ class UsernamePasswordCredential(UserCredential):
 
     def __init__(self, ctx: CredentialContext) -> None:
         super().__init__(ctx)
-        if not ctx.opts.username or not ctx.opts.password:
-            raise UsageError(
-                "--login ropc needs a username and a password.",
-                "Set AAD_USER_PRINCIPAL_NAME and AAD_USER_PRINCIPAL_PASSWORD (or AZURE_USERNAME / AZURE_PASSWORD); "
-                "--password on the command line is visible to other processes.",
-            )
+        require(_account(ctx.opts))
 
     def account_hint(self) -> str:
         return self.ctx.opts.username

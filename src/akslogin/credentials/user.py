@@ -7,20 +7,34 @@ prompt again; ropc simply signs in again with the password it has.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import msal
 
 from akslogin.aadsts import describe_idp_error
+from akslogin.clouds import AKS_CLIENT_APP_ID
 from akslogin.credentials import usercache
-from akslogin.credentials.base import AccessToken, CredentialContext, scope_for
+from akslogin.credentials.base import AccessToken, CredentialContext, Problem, needed, require, scope_for
 from akslogin.credentials.msal_app import call, public_app, token_from_result
-from akslogin.errors import AksloginError, NetworkError, UsageError
+from akslogin.errors import AksloginError, NetworkError
+
+if TYPE_CHECKING:
+    from akslogin.options import TokenOptions
 
 #: An access token served from MSAL's cache when a refresh fails must have at least this long left.
 FALLBACK_MIN_SECONDS = 60
 #: Errors after which the saved sign-in is useless and the user must sign in again.
 SIGN_IN_AGAIN = ("invalid_grant", "interaction_required")
+
+
+def requirements(opts: TokenOptions, _environ: Mapping[str, str]) -> list[Problem]:
+    """A user signs in through a public client app of a tenant (devicecode and interactive need only that)."""
+    return (needed(opts.client_id, "--client-id", opts.login,
+                   f"AKS clusters use the public client {AKS_CLIENT_APP_ID} (az aks get-credentials writes it into "
+                   "the kubeconfig).")
+            + needed(opts.tenant_id, "--tenant-id", opts.login,
+                     "Pass your tenant's id or verified domain, or set AZURE_TENANT_ID."))
 
 
 class UserCredential:
@@ -33,15 +47,7 @@ class UserCredential:
     def __init__(self, ctx: CredentialContext) -> None:
         self.ctx = ctx
         opts = ctx.opts
-        if not opts.client_id:
-            raise UsageError(
-                f"--client-id is required for --login {self.mode}.",
-                "AKS clusters use the public client 80faf920-1908-4b52-b5ef-a8e7bedfc67a (az aks get-credentials "
-                "writes it into the kubeconfig).",
-            )
-        if not opts.tenant_id:
-            raise UsageError(f"--tenant-id is required for --login {self.mode}.",
-                             "Pass your tenant's id or verified domain, or set AZURE_TENANT_ID.")
+        require(requirements(opts, ctx.environ))
         #: The whole run is bounded by --timeout, as in kubelogin (prompts included).
         self.deadline = ctx.clock() + opts.timeout_seconds
 

@@ -9,41 +9,60 @@ ACTIONS_ID_TOKEN_REQUEST_TOKEN are set, the GitHub Actions token is used instead
 
 from __future__ import annotations
 
-from akslogin.credentials.base import AccessToken, CredentialContext
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from akslogin.credentials.base import AccessToken, CredentialContext, Problem, needed, problems_raised_by, require
 from akslogin.credentials.federated import (
     AssertionSource,
     FederatedCredential,
     GitHubActionsAssertion,
     TokenFileAssertion,
 )
-from akslogin.errors import UsageError
+
+if TYPE_CHECKING:
+    from akslogin.options import TokenOptions
+
+
+def _in_github_actions(environ: Mapping[str, str]) -> bool:
+    """The job's OIDC token can be requested from the runner (then no token file is needed)."""
+    return bool(environ.get("ACTIONS_ID_TOKEN_REQUEST_URL") and environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"))
+
+
+def requirements(opts: TokenOptions, environ: Mapping[str, str]) -> list[Problem]:
+    """The app's id and tenant, and a federated token: a projected file, or a GitHub Actions job's OIDC token."""
+    problems = needed(opts.client_id, "--client-id", "workloadidentity",
+                      "Set AZURE_CLIENT_ID (the workload identity webhook does) or pass --client-id.")
+    problems += needed(opts.tenant_id, "--tenant-id", "workloadidentity",
+                       "Set AZURE_TENANT_ID (the workload identity webhook does) or pass --tenant-id.")
+    if not _in_github_actions(environ) and not opts.federated_token_file:
+        problems.append(Problem(
+            "--login workloadidentity needs a federated token: AZURE_FEDERATED_TOKEN_FILE / "
+            "--federated-token-file, or a GitHub Actions job with an OIDC token.",
+            "In AKS, label the pod azure.workload.identity/use: \"true\" so the webhook projects the token; in "
+            "GitHub Actions, grant 'permissions: id-token: write'."))
+    return problems
+
+
+def preflight(opts: TokenOptions, environ: Mapping[str, str]) -> list[Problem]:
+    """The token file, read as each sign-in reads it."""
+    if _in_github_actions(environ) or not opts.federated_token_file:
+        return []
+    return problems_raised_by(TokenFileAssertion(opts.federated_token_file))
 
 
 class WorkloadIdentityCredential:
     def __init__(self, ctx: CredentialContext) -> None:
         opts, env = ctx.opts, ctx.environ
-        if not opts.client_id:
-            raise UsageError("--client-id is required for --login workloadidentity.",
-                             "Set AZURE_CLIENT_ID (the workload identity webhook does) or pass --client-id.")
-        if not opts.tenant_id:
-            raise UsageError("--tenant-id is required for --login workloadidentity.",
-                             "Set AZURE_TENANT_ID (the workload identity webhook does) or pass --tenant-id.")
-        request_url = env.get("ACTIONS_ID_TOKEN_REQUEST_URL", "")
-        request_token = env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "")
+        require(requirements(opts, env))
         source: AssertionSource
-        if request_url and request_token:
+        if _in_github_actions(env):
             ctx.log(2, "using the GitHub Actions OIDC token of this job")
-            source = GitHubActionsAssertion(request_url, request_token, ctx.http)
-        elif opts.federated_token_file:
+            source = GitHubActionsAssertion(env["ACTIONS_ID_TOKEN_REQUEST_URL"], env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
+                                            ctx.http)
+        else:
             ctx.log(2, f"using the federated token file {opts.federated_token_file}")
             source = TokenFileAssertion(opts.federated_token_file)
-        else:
-            raise UsageError(
-                "--login workloadidentity needs a federated token: AZURE_FEDERATED_TOKEN_FILE / "
-                "--federated-token-file, or a GitHub Actions job with an OIDC token.",
-                "In AKS, label the pod azure.workload.identity/use: \"true\" so the webhook projects the token; in "
-                "GitHub Actions, grant 'permissions: id-token: write'.",
-            )
         self._credential = FederatedCredential(ctx.authority, opts.client_id, source, ctx.http, ctx.clock)
 
     def get_token(self, resource: str) -> AccessToken:

@@ -174,15 +174,14 @@ class Doctor:
         plan = self.target.plan
         if plan.kind != ct.GET_TOKEN:
             return Step("login", SKIP, "not an akslogin/kubelogin get-token context")
-        from akslogin.credentials.base import LOGIN_MODES
-        from akslogin.credentials.requirements import check_login_inputs
+        from akslogin.credentials.base import LOGIN_MODES, login_problems
 
         opts = ct.validated_options(plan)
         if opts.login not in LOGIN_MODES:
             return Step("login", FAIL, f"--login {opts.login} is not available in this version of akslogin.",
                         "Available: " + ", ".join(sorted(LOGIN_MODES)) + ".")
         assert plan.exec is not None
-        problems = check_login_inputs(opts, ct.with_exec_env(self.environ, plan.exec.env))
+        problems = login_problems(opts, ct.with_exec_env(self.environ, plan.exec.env), preflight=True)
         if problems:
             step = Step("login", FAIL, problems[0].message, problems[0].fix)
             step.details["problems"] = [{"message": p.message, "fix": p.fix} for p in problems]
@@ -203,8 +202,8 @@ class Doctor:
         if plan.kind != ct.GET_TOKEN:
             return Step("authority", SKIP, "the exec plugin talks to its identity provider itself")
         from akslogin.aadsts import describe_idp_error
+        from akslogin.credentials.base import AUTHORITY_MODES
         from akslogin.credentials.msal_app import resolve_authority
-        from akslogin.credentials.requirements import AUTHORITY_MODES
         from akslogin.http import HttpClient
 
         opts = ct.validated_options(plan)
