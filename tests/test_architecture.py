@@ -24,7 +24,7 @@ MAY_START_EMULATOR = frozenset({"akslogin.cli.emulator"})
 #: Everything a cache hit imports at module level, from the console script's ``akslogin.cli`` on.
 HOT_PATH = frozenset({
     "akslogin", "akslogin.cli", "akslogin.usecases", "akslogin.usecases.get_token", "akslogin.options",
-    "akslogin.exec_credential", "akslogin.errors", "akslogin.jsonlite", "akslogin.log", "akslogin.tokencache",
+    "akslogin.exec_credential", "akslogin.jsonlite", "akslogin.log", "akslogin.tokencache",
     "akslogin.tokencache.entry", "akslogin.tokencache.key",
 })
 

@@ -3,10 +3,6 @@
 Imported by the get-token hot path (the cache key names the authority host), so no dataclasses here.
 """
 
-from __future__ import annotations
-
-from akslogin.errors import UsageError
-
 #: Microsoft's well-known application ids, the same in every cloud (defined here once).
 #: The AKS server app: the audience of every token for an Entra-enabled cluster (--server-id).
 AKS_SERVER_APP_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
@@ -65,15 +61,17 @@ KNOWN_AUTHORITY_HOSTS = frozenset({
 })
 
 
-def lookup(name: str) -> Cloud | None:
+def lookup(name: str) -> "Cloud | None":
     """The environment kubelogin's name (case-insensitive) stands for, or None for a name not in the table."""
     return _ALIASES.get(name.strip().lower())
 
 
-def cloud(name: str) -> Cloud:
+def cloud(name: str) -> "Cloud":
     """Look up an environment by kubelogin's names (case-insensitive)."""
     found = lookup(name)
     if found is None:
+        from akslogin.errors import UsageError
+
         raise UsageError(
             f"unknown --environment {name!r}.",
             "Use AzurePublicCloud, AzureChinaCloud or AzureUSGovernmentCloud; for Azure Stack, ADFS or another "

@@ -104,22 +104,29 @@ def guarded(action: Callable[[], int], stderr: TextIO, environ: Mapping[str, str
             style: Callable[[str], str] | None = None) -> int:
     """Run a command: its errors become one paragraph and their exit code, a bug one line (exit 1).
 
-    The one top-level handler of every command (get-token's hot path included); ``style`` may mark the
-    ``akslogin:`` prefix on a terminal.
+    The one top-level handler of every command; ``style`` may mark the ``akslogin:`` prefix on a terminal.
     """
     try:
         return action()
-    except AksloginError as exc:
+    except (Exception, KeyboardInterrupt) as exc:
+        return report(exc, stderr, environ, style)
+
+
+def report(exc: BaseException, stderr: TextIO, environ: Mapping[str, str],
+           style: Callable[[str], str] | None = None) -> int:
+    """What :func:`guarded` does with an exception, for a caller that imports this module only once one was
+    raised (get-token's cached path never imports it). Anything else than an Exception or an interrupt
+    (SystemExit, GeneratorExit) is raised again, as is a bug under AKSLOGIN_DEBUG."""
+    if isinstance(exc, AksloginError):
         text = exc.render()
         if style is not None and text.startswith("akslogin:"):
             text = style("akslogin:") + text[len("akslogin:"):]
         stderr.write(text + "\n")
         return exc.exit_code
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         stderr.write("akslogin: interrupted.\n")
         return 130
-    except Exception as exc:
-        if debug_enabled(environ):
-            raise
-        stderr.write(internal_error(exc) + "\n")
-        return 1
+    if not isinstance(exc, Exception) or debug_enabled(environ):
+        raise exc
+    stderr.write(internal_error(exc) + "\n")
+    return 1

@@ -3,12 +3,9 @@
 Stdlib only and import-light: this runs on every kubectl command (see :mod:`akslogin.jsonlite`).
 """
 
-from __future__ import annotations
-
 import time
 
 from akslogin import jsonlite
-from akslogin.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,21 +37,27 @@ class ExecInfo:
         return f"ExecInfo(api_version={self.api_version!r}, interactive={self.interactive!r})"
 
 
-def read_exec_info(environ: Mapping[str, str]) -> ExecInfo:
+def read_exec_info(environ: "Mapping[str, str]") -> "ExecInfo":
     raw = environ.get("KUBERNETES_EXEC_INFO", "").strip()
     if not raw:
         return ExecInfo(V1BETA1, False)
     try:
         data = jsonlite.loads(raw)
     except ValueError:
+        from akslogin.errors import UsageError  # errors.py only when there is one: never on a cache hit
+
         raise UsageError(
             "KUBERNETES_EXEC_INFO is not valid JSON.",
             "It is set by kubectl; unset it when running akslogin by hand.",
         ) from None
     if not isinstance(data, dict):
+        from akslogin.errors import UsageError
+
         raise UsageError("KUBERNETES_EXEC_INFO must be a JSON object (an ExecCredential).")
     api_version = data.get("apiVersion") or V1BETA1
     if api_version not in SUPPORTED:
+        from akslogin.errors import UsageError
+
         raise UsageError(
             f"exec credential API version {str(api_version)[:80]!r} is not supported.",
             f"Set the kubeconfig user's exec.apiVersion to {V1} or {V1BETA1}.",
@@ -69,7 +72,7 @@ def format_timestamp(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch)))
 
 
-def render(info: ExecInfo, token: str, expires_on: float) -> str:
+def render(info: "ExecInfo", token: str, expires_on: float) -> str:
     """The single JSON line kubectl reads from stdout (what ``json.dumps`` with compact separators writes)."""
     q = jsonlite.quote
     return (

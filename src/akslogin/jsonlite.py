@@ -7,8 +7,6 @@ UTF-8 input and :func:`quote` is the string encoder ``json.dumps`` uses by defau
 On an interpreter without ``_json`` both fall back to the json module, with the same results.
 """
 
-from __future__ import annotations
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -31,7 +29,7 @@ class _ScannerContext:
     parse_constant = staticmethod(_constant)
 
 
-def _c_functions() -> tuple[Any, Any]:
+def _c_functions() -> "tuple[Any, Any]":
     try:
         import _json
 
@@ -44,7 +42,7 @@ def _c_functions() -> tuple[Any, Any]:
 _scan, _c_quote = _c_functions()
 
 
-def loads(raw: bytes | str) -> Any:
+def loads(raw: bytes | str) -> "Any":
     """Parse a JSON document; raises ValueError (or a subclass) when it is not valid JSON."""
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw  # UnicodeDecodeError is a ValueError
     if _scan is None:  # pragma: no cover

@@ -1,7 +1,5 @@
 """Verbose diagnostics on stderr (kubectl shows a plugin's stderr). Callers pass facts, never secrets."""
 
-from __future__ import annotations
-
 import sys
 import time
 
@@ -11,7 +9,7 @@ if TYPE_CHECKING:
 
 
 class Log:
-    def __init__(self, level: int = 0, stream: TextIO | None = None) -> None:
+    def __init__(self, level: int = 0, stream: "TextIO | None" = None) -> None:
         self.level = level
         self.stream = stream if stream is not None else sys.stderr
 

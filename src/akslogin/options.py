@@ -9,16 +9,21 @@ This module is on the hot path of every kubectl command, so it imports neither t
 re at run time: plain classes with ``__slots__``, and small hand-written parsers.
 """
 
-from __future__ import annotations
-
 import os
-
-from akslogin.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
+
+    from akslogin.errors import UsageError
+
+def _usage(message: str, hint: "str | None" = None) -> "UsageError":
+    """A bad flag's error. errors.py is imported only when there is one: a cached token never needs it."""
+    from akslogin.errors import UsageError
+
+    return UsageError(message, hint)
+
 
 LOGIN_MODES = (
     "devicecode", "interactive", "spn", "ropc", "msi", "azurecli", "azd", "workloadidentity", "azurepipelines",
@@ -49,7 +54,7 @@ class Env:
         self.always = always
         self.lenient = lenient
 
-    def applies(self, opts: TokenOptions) -> bool:
+    def applies(self, opts: "TokenOptions") -> bool:
         for condition in self.when:
             if condition == AZURERM:
                 held = opts.use_azurerm_env_vars
@@ -77,7 +82,7 @@ class Flag:
     __slots__ = ("boolean", "dest", "env", "help", "long", "metavar", "repeatable", "short")
 
     def __init__(self, long: str, dest: str, help: str, short: str | None = None, boolean: bool = False,
-                 metavar: str = "VALUE", env: tuple[Env, ...] = (), repeatable: bool = False) -> None:
+                 metavar: str = "VALUE", env: "tuple[Env, ...]" = (), repeatable: bool = False) -> None:
         self.long = long
         self.dest = dest
         self.help = help
@@ -105,7 +110,7 @@ _WI = "workloadidentity"
 _PIPELINES = "azurepipelines"
 
 
-FLAGS: tuple[Flag, ...] = (
+FLAGS: "tuple[Flag, ...]" = (
     Flag("--login", "login", "login mode: " + ", ".join(LOGIN_MODES) + " (default devicecode)", short="-l",
          metavar="MODE", env=(Env("AAD_LOGIN_METHOD"),)),
     Flag("--server-id", "server_id", "application id of the cluster's server app (AKS: "
@@ -174,7 +179,7 @@ FLAGS: tuple[Flag, ...] = (
          metavar="LEVEL"),
 )
 
-_BY_NAME: dict[str, Flag] = {}
+_BY_NAME: "dict[str, Flag]" = {}
 for _flag in FLAGS:
     _BY_NAME[_flag.long] = _flag
     if _flag.short:
@@ -278,9 +283,9 @@ class TokenOptions:
         try:
             return int(self.verbosity or 0)
         except ValueError:
-            raise UsageError(f"-v takes a number from 0 to 10, not {self.verbosity!r}.") from None
+            raise _usage(f"-v takes a number from 0 to 10, not {self.verbosity!r}.") from None
 
-    def replace(self, **changes: Any) -> TokenOptions:
+    def replace(self, **changes: "Any") -> "TokenOptions":
         """A copy with ``changes`` applied (lists and sets are copied, not shared)."""
         values: dict[str, Any] = {name: getattr(self, name) for name in FIELDS}
         values["certificate_authority"] = list(self.certificate_authority)
@@ -315,7 +320,7 @@ class TokenOptions:
         return " ".join(parts)
 
 
-def parse_args(argv: Sequence[str]) -> TokenOptions:
+def parse_args(argv: "Sequence[str]") -> "TokenOptions":
     """Parse get-token flags (no positional arguments)."""
     opts = TokenOptions()
     i = 0
@@ -326,26 +331,26 @@ def parse_args(argv: Sequence[str]) -> TokenOptions:
             raise HelpRequested
         name, eq, inline = arg.partition("=")
         if not name.startswith("-") or arg in ("-", "--"):
-            raise UsageError(f"unexpected argument {arg[:60]!r}: get-token takes only flags.",
+            raise _usage(f"unexpected argument {arg[:60]!r}: get-token takes only flags.",
                              "Run 'akslogin get-token --help'.")
         flag = _BY_NAME.get(name)
         if flag is None and name.startswith("-") and not name.startswith("--") and len(name) > 2:
             # -lspn / -v5: short flag with the value attached
             flag, eq, inline = _BY_NAME.get(name[:2]), "=", name[2:] + (("=" + inline) if eq else "")
         if flag is None:
-            raise UsageError(f"unknown flag {name[:60]!r} for get-token.", "Run 'akslogin get-token --help'.")
+            raise _usage(f"unknown flag {name[:60]!r} for get-token.", "Run 'akslogin get-token --help'.")
         if flag.boolean:
             value: str | bool = True
             if eq:
                 lowered = inline.lower()
                 if lowered not in ("true", "false", "1", "0", "t", "f"):
-                    raise UsageError(f"{flag.long} takes true or false, not {inline[:30]!r}.")
+                    raise _usage(f"{flag.long} takes true or false, not {inline[:30]!r}.")
                 value = lowered in ("true", "1", "t")
         elif eq:
             value = inline
         else:
             if i >= len(argv):
-                raise UsageError(f"flag {flag.long} needs a value ({flag.metavar}).")
+                raise _usage(f"flag {flag.long} needs a value ({flag.metavar}).")
             value = argv[i]
             i += 1
         if flag.repeatable:
@@ -356,7 +361,7 @@ def parse_args(argv: Sequence[str]) -> TokenOptions:
     return opts
 
 
-def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> list[str]:
+def apply_env(opts: "TokenOptions", environ: "Mapping[str, str]") -> list[str]:
     """Apply kubelogin's environment overrides, as the flag table declares them (variables win over flags;
     the last name listed wins). Returns warnings about variables that were ignored (get-token prints them)."""
     notes: list[str] = []
@@ -368,7 +373,7 @@ def apply_env(opts: TokenOptions, environ: Mapping[str, str]) -> list[str]:
     return notes
 
 
-def _take(opts: TokenOptions, flag: Flag, source: Env, environ: Mapping[str, str], notes: list[str]) -> None:
+def _take(opts: "TokenOptions", flag: "Flag", source: "Env", environ: "Mapping[str, str]", notes: list[str]) -> None:
     for name in source.names:
         value = environ.get(name)
         if source.lenient and value:
@@ -384,8 +389,10 @@ def _take(opts: TokenOptions, flag: Flag, source: Env, environ: Mapping[str, str
         setattr(opts, flag.dest, value)
 
 
-def _refused(flag: Flag, value: str) -> str:
+def _refused(flag: "Flag", value: str) -> str:
     """Why ``flag`` would refuse ``value`` ("" when it takes it); only --timeout reads a lenient variable."""
+    from akslogin.errors import UsageError
+
     try:
         if parse_duration(value) > 0:
             return ""
@@ -398,18 +405,18 @@ def _refused(flag: Flag, value: str) -> str:
 UNKNOWN_ENVIRONMENT_NOTE = "--environment "
 
 
-def validate(opts: TokenOptions) -> list[str]:
+def validate(opts: "TokenOptions") -> list[str]:
     """Checks every mode shares (each login mode declares its own: credentials/<mode>.requirements). Returns notes
     for the user (an environment name only --authority-host makes usable)."""
     notes: list[str] = []
     opts.login = opts.login.strip().lower()
     if opts.login not in LOGIN_MODES:
-        raise UsageError(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(LOGIN_MODES) + ".")
+        raise _usage(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(LOGIN_MODES) + ".")
     if opts.cache_storage not in CACHE_STORAGES:
-        raise UsageError(
+        raise _usage(
             f"--cache-storage must be one of {', '.join(CACHE_STORAGES)}, not {opts.cache_storage[:30]!r}.")
     if not opts.server_id:
-        raise UsageError("--server-id is required.",
+        raise _usage("--server-id is required.",
                          "For AKS clusters it is 6dae42f8-4368-4678-94ff-3960e28e3630.")
     from akslogin.clouds import cloud, lookup
 
@@ -421,18 +428,18 @@ def validate(opts: TokenOptions) -> list[str]:
                      f"at --authority-host {opts.authority_host[:80]} (as for Azure Stack Hub). This is shown once.")
     if opts.authority_host:
         if not is_https_url(opts.authority_host):
-            raise UsageError(
+            raise _usage(
                 f"--authority-host must be an https URL such as https://login.microsoftonline.com/, "
                 f"not {opts.authority_host[:80]!r}.")
         if not opts.authority_host.endswith("/"):
             opts.authority_host += "/"
     if opts.timeout_seconds <= 0:
-        raise UsageError("--timeout must be greater than zero.")
+        raise _usage("--timeout must be greater than zero.")
     level = opts.verbosity_level
     if not 0 <= level <= 10:
-        raise UsageError("-v takes a number from 0 to 10.")
+        raise _usage("-v takes a number from 0 to 10.")
     if opts.pop_enabled != bool(opts.pop_claims):
-        raise UsageError("--pop-enabled and --pop-claims go together.",
+        raise _usage("--pop-enabled and --pop-claims go together.",
                          "Pass both, e.g. --pop-enabled --pop-claims u=<ARM id of the cluster>.")
     if opts.pop_enabled:
         _validate_pop(opts)
@@ -443,22 +450,22 @@ def validate(opts: TokenOptions) -> list[str]:
 POP_MODES = ("spn", "interactive", "ropc")
 
 
-def _validate_pop(opts: TokenOptions) -> None:
+def _validate_pop(opts: "TokenOptions") -> None:
     from akslogin.pop import parse_claims
 
     parse_claims(opts.pop_claims)
     if opts.login not in POP_MODES:
-        raise UsageError(
+        raise _usage(
             f"--pop-enabled (proof-of-possession tokens for Azure Arc) works with --login {', '.join(POP_MODES)}; "
             f"--login {opts.login} cannot bind a token to a key, and a plain token would be refused by a cluster "
             "that requires PoP.",
             "Use --login spn, interactive or ropc for this cluster, or remove --pop-enabled and --pop-claims.")
     if opts.legacy:
-        raise UsageError("--legacy (the v1 endpoint) cannot ask for proof-of-possession tokens.",
+        raise _usage("--legacy (the v1 endpoint) cannot ask for proof-of-possession tokens.",
                          "Remove --legacy: Azure Arc clusters take v2 tokens.")
 
 
-def default_cache_dir(environ: Mapping[str, str]) -> str:
+def default_cache_dir(environ: "Mapping[str, str]") -> str:
     """``~/.kube/cache/akslogin``; on Windows, where HOME is usually unset, under ``%USERPROFILE%`` as kubectl."""
     home = environ.get("HOME") or environ.get("USERPROFILE") or os.path.expanduser("~")
     return os.path.join(home, ".kube", "cache", "akslogin")
@@ -498,7 +505,7 @@ def parse_duration(text: str) -> float:
         else:
             break
     if pos != len(text) or not text:
-        raise UsageError(f"--timeout {text[:30]!r} is not a duration.", "Use e.g. 60s, 2m or 1m30s.")
+        raise _usage(f"--timeout {text[:30]!r} is not a duration.", "Use e.g. 60s, 2m or 1m30s.")
     return total
 
 

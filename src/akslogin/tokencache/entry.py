@@ -3,13 +3,10 @@
 This is the hot path of every kubectl command: no json/re/dataclasses imports, one open + fstat + read.
 """
 
-from __future__ import annotations
-
 import os
 import stat
 
 from akslogin import jsonlite
-from akslogin.errors import CacheError
 
 ENTRY_VERSION = 1
 #: A cached token is handed out only while it has more than this many seconds left.
@@ -69,11 +66,15 @@ def check_private(st: os.stat_result, path: str) -> None:
     if os.name == "nt":
         return
     if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        from akslogin.errors import CacheError  # imported only when a file is refused, never on a cache hit
+
         raise CacheError(
             f"the token cache file {path} belongs to another user (uid {st.st_uid}).",
             "Remove it or use your own --cache-dir; akslogin will not trust it.",
         )
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH | stat.S_IRGRP | stat.S_IROTH):
+        from akslogin.errors import CacheError
+
         raise CacheError(
             f"the token cache file {path} is readable or writable by other users "
             f"(mode {stat.S_IMODE(st.st_mode):04o}).",
@@ -110,13 +111,13 @@ def read_private(path: str, limit: int = MAX_ENTRY_BYTES) -> bytes | None:
     return b"".join(chunks)
 
 
-def read_entry(cache_dir: str, key: str) -> AccessToken | None:
+def read_entry(cache_dir: str, key: str) -> "AccessToken | None":
     """The cached token for ``key``, or None when absent or unreadable (the slow path then rebuilds it)."""
     raw = read_private(entry_path(cache_dir, key))
     return None if raw is None else parse_entry(raw)
 
 
-def parse_entry(raw: bytes) -> AccessToken | None:
+def parse_entry(raw: bytes) -> "AccessToken | None":
     try:
         data = jsonlite.loads(raw)
     except ValueError:

@@ -5,8 +5,7 @@ interpreter's builtin SHA-256, so neither json/re nor OpenSSL (hashlib) is loade
 byte-for-byte what ``sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")))`` gives.
 """
 
-from __future__ import annotations
-
+import os
 import sys
 
 from akslogin import jsonlite
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from akslogin.options import TokenOptions
 
 
-def _builtin_sha256() -> Callable[[bytes], Any]:
+def _builtin_sha256() -> "Callable[[bytes], Any]":
     """CPython's own SHA-256 (``_sha2`` from 3.12, ``_sha256`` before); hashlib elsewhere."""
     for name in ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2"):
         try:
@@ -36,7 +35,7 @@ def _builtin_sha256() -> Callable[[bytes], Any]:
 _sha256 = _builtin_sha256()
 
 
-def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None,
+def identity_fields(opts: "TokenOptions", authority: str, environ: "Mapping[str, str] | None" = None,
                     pop_kid: str = "") -> dict[str, str]:
     """The parts of the options that select a token. Secrets are deliberately not part of it; a PoP token
     is bound to a key (``pop_kid``), so a new key is a new identity."""
@@ -62,8 +61,6 @@ def identity_fields(opts: TokenOptions, authority: str, environ: Mapping[str, st
         fields["pop"] = opts.pop_claims
         fields["pop_kid"] = pop_kid
     if environ is not None:
-        from akslogin.tokencache.toolstate import tool_state
-
         fields.update(tool_state(opts.login, environ))  # azurecli/azd: which CLI sign-in the token is from
     return fields
 
@@ -73,7 +70,39 @@ def canonical(fields: dict[str, str]) -> str:
     return jsonlite.dumps_flat(fields)
 
 
-def identity_key(opts: TokenOptions, authority: str, environ: Mapping[str, str] | None = None,
+def identity_key(opts: "TokenOptions", authority: str, environ: "Mapping[str, str] | None" = None,
                  pop_kid: str = "") -> str:
     digest: str = _sha256(canonical(identity_fields(opts, authority, environ, pop_kid)).encode("utf-8")).hexdigest()
     return digest[:40]
+
+
+# -- azurecli and azd: which sign-in of the developer CLI a token is from -----------------------------------
+#
+# kubelogin stopped caching az tokens because a cached token outlived ``az logout`` (kubelogin #137), and every
+# kubectl call then paid for a full ``az`` start (#358). akslogin caches them, but keys the entry on the CLI's
+# config directory and on a stamp (inode, size, mtime) of the file the CLI rewrites whenever the signed-in
+# account changes: az's ``azureProfile.json`` (login, logout, account set/clear) and azd's ``config.json``
+# (auth login/logout). Any such change makes the cached token unreachable at once, and the next call asks the
+# CLI again. One stat, on the hot path of these two modes only.
+
+#: login mode → (config directory variable, default directory under $HOME, file that marks the sign-in)
+TOOLS = {
+    "azurecli": ("AZURE_CONFIG_DIR", ".azure", "azureProfile.json"),
+    "azd": ("AZD_CONFIG_DIR", ".azd", "config.json"),
+}
+
+
+def tool_state(login: str, environ: "Mapping[str, str]") -> "dict[str, str]":
+    """Identity-key fields for ``login`` (empty for modes that do not reuse a CLI's sign-in)."""
+    spec = TOOLS.get(login)
+    if spec is None:
+        return {}
+    variable, default, marker = spec
+    home = environ.get("HOME") or os.path.expanduser("~")
+    directory = os.path.abspath(os.path.expanduser(environ.get(variable) or os.path.join(home, default)))
+    try:
+        st = os.stat(os.path.join(directory, marker))
+        stamp = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        stamp = "absent"
+    return {"tool_config": directory, "tool_state": stamp}

@@ -4,8 +4,6 @@ hot path:  options → identity key → read cache entry → fresh (> 5 min left
 slow path: per-identity lock → re-read (another process may have refreshed) → credential → write → print
 """
 
-from __future__ import annotations
-
 import time
 
 from akslogin import exec_credential, options
@@ -32,14 +30,12 @@ def authority_for_key(opts: options.TokenOptions) -> str:
 
 
 def run(
-    argv: Sequence[str],
-    environ: Mapping[str, str],
-    stdout: TextIO,
-    stderr: TextIO,
-    clock: Clock = time.time,
+    argv: "Sequence[str]",
+    environ: "Mapping[str, str]",
+    stdout: "TextIO",
+    stderr: "TextIO",
+    clock: "Clock" = time.time,
 ) -> int:
-    from akslogin.errors import guarded
-
     def serve() -> int:
         try:
             opts = options.parse_args(argv)
@@ -95,4 +91,9 @@ def run(
         stdout.flush()
         return 0
 
-    return guarded(serve, stderr, environ)
+    try:
+        return serve()
+    except (Exception, KeyboardInterrupt) as exc:
+        from akslogin.errors import report  # the one top-level handler (errors.guarded's), imported on failure
+
+        return report(exc, stderr, environ)
