@@ -765,7 +765,7 @@ def main(argv: list[str]) -> int:
             by_pip.get("oldest_launcher", 0) - by_pip.get("newest_launcher", 9)) < 0.1 else "not shown")
         + ". The 1.15× target: "
         + ("met." if by_pip and max(v for k, v in by_pip.items() if k.endswith("_launcher")) <= 1.15
-           else "NOT met: what is left is importing akslogin's own eleven hot-path modules (about 0.1-0.4 ms "
+           else "NOT met: what is left is importing akslogin's own ten hot-path modules (about 0.15-0.4 ms "
                 "each, see docs/performance.md).")
         + " Peak RSS: "
         + (" and ".join(f"{fmt(v, 2)}×" for k, v in by_pip.items() if k.endswith("_rss")) or "not measured")
