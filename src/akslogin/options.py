@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from akslogin.errors import UsageError
 
+
 def _usage(message: str, hint: "str | None" = None) -> "UsageError":
     """A bad flag's error. errors.py is imported only when there is one: a cached token never needs it."""
     from akslogin.errors import UsageError
@@ -110,7 +111,7 @@ _WI = "workloadidentity"
 _PIPELINES = "azurepipelines"
 
 
-FLAGS: "tuple[Flag, ...]" = (
+FLAGS: tuple[Flag, ...] = (
     Flag("--login", "login", "login mode: " + ", ".join(LOGIN_MODES) + " (default devicecode)", short="-l",
          metavar="MODE", env=(Env("AAD_LOGIN_METHOD"),)),
     Flag("--server-id", "server_id", "application id of the cluster's server app (AKS: "
