@@ -175,6 +175,9 @@ def hot_path(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str
                hit.env),
         Series("`akslogin get-token` — cached token (the installed akslogin command)", hit.argv, hit.env),
         Series("`akslogin get-token` — cached token, no .pyc (sources compiled every run)", hit.argv, no_pyc),
+        # What the cached path's imports cost before any work: the floor of the module layout (see 1b).
+        Series('`python -c "import akslogin.usecases.get_token"` (the cached path\'s modules only, no work)',
+               [python, "-c", "import akslogin.usecases.get_token"], hit.env),
         Series('`python -c "import msal"` (the floor of an MSAL-based plugin)', [python, "-c", "import msal"],
                hit.env),
         Series("`akslogin get-token` — cache miss, spn (1 token request, known tenant)", miss.argv, miss.env,
@@ -212,6 +215,7 @@ def hot_path(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str
     cached = series[1]
     figures = {
         "time_ratio": median(cached.ms()) / b_med,
+        "imports_ratio": median(series[3].ms()) / b_med,
         "p90_ratio": percentile(cached.ms(), 90) / percentile(base.ms(), 90),
         "rss_ratio": median(cached.rss_mib()) / b_rss if have_rss else float("nan"),
         "rss_ratio_max": max(cached.rss_mib()) / max(base.rss_mib()) if have_rss else float("nan"),
@@ -296,6 +300,9 @@ def cold_paths(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[s
     wi = workload_invocation(emu, tmp / "cold-wi", "a")
     msi = msi_invocation(emu, tmp / "cold-msi")
     ropc = user_invocation(emu, tmp / "cold-ropc", "ropc")
+    # The same saved sign-in kept in a plain 0600 file: what encrypting it at rest (cryptography's AES-GCM) costs.
+    ropc_file = user_invocation(emu, tmp / "cold-ropc-file", "ropc")
+    ropc_file.argv += ["--cache-storage", "file"]
     for call in (spn, wi, msi):
         run_ok(call)
 
@@ -312,9 +319,12 @@ def cold_paths(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[s
         Series("msi (IMDS)", msi.argv, msi.env, dropper(tmp / "cold-msi")),
         Series("refresh-token redemption (ropc signed in; access token under the margin)", ropc.argv, ropc.env,
                dropper(tmp / "cold-ropc")),
+        Series("refresh-token redemption, saved sign-in not encrypted (`--cache-storage file`)", ropc_file.argv,
+               ropc_file.env, dropper(tmp / "cold-ropc-file")),
     ]
     with short_lived_tokens(emu):  # every access token is "expired" at once: each ropc run redeems the RT
         run_ok(ropc)
+        run_ok(ropc_file)
         interleave(series, rounds)
         have_rss = rss_probe_available()
         if have_rss:
@@ -330,6 +340,22 @@ def cold_paths(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[s
         lines.append(f"| {s.label} | {fmt(median(s.ms()))} | **{fmt(median(s.ms()) / base, 1)}×** | "
                      f"{fmt(rss) if have_rss else 'not measured'} |")
     return lines, figures
+
+
+def cold_verdict(cold: dict[str, float]) -> str:
+    """"met", or which rows miss which target (time ≤ 16×, peak RSS ≤ 30 MiB)."""
+    if not cold:
+        return "not measured"
+    misses = []
+    for label, ratio in cold.items():
+        if label.endswith(" rss"):
+            continue
+        rss = cold[label + " rss"]
+        missed = [f"{fmt(ratio, 1)}×"] if ratio > 16 else []
+        missed += [f"{fmt(rss)} MiB"] if rss > 30 else []
+        if missed:
+            misses.append(f"{label} ({', '.join(missed)})")
+    return "met for every row" if not misses else "NOT met for " + "; ".join(misses)
 
 
 # -- target 2: requests per token -------------------------------------------------------------------------
@@ -765,8 +791,8 @@ def main(argv: list[str]) -> int:
             by_pip.get("oldest_launcher", 0) - by_pip.get("newest_launcher", 9)) < 0.1 else "not shown")
         + ". The 1.15× target: "
         + ("met." if by_pip and max(v for k, v in by_pip.items() if k.endswith("_launcher")) <= 1.15
-           else "NOT met: what is left is importing akslogin's own ten hot-path modules (about 0.15-0.4 ms "
-                "each, see docs/performance.md).")
+           else "NOT met: importing the cached path's ten modules, with no work at all, is already "
+                f"{fmt(hot['imports_ratio'], 2)}× (section 1); see docs/performance.md for the floor of the layout.")
         + " Peak RSS: "
         + (" and ".join(f"{fmt(v, 2)}×" for k, v in by_pip.items() if k.endswith("_rss")) or "not measured")
         + ".",
@@ -778,10 +804,8 @@ def main(argv: list[str]) -> int:
         "",
         *cold_lines,
         "",
-        "Result: "
-        + ("met" if cold and max(v for k, v in cold.items() if not k.endswith(" rss")) <= 16
-           and max(v for k, v in cold.items() if k.endswith(" rss")) <= 30 else "NOT met")
-        + ". Where the time goes is in docs/performance.md (\"A token that needs the network\").",
+        "Result: " + cold_verdict(cold)
+        + ". Where the time and memory go is in docs/performance.md (\"A token that needs the network\").",
         "",
         "## 2. Requests per token (target: exactly 1 once the machine has seen the tenant)",
         "",

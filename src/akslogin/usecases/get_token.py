@@ -65,7 +65,10 @@ def run(
         log(3, f"identity key {key}, cache {cache_dir}")
         cached = read_entry(cache_dir, key)
         if environ.get("AKSLOGIN_BACKGROUND_REFRESH"):  # the detached renewal refresh_ahead.start runs
+            from akslogin.leanimport import import_requests
             from akslogin.usecases import refresh_ahead
+
+            import_requests()
 
             return refresh_ahead.renew(opts, key, cache_dir, environ, clock, pop_key, cached)
         now = clock()
@@ -81,6 +84,9 @@ def run(
                         log(1, failure)
                 refresh_ahead.start(argv, environ, cache_dir, key, now, log)
         else:
+            from akslogin.leanimport import import_requests
+
+            import_requests()  # before MSAL imports it
             from akslogin.usecases.acquire import acquire
 
             token = acquire(opts, key, cache_dir, environ, log, clock, stderr, pop_key=pop_key)
