@@ -216,6 +216,7 @@ def hot_path(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str
     figures = {
         "time_ratio": median(cached.ms()) / b_med,
         "imports_ratio": median(series[3].ms()) / b_med,
+        "imports_min_ratio": min(series[3].ms()) / min(base.ms()),
         "p90_ratio": percentile(cached.ms(), 90) / percentile(base.ms(), 90),
         "rss_ratio": median(cached.rss_mib()) / b_rss if have_rss else float("nan"),
         "rss_ratio_max": max(cached.rss_mib()) / max(base.rss_mib()) if have_rss else float("nan"),
@@ -791,8 +792,9 @@ def main(argv: list[str]) -> int:
             by_pip.get("oldest_launcher", 0) - by_pip.get("newest_launcher", 9)) < 0.1 else "not shown")
         + ". The 1.15× target: "
         + ("met." if by_pip and max(v for k, v in by_pip.items() if k.endswith("_launcher")) <= 1.15
-           else "NOT met: importing the cached path's ten modules, with no work at all, is already "
-                f"{fmt(hot['imports_ratio'], 2)}× (section 1); see docs/performance.md for the floor of the layout.")
+           else "NOT met: importing the cached path's ten modules, with no work at all, already takes "
+                f"{fmt(hot['imports_ratio'], 2)}× the interpreter by median and {fmt(hot['imports_min_ratio'], 2)}× "
+                "by fastest run (section 1); see docs/performance.md for that floor of the layout.")
         + " Peak RSS: "
         + (" and ".join(f"{fmt(v, 2)}×" for k, v in by_pip.items() if k.endswith("_rss")) or "not measured")
         + ".",
