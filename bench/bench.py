@@ -10,13 +10,14 @@ import argparse
 import compileall
 import os
 import platform
+import random
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,28 +95,42 @@ class Series:
         return [kib / 1024 for kib in self.rss_kib]
 
 
+#: After a run that made a request, the emulator's threads (in this process) may still be closing the
+#: connection: a pause before the next child, so that work is not timed into whichever command comes next.
+SETTLE_SECONDS = 0.05
+
+
+def rounds_in_order(series: list[Series], rounds: int, seed: int = 16) -> Iterator[Series]:
+    """Every series once per round, in a new (seeded) random order each round. Rotating one fixed order would
+    keep the cyclic order, so the same command would always follow the same one (the baseline, for instance,
+    always right after a cache miss and the emulator's work it leaves behind)."""
+    rng = random.Random(seed)
+    for _ in range(rounds):
+        order = list(series)
+        rng.shuffle(order)
+        yield from order
+
+
 def interleave(series: list[Series], rounds: int, allowed: tuple[int, ...] = (0,)) -> None:
-    """Round-robin, rotating the order each round, so drift and noise hit every command alike. ``allowed``:
-    the exit codes that count as success (audit exits 1 when it has findings)."""
-    for i in range(rounds):
-        for offset in range(len(series)):
-            s = series[(i + offset) % len(series)]
-            if s.before is not None:
-                s.before()
-            run = run_measured(s.argv, s.env)
-            if run.returncode not in allowed:
-                raise SystemExit(f"bench: {s.label} failed: {run.stderr.strip()[:400]}")
-            s.runs.append(run)
+    """Interleaved rounds, so drift and noise hit every command alike. ``allowed``: the exit codes that count
+    as success (audit exits 1 when it has findings)."""
+    for s in rounds_in_order(series, rounds):
+        if s.before is not None:
+            s.before()
+        run = run_measured(s.argv, s.env)
+        if run.returncode not in allowed:
+            raise SystemExit(f"bench: {s.label} failed: {run.stderr.strip()[:400]}")
+        s.runs.append(run)
+        if s.before is not None:
+            time.sleep(SETTLE_SECONDS)
 
 
 def interleave_rss(series: list[Series], rounds: int) -> None:
     """Peak RSS per child via GNU time, in separate interleaved rounds (so timing has no wrapper)."""
-    for i in range(rounds):
-        for offset in range(len(series)):
-            s = series[(i + offset) % len(series)]
-            if s.before is not None:
-                s.before()
-            s.rss_kib.append(peak_rss_kib(s.argv, s.env))
+    for s in rounds_in_order(series, rounds):
+        if s.before is not None:
+            s.before()
+        s.rss_kib.append(peak_rss_kib(s.argv, s.env))
 
 
 def fmt(value: float, digits: int = 1) -> str:
@@ -747,12 +762,12 @@ def main(argv: list[str]) -> int:
         command,
         "```",
         "",
-        "Figures are ratios of commands measured in this one run, interleaved round-robin (order rotated every "
-        "round) on the same machine, against an emulator started by the run. Wall time is spawn-to-reap of each "
-        "child (`os.wait4`). Peak RSS is each child's own maximum resident set as GNU `time -f %M` reports it, "
-        "in separate interleaved rounds: `ru_maxrss` of a child forked from the benchmark process itself would "
-        "include the benchmark's own size (Linux carries the peak across exec). The machine may be shared, so "
-        "compare ratios, not absolute milliseconds.",
+        "Figures are ratios of commands measured in this one run, interleaved (every command once per round, "
+        "in a new seeded random order each round) on the same machine, against an emulator started by the run. "
+        "Wall time is spawn-to-reap of each child (`os.wait4`). Peak RSS is each child's own maximum resident "
+        "set as GNU `time -f %M` reports it, in separate interleaved rounds: `ru_maxrss` of a child forked from "
+        "the benchmark process itself would include the benchmark's own size (Linux carries the peak across "
+        "exec). The machine may be shared, so compare ratios, not absolute milliseconds.",
         "",
         "## Machine",
         "",
