@@ -85,9 +85,13 @@ def test_a_burst_in_the_window_starts_one_renewal(tmp_path: Path, emulator: Emul
                               text=True, stdin=subprocess.DEVNULL) for _ in range(16)]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _out, err in outputs]
-    assert {_token(out) for out, _err in outputs} == {old}
     cache = tmp_path / "cache"
     assert _wait_for(lambda: _cached(cache) not in (None, old))
+    renewed = _cached(cache)
+    # The call that started the renewal was served the old token; one that began after the renewal had
+    # written its token is served that one (how many do depends on how fast 16 processes start); none a third.
+    served = {_token(out) for out, _err in outputs}
+    assert old in served and served <= {old, renewed}, "a call was served a token of a second renewal"
     time.sleep(1.0)  # any second renewal would have been started by now
     assert len(emulator.request_log.token_requests()) == 1
 
