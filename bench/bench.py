@@ -347,7 +347,9 @@ def cold_paths(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[s
             interleave_rss(series, min(rounds, 10))
     base = median(series[0].ms())
     lines = ["| one token request | median ms | ÷ `python -c pass` (target ≤ 16×) | peak RSS MiB (target ≤ 30) |",
-             "| --- | ---: | ---: | ---: |"]
+             "| --- | ---: | ---: | ---: |",
+             f"| {series[0].label} | {fmt(base)} | 1.0× | "
+             f"{fmt(median(series[0].rss_mib())) if have_rss else 'not measured'} |"]
     figures: dict[str, float] = {}
     for s in series[1:]:
         rss = median(s.rss_mib()) if have_rss else float("nan")
