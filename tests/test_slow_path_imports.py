@@ -18,7 +18,7 @@ import pytest
 from akslogin.emulator import Emulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from harness import REQUEST_SCENARIOS, Scenario, exec_credential_token, script_interpreter
+from harness import REQUEST_SCENARIOS, Scenario, exec_credential_token, script_interpreter, world
 
 #: What loads when the detector really is imported; ``-X importtime`` also lists a refused attempt
 #: (``import charset_normalizer`` raising ImportError), so the top-level names alone prove nothing.
@@ -28,8 +28,6 @@ CRYPTOGRAPHY_NATIVE = "cryptography.hazmat.bindings._rust"
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    from harness import world
-
     with Emulator(world(), tmp_path_factory.mktemp("imports-emulator")) as emulator:
         yield emulator
 
@@ -54,7 +52,7 @@ def test_a_sign_in_loads_no_charset_detector(scenario: Scenario, tmp_path: Path,
         assert CRYPTOGRAPHY_NATIVE not in names
 
 
-def test_the_detector_is_still_importable_afterwards(tmp_path: Path) -> None:
+def test_the_detector_is_still_importable_afterwards() -> None:
     """Only requests' own import is spared the detector: later code that asks for it by name gets it."""
     code = ("import sys; from akslogin.leanimport import import_requests; import_requests(); "
             "import requests.compat; assert requests.compat.chardet is None; "

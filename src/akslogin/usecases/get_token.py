@@ -68,8 +68,7 @@ def run(
             from akslogin.leanimport import import_requests
             from akslogin.usecases import refresh_ahead
 
-            import_requests()
-
+            import_requests()  # before MSAL imports it
             return refresh_ahead.renew(opts, key, cache_dir, environ, clock, pop_key, cached)
         now = clock()
         if cached is not None and cached.fresh(now):
