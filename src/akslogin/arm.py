@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import random
 import time
 import urllib.parse
@@ -21,6 +20,7 @@ from typing import Any
 
 import requests
 
+from akslogin import jsonlite
 from akslogin.aadsts import clean
 from akslogin.errors import NetworkError, ServiceError, TLSError
 from akslogin.http import HttpClient
@@ -266,7 +266,7 @@ def _transient(exc: NetworkError) -> bool:
 
 def _error_fields(response: requests.Response) -> tuple[str, str]:
     try:
-        body = json.loads(response.text)
+        body = jsonlite.loads(response.text)
     except ValueError:
         body = None
     if isinstance(body, dict):

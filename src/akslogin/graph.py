@@ -6,11 +6,11 @@ from the user; without Graph access callers fall back to asking for the object i
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from akslogin import jsonlite
 from akslogin.errors import AksloginError
 from akslogin.http import HttpClient
 
@@ -49,7 +49,7 @@ class GraphClient:
         if response.status_code == 404:
             return None
         try:
-            data = json.loads(response.text)
+            data = jsonlite.loads(response.text)
         except ValueError:
             data = None
         if response.status_code >= 400:

@@ -326,11 +326,11 @@ def _whole_seconds(value: Any) -> bool:
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
-    import json
+    from akslogin import jsonlite
 
     try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError):
+        data = jsonlite.loads(raw)
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 
@@ -351,6 +351,26 @@ def _read_body(response: requests.Response, limit: int, url: str) -> None:
         chunks.append(chunk)
     response._content = b"".join(chunks)
     response._content_consumed = True  # type: ignore[attr-defined]
+    _check_json_bounds(response._content, url)
+
+
+def _check_json_bounds(body: bytes, url: str) -> None:
+    """Refuse a JSON body over the reading bounds here, once for every caller: MSAL and the other readers
+    would otherwise exhaust the stack on deep nesting or spend minutes converting a 100,000-digit number."""
+    from akslogin import jsonlite
+
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return
+    try:
+        jsonlite.loads(body)
+    except jsonlite.TooLarge as exc:
+        raise UnsafeResponseError(
+            f"{_origin(url)} sent a JSON answer for {_path(url)} that akslogin will not read: {exc}.",
+            "Entra ID, managed identity endpoints and Resource Manager never answer this way: a proxy or a server "
+            "that is not the service is in the way; check --authority-host / --arm-endpoint and your proxy.",
+        ) from None
+    except ValueError:
+        return  # not JSON at all: the caller says what it expected
 
 
 def _too_large(url: str, limit: int) -> UnsafeResponseError:

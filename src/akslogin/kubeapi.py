@@ -22,7 +22,7 @@ from typing import Any
 
 import urllib3
 
-from akslogin import __version__
+from akslogin import __version__, jsonlite
 from akslogin.errors import ConfigError, NetworkError, ServiceError, TLSError
 from akslogin.kubeconfig.resolved import ClusterEndpoint
 
@@ -190,7 +190,7 @@ class KubeClient:
         text = raw.decode("utf-8", "replace")
         if text:
             try:
-                payload = json.loads(text)
+                payload = jsonlite.loads(text)
             except ValueError:
                 payload = text
         response = ApiResponse(resp.status, payload, {k.lower(): v for k, v in resp.headers.items()})

@@ -33,9 +33,9 @@ def render_data(data: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     if fmt == "yaml":
-        import yaml
+        from akslogin import yaml11
 
-        return str(yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True))
+        return yaml11.dump(data)
     raise ValueError(f"not a data format: {fmt!r}")
 
 

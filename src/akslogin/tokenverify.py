@@ -6,12 +6,12 @@ The keys come from the tenant's OpenID discovery document (v1 or v2, matching th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 
+from akslogin import jsonlite
 from akslogin.aadsts import describe_idp_error
 from akslogin.errors import AksloginError
 from akslogin.http import HttpClient
@@ -49,7 +49,7 @@ class Verification:
 def _get_json(http: HttpClient, url: str) -> dict[str, Any]:
     response = http.get(url)
     try:
-        data = json.loads(response.text)
+        data = jsonlite.loads(response.text)
     except ValueError:
         data = None
     if response.status_code >= 400:

@@ -9,11 +9,11 @@ it exits non-zero and says "not logged in, run `azd auth login` to login" (plain
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from akslogin import jsonlite
 from akslogin.credentials.base import AccessToken, CredentialContext, Problem, scope_for
 from akslogin.credentials.cli_tool import (
     Tool,
@@ -65,7 +65,7 @@ def _messages(text: str) -> str:
     out = []
     for line in text.splitlines():
         try:
-            obj = json.loads(line)
+            obj = jsonlite.loads(line)
         except ValueError:
             out.append(line)
             continue

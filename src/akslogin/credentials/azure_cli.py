@@ -83,11 +83,11 @@ def profile_path(environ: Mapping[str, str]) -> str:
 
 def _profile_accounts(environ: Mapping[str, str]) -> list[dict[str, Any]]:
     """The accounts (subscriptions) in az's profile; none when it is missing or unreadable."""
-    import json
+    from akslogin import jsonlite
 
     try:
         with open(profile_path(environ), encoding="utf-8-sig") as fh:
-            profile = json.loads(fh.read(1 << 20))
+            profile = jsonlite.loads(fh.read(1 << 20))
     except (OSError, ValueError, RecursionError):
         return []
     subs = profile.get("subscriptions") if isinstance(profile, dict) else None

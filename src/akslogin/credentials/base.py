@@ -61,13 +61,14 @@ def checked(token: AccessToken, now: float, source: str = "the identity provider
 def _claimed_lifetime(token: str) -> float | None:
     """``exp - iat`` of a JWT access token, or None for an opaque one (then the response's lifetime stands)."""
     import base64
-    import json
+
+    from akslogin import jsonlite
 
     parts = token.split(".")
     if len(parts) != 3:
         return None
     try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        claims = jsonlite.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
     except (ValueError, TypeError, RecursionError):
         return None
     if not isinstance(claims, dict):

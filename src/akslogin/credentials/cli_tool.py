@@ -9,7 +9,6 @@ the tool's stderr is one short line with anything that looks like a token remove
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -20,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from akslogin import jsonlite
 from akslogin.credentials.base import AccessToken, Problem, problems_raised_by
 from akslogin.errors import AuthenticationError, ConfigError, NetworkError, UsageError
 
@@ -149,7 +149,7 @@ def parse_token_output(tool: Tool, stdout: str, now: float, *, command: str, tok
     name = tool.executable
     shape = f"expected the JSON of '{command}' ({token_field} and {expiry_fields})"
     try:
-        data: Any = json.loads(stdout)
+        data: Any = jsonlite.loads(stdout)
     except ValueError:
         raise AuthenticationError(f"{name} printed output that is not JSON; {shape}.",
                                   f"Check that '{name}' on PATH is {tool.display}.") from None

@@ -26,6 +26,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from akslogin import jsonlite
 from akslogin.errors import CacheError, NetworkError
 from akslogin.tokencache.entry import read_private
 
@@ -67,7 +68,7 @@ class CachedResponse:
         self.from_cache = True
 
     def json(self) -> Any:
-        return json.loads(self.text)
+        return jsonlite.loads(self.text)
 
     def raise_for_status(self) -> None:
         return None  # only 2xx answers are ever stored
@@ -78,7 +79,7 @@ def _usable_body(text: str) -> bool:
     if len(text) > MAX_BODY:
         return False
     try:
-        data = json.loads(text)
+        data = jsonlite.loads(text)
     except ValueError:
         return False
     return isinstance(data, dict) and "error" not in data
@@ -100,8 +101,9 @@ class DiscoveryCache:
         if not raw:
             return {}
         try:
-            data = json.loads(raw)
-        except ValueError:
+            data = jsonlite.loads(raw)
+        except ValueError:  # cut short, not JSON, or over the bounds: kept aside for a look, then rebuilt
+            self._quarantine()
             return {}
         if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
             return {}
@@ -109,6 +111,12 @@ class DiscoveryCache:
         if not isinstance(entries, dict):
             return {}
         return {k: v for k, v in entries.items() if isinstance(k, str) and self._valid(v)}
+
+    def _quarantine(self) -> None:
+        from akslogin.tokencache.store import quarantine
+
+        with contextlib.suppress(OSError):
+            quarantine(self.path)
 
     def _valid(self, entry: Any) -> bool:
         if not isinstance(entry, dict):

@@ -9,11 +9,11 @@ the MSAL caches), so later runs are silent too.
 from __future__ import annotations
 
 import base64
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+from akslogin import jsonlite
 from akslogin.aadsts import describe_idp_error
 from akslogin.credentials import devicepoll, usercache
 from akslogin.credentials.base import AccessToken, CredentialContext, require
@@ -104,7 +104,7 @@ def _username(result: dict[str, Any]) -> str:
         return ""
     part = token.split(".")[1]
     try:
-        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        claims = jsonlite.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except ValueError:
         return ""
     return str(claims.get("upn") or claims.get("unique_name") or "") if isinstance(claims, dict) else ""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+import math
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 import msal
 
+from akslogin import jsonlite
 from akslogin.aadsts import describe_idp_error
 from akslogin.clouds import KNOWN_AUTHORITY_HOSTS, cloud
 from akslogin.credentials import discovery_cache
@@ -56,6 +57,80 @@ def public_app(authority: Authority, client_id: str, http: HttpClient, token_cac
                   transport=UserRealmPortFix(http, authority.host), token_cache=token_cache)
 
 
+class TokenAnswerCheck:
+    """Refuses a successful token answer of the wrong shape before MSAL reads it.
+
+    MSAL converts the lifetime fields with ``int()`` and stores whatever ``access_token`` holds: ``null`` or
+    ``1e400`` would fail inside it (TypeError, OverflowError) and ``{"a": 1}`` would be cached and handed to
+    kubectl as a token. Only POSTs to a token endpoint answered with HTTP 200 are looked at.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self._inner.get(url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        response = self._inner.post(url, **kwargs)
+        if response.status_code == 200 and urllib.parse.urlsplit(url).path.rstrip("/").endswith("/token"):
+            problem = token_answer_problem(_json_value(response))
+            if problem is not None:
+                origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(url))
+                raise AuthenticationError(f"{origin} answered the token request with {problem}.",
+                                          "Entra ID does not answer this way: a proxy or a server that is not the "
+                                          "identity provider is in the way; check --authority-host.")
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+#: Token-answer fields MSAL reads as seconds (Entra sends integers, or integer strings from the v1 endpoint).
+_SECONDS_FIELDS = ("expires_in", "ext_expires_in", "refresh_in", "expires_on")
+
+
+def token_answer_problem(body: Any) -> str | None:
+    """What makes a 200 answer of a token endpoint unusable, in words; None when MSAL can read it."""
+    if not isinstance(body, dict):
+        return "a body that is not a JSON object" if body is not _NOT_JSON else None  # not JSON: MSAL says so
+    if "access_token" not in body:
+        return None if body.get("error") else "no access token in the answer (and no error either)"
+    if not isinstance(body["access_token"], str):
+        return f"an access_token that is not a string (a JSON {type(body['access_token']).__name__})"
+    for name in _SECONDS_FIELDS:
+        value = body.get(name)
+        if name in body and not _readable_seconds(value):
+            if value is None or isinstance(value, float):
+                return f"a token without a usable expiry ({name}: {'null' if value is None else value})"
+            return f"a token whose {name} ({str(value)[:20]!r}) is not a whole number of seconds"
+    return None
+
+
+def _readable_seconds(value: Any) -> bool:
+    """A value MSAL's ``int()`` turns into seconds: a finite number, or a string of digits."""
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+_NOT_JSON = object()
+
+
+def _json_value(response: Any) -> Any:
+    try:
+        return jsonlite.loads(response.content)
+    except ValueError:
+        return _NOT_JSON
+
+
 class UserRealmPortFix:
     """MSAL builds the user-realm URL from the authority's host without its port; put the port back.
 
@@ -90,7 +165,7 @@ def _build(cls: Any, authority: Authority, http: HttpClient, client_id: str, tra
         return cls(
             client_id,
             authority=authority.url,
-            http_client=discovery_cache.wrap(transport or http, authority.discovery_cache),
+            http_client=discovery_cache.wrap(TokenAnswerCheck(transport or http), authority.discovery_cache),
             instance_discovery=None if authority.instance_discovery else False,
             token_cache=token_cache if token_cache is not None else msal.TokenCache(),
             **kwargs,
@@ -125,7 +200,7 @@ def _json_body(response: Any) -> dict[str, Any] | None:
     if response is None:
         return None
     try:
-        data = json.loads(response.text)
+        data = jsonlite.loads(response.text)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
@@ -159,7 +234,7 @@ def call(action: Any, *args: Any, http: HttpClient | None = None, **kwargs: Any)
             raise http.describe_server_error(str(exc)) from None
         raise NetworkError(f"the identity provider failed ({exc}).",
                            "This is usually temporary; retry in a moment.") from None
-    except ValueError as exc:
+    except (ValueError, TypeError, OverflowError) as exc:  # MSAL reading an answer of a shape it did not expect
         if http is not None:
             raise http.describe_unusable() from None
         raise AuthenticationError(f"the identity provider's answer could not be used: {str(exc)[:200]}.") from None

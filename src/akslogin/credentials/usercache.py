@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msal
 
+from akslogin import jsonlite
 from akslogin.tokencache.secure import SecretFiles
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def load_json(ctx: CredentialContext, suffix: str) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
+        data = jsonlite.loads(raw)
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}

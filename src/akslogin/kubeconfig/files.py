@@ -19,14 +19,10 @@ from typing import Any, TypeVar
 
 import yaml
 
-from akslogin import fileops
+from akslogin import fileops, yaml11
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError, MissingKubeconfigError
 
 LOCK_TIMEOUT = 30.0
-#: PyYAML's safe loader and dumper, in libyaml's C version when PyYAML was built with it (the wheels are):
-#: the same documents, about 10x faster, which matters when --all writes hundreds of clusters at once.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 T = TypeVar("T")
 
 
@@ -47,7 +43,11 @@ def _without_gc() -> Iterator[None]:
 def parse(text: str, source: str) -> KubeConfig:
     try:
         with _without_gc():
-            data = yaml.load(text, Loader=_LOADER) if text.strip() else {}  # noqa: S506 (a safe loader)
+            data = yaml11.load(text) if text.strip() else {}
+    except yaml11.DocumentTooLarge as exc:
+        raise KubeconfigError(f"{source} cannot be read safely: {exc}.",
+                              "kubectl refuses such a file too; fix it or point --kubeconfig/KUBECONFIG at "
+                              "another one; nothing was changed.") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -78,15 +78,9 @@ def load(path: str, missing_ok: bool = True) -> KubeConfig:
 
 
 def dump(config: KubeConfig) -> str:
+    """The file's text, as kubectl reads it back (see :mod:`akslogin.yaml11`)."""
     with _without_gc():
-        text: str = yaml.dump(config.data, Dumper=_DUMPER, default_flow_style=False, sort_keys=False,
-                              allow_unicode=True)
-    if _DUMPER is not yaml.SafeDumper and "\\U" in text:
-        # libyaml escapes characters beyond the BMP (emoji) even with allow_unicode; kubectl writes them as they
-        # are, and so does PyYAML's own emitter. Rare enough that the slower emitter costs nothing.
-        text = yaml.dump(config.data, Dumper=yaml.SafeDumper, default_flow_style=False, sort_keys=False,
-                         allow_unicode=True)
-    return text
+        return yaml11.dump(config.data)
 
 
 def write_atomic(path: str, text: str, mode: int = 0o600, *, owner: tuple[int, int] | None = None,

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from akslogin import jsonlite
 from akslogin.errors import AuthenticationError, ConfigError, NetworkError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
 from akslogin.kubeconfig.resolved import ClusterEndpoint, ResolvedContext
@@ -74,7 +75,7 @@ def run_exec_plugin(spec: ExecSpec, ctx: ResolvedContext, environ: Mapping[str, 
 
 def _read_exec_credential(stdout: bytes, spec: ExecSpec) -> PresentedToken:
     try:
-        data = json.loads(stdout)
+        data = jsonlite.loads(stdout)
     except ValueError:
         raise AuthenticationError(f"exec plugin {spec.command} did not print an ExecCredential.") from None
     if not isinstance(data, dict) or data.get("kind") != "ExecCredential":

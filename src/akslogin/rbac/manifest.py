@@ -12,8 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from akslogin import yaml11
 from akslogin.errors import UsageError
 from akslogin.rbac.rules import RBAC_GROUP
 
@@ -111,7 +110,7 @@ def role_manifest(name: str, rules: list[dict[str, list[str]]], namespace: str =
 
 
 def to_yaml(*documents: dict[str, Any]) -> str:
-    return "---\n".join(yaml.safe_dump(d, sort_keys=False, default_flow_style=False, width=1000) for d in documents)
+    return "---\n".join(yaml11.dump(d, width=1000) for d in documents)
 
 
 def bind_command(subject: Subject, role: str, role_kind: str = "ClusterRole", namespace: str = "",

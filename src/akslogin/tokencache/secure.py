@@ -15,6 +15,7 @@ import os
 import secrets
 from typing import TextIO
 
+from akslogin import jsonlite
 from akslogin.errors import CacheError, UsageError
 from akslogin.options import CACHE_STORAGES as STORAGES
 from akslogin.tokencache.entry import read_private
@@ -96,7 +97,7 @@ class SecretFiles:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         try:
-            envelope = json.loads(raw[len(MAGIC):])
+            envelope = jsonlite.loads(raw[len(MAGIC):])
             nonce = base64.b64decode(envelope["nonce"])
             data = base64.b64decode(envelope["data"])
             return AESGCM(key).decrypt(nonce, data, MAGIC)

@@ -70,10 +70,10 @@ def _still_valid(raw: bytes | None, now: float) -> AccessToken | None:
 def _backoff_state(raw: bytes | None) -> tuple[float, float]:
     """(retry_after, the wait it was set with): the back-off a failed refresh recorded in the entry (the hot
     path ignores both fields)."""
-    import json
+    from akslogin import jsonlite
 
     try:
-        data = json.loads(raw or b"")
+        data = jsonlite.loads(raw or b"")
     except (ValueError, RecursionError):
         return 0.0, 0.0
     if not isinstance(data, dict):

@@ -1,0 +1,61 @@
+"""Issue 23.6 and 23.9 against the emulated Resource Manager: answers over the bounds are refused, an alias bomb
+in a credential is refused as kubectl refuses it, and --timeout bounds get-credentials as a whole (trickled
+bodies, Retry-After of a billion seconds, no answer at all)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from akslogin.emulator import Emulator
+from akslogin.emulator.faults import Fault
+from akslogin.emulator.world import World
+from armworld import Runner, single_spec, sub_id
+from test_edges_yaml import BOMB
+
+S1 = sub_id(1)
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("edges-arm-emu")) as e:
+        yield e
+
+
+@pytest.fixture
+def runner(emu: Emulator, tmp_path: Path) -> Iterator[Runner]:
+    emu.request_log.reset()
+    yield Runner(emu, tmp_path)
+    emu.faults.clear()
+
+
+def _clean_failure(stderr: str) -> None:
+    assert "Traceback" not in stderr and "internal error" not in stderr, stderr
+
+
+@pytest.mark.parametrize("body", ['{"value": ' + "[" * 50_000 + "]" * 50_000 + "}",
+                                  '{"value": [], "n": ' + "1" * 100_000 + "}"])
+def test_an_arm_answer_over_the_bounds_is_refused(runner: Runner, emu: Emulator, body: str) -> None:
+    emu.faults.add(Fault("arm", r"/managedClusters$", "raw", status=200, times=10, body=body))
+    result = runner.get_credentials("--all", "-s", S1)
+    assert result.returncode != 0
+    _clean_failure(result.stderr)
+    assert "will not read" in result.stdout + result.stderr, (result.stdout, result.stderr)
+    assert not runner.kubeconfig.exists()
+
+
+def test_an_alias_bomb_in_the_credential_is_refused_quickly(runner: Runner, emu: Emulator) -> None:
+    value = base64.b64encode(BOMB.encode()).decode()
+    emu.faults.add(Fault("arm", "listClusterUserCredential", "raw", status=200, times=5,
+                         body='{"kubeconfigs": [{"name": "clusterUser", "value": "' + value + '"}]}'))
+    start = time.monotonic()
+    result = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "-s", S1, timeout=60)
+    assert time.monotonic() - start < 20
+    assert result.returncode == 1
+    _clean_failure(result.stderr)
+    assert "aliases" in result.stderr and "nothing was changed" in result.stderr
+    assert not runner.kubeconfig.exists()
