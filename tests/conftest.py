@@ -116,7 +116,7 @@ _UNIT_FIXTURES = frozenset({"tmp_path", "tmp_path_factory", "monkeypatch", "requ
                             "recwarn", "pytestconfig"})
 #: Names in a test's own source that start a process or reach a server.
 _PROCESS_NAMES = ("subprocess", "run_akslogin", "kubectl(", "KubectlRun", "Popen", "akslogin_bin", "Emulator(",
-                  "EmulatorProcess", "requests.", "_imported(", "make ")
+                  "EmulatorProcess", "requests.", "_imported(", "make ", "_mounted")
 
 
 def _is_unit(item: pytest.Item) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
+from support.mounts import _mounted_tmpfs, fill
 from support.run import clean_env, run_akslogin, spn_args
 from support.worlds import AppInfo
 
@@ -44,14 +45,29 @@ def test_unreadable_entry_is_moved_aside_once_and_the_run_goes_on(tmp_path: Path
 
 def test_token_that_cannot_be_cached_is_still_printed(tmp_path: Path, emulator: Emulator,
                                                       apps: dict[str, AppInfo]) -> None:
-    """A write that fails after the sign-in (disk full, read-only, a directory in the way): kubectl still gets
-    the token, and the warning says what happened, not 'a bug in akslogin'."""
+    """A write that fails after the sign-in (here a full disk): kubectl still gets the token, and the warning
+    says what happened, not 'a bug in akslogin'."""
+    app = apps["viewer"]
+    with _mounted_tmpfs(tmp_path / "cache", size="64k") as cache:
+        assert _run(tmp_path, emulator, app).returncode == 0
+        _entry(tmp_path).unlink()
+        fill(cache)
+        result = _run(tmp_path, emulator, app)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"]["token"]
+    assert "could not be cached" in result.stderr and "bug" not in result.stderr
+
+
+def test_a_directory_in_place_of_the_entry_is_moved_aside(tmp_path: Path, emulator: Emulator,
+                                                           apps: dict[str, AppInfo]) -> None:
     app = apps["viewer"]
     assert _run(tmp_path, emulator, app).returncode == 0
     entry = _entry(tmp_path)
     entry.unlink()
-    entry.mkdir(mode=0o700)  # rename over a directory fails, like a full disk does, after the token arrived
+    entry.mkdir(mode=0o700)
     result = _run(tmp_path, emulator, app)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["status"]["token"]
-    assert "could not be cached" in result.stderr and "bug" not in result.stderr
+    assert "was unreadable" in result.stderr and "bug" not in result.stderr
+    assert entry.is_file()
+    again = _run(tmp_path, emulator, app)
+    assert again.returncode == 0 and again.stderr == ""

@@ -25,7 +25,8 @@ from support.worlds import AppInfo
 
 KILLS = 200
 
-# Writes versions 1, 2, 3, ... forever: token entry "k" and a kubeconfig whose user "writer" carries the version.
+# Writes versions 1, 2, 3, ... forever: token entry "k" and a kubeconfig whose user "writer" carries the version
+# (as a username: a credential would make the shared writer narrow the mode this test checks is kept).
 WRITER = r"""
 import sys
 from akslogin.kubeconfig import files
@@ -36,7 +37,7 @@ version = start
 while True:
     version += 1
     store.write_entry(cache, "k", f"token-{version}", 2_000_000_000 + version, "spn")
-    files.update(kubeconfig, lambda c: c.put("users", "writer", {"token": f"v{version}"}),
+    files.update(kubeconfig, lambda c: c.put("users", "writer", {"username": f"v{version}"}),
                  keep_backup=version % 10 == 0)
     if version == start + 1:
         print("busy", flush=True)  # one full version written: the loop is running
@@ -51,7 +52,7 @@ def _versions(cache: str, kubeconfig: str) -> tuple[int, int]:
     config = files.load(kubeconfig, missing_ok=False)
     body = config.get("users", "writer")
     assert body is not None
-    kube_version = int(body["token"][1:])
+    kube_version = int(body["username"][1:])
     # Unrelated entries written once at the start must survive every kill.
     assert config.get("clusters", "keep-me") == {"server": "https://keep.example", "extra-field": [1, 2, 3]}
     assert config.data["preferences"] == {"colors": True}
@@ -63,7 +64,7 @@ def test_sigkill_during_writes_never_leaves_partial_files(tmp_path: Path) -> Non
     Path(kubeconfig).write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "preferences": {"colors": True},
         "clusters": [{"name": "keep-me", "cluster": {"server": "https://keep.example", "extra-field": [1, 2, 3]}}],
-        "users": [{"name": "writer", "user": {"token": "v0"}}], "contexts": [],
+        "users": [{"name": "writer", "user": {"username": "v0"}}], "contexts": [],
     }))
     from akslogin.tokencache import store
 
@@ -102,7 +103,7 @@ def test_sigkill_during_writes_never_leaves_partial_files(tmp_path: Path) -> Non
     for b in backups:
         assert files.load(b, missing_ok=False).get("clusters", "keep-me") is not None
     # The next write cleans up after the killed ones: temp files, kubectl's lock file, surplus backups.
-    files.update(kubeconfig, lambda c: c.put("users", "writer", {"token": "v-final"}), keep_backup=True)
+    files.update(kubeconfig, lambda c: c.put("users", "writer", {"username": "v-final"}), keep_backup=True)
     store.write_entry(cache, "k", "token-final", 2_100_000_000, "spn")
     assert not [p for p in Path(tmp_path).rglob("*") if p.name.startswith(".") and p.name.endswith(".tmp")]
     assert not Path(kubeconfig + ".lock").exists()

@@ -5,6 +5,8 @@ bodies, Retry-After of a billion seconds, no answer at all)."""
 from __future__ import annotations
 
 import base64
+import os
+import stat
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,3 +61,29 @@ def test_an_alias_bomb_in_the_credential_is_refused_quickly(runner: Runner, emu:
     _clean_failure(result.stderr)
     assert "aliases" in result.stderr and "nothing was changed" in result.stderr
     assert not runner.kubeconfig.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a device node needs root")
+def test_get_credentials_into_a_device_node_is_refused(runner: Runner, tmp_path: Path) -> None:
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # what /dev/null is, without touching /dev/null
+    result = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "-s", S1, "-f", str(device))
+    assert result.returncode == 1, result.stderr
+    assert f"{device} is not a regular file (it is a character device); nothing was changed." in result.stderr
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".null")]
+
+
+def test_an_admin_certificate_written_into_a_0644_kubeconfig_makes_it_private(runner: Runner) -> None:
+    runner.kubeconfig.parent.mkdir(parents=True)
+    runner.kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    runner.kubeconfig.chmod(0o644)
+    from armworld import BREAKGLASS
+
+    result = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "-s", S1, "--admin", principal=BREAKGLASS)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(runner.kubeconfig.stat().st_mode) == 0o600
+    notes = [line for line in result.stderr.splitlines() if "mode changed from 0644 to 0600" in line]
+    assert len(notes) == 1 and str(runner.kubeconfig) in notes[0]
+    audit = runner.run("audit", "--kubeconfig", str(runner.kubeconfig), "-o", "json")
+    assert "file-permissions" not in audit.stdout

@@ -96,7 +96,7 @@ def test_backup_on_a_full_disk_leaves_no_truncated_copy(tmp_path: Path, monkeypa
         real_write(path, data, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fileops, "write_atomic", full_disk)
-    with pytest.raises(OSError):
+    with pytest.raises(KubeconfigError, match="no space left on"):
         files.update(str(kc), lambda c: c.put("contexts", "x", {"cluster": "c", "user": "u"}), keep_backup=True)
     assert files.existing_backups(str(kc)) == []
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -57,7 +57,7 @@ def test_unknown_fields_survive_a_round_trip(tmp_path: Path) -> None:
         "clusters": [{"name": "c", "cluster": {"server": "https://s", "x-custom": "keep"}}],
         "contexts": [], "users": [],
     }))
-    files.update(str(path), lambda cfg: cfg.put("users", "u", {"token": "t"}))
+    files.update(str(path), lambda cfg: cfg.put("users", "u", {"exec": {"command": "akslogin"}}))
     data = yaml.safe_load(path.read_text())
     assert data["preferences"] == {"colors": True} and data["extensions"][0]["extension"] == {"a": 1}
     assert data["clusters"][0]["cluster"]["x-custom"] == "keep"

@@ -40,6 +40,107 @@ class LockRefused(CacheError):
     """A lock file that is a symlink or not a regular file: never followed, never used."""
 
 
+#: How long reading a pipe or device may wait for data (a kubeconfig given as ``<(...)``, a FIFO nobody
+#: writes to): a regular file never waits.
+STREAM_READ_SECONDS = 10.0
+
+
+def kind_of(st_mode: int) -> str:
+    """What a file is, in the words an error message uses."""
+    for test, name in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symbolic link")):
+        if test(st_mode):
+            return name
+    return "not a regular file"
+
+
+def special_kind(path: str) -> str | None:
+    """None when ``path`` is absent or a regular file (after symlinks); else what it is, e.g. "a FIFO"."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return None if stat.S_ISREG(st.st_mode) else kind_of(st.st_mode)
+
+
+def read_bounded(path: str, limit: int, *, follow: bool = True, timeout: float = STREAM_READ_SECONDS) -> bytes:
+    """The content of ``path``, never more than ``limit`` bytes (EFBIG past it) and never blocked for good.
+
+    Opened non-blocking, so a FIFO without a writer cannot stall the open; a regular file is read at once; a
+    pipe or a device (``<(...)``, /dev/stdin) is read until its end or ``timeout`` (ETIMEDOUT). A directory
+    is EISDIR. ``follow=False`` refuses a symlink (ELOOP), for files akslogin owns."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+        if stat.S_ISREG(st.st_mode) or os.name == "nt":
+            data = _read_upto(fd, limit + 1)
+        else:
+            data = _read_stream(fd, limit + 1, time.monotonic() + timeout, path)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit // (1 << 20) or 1} MiB", path)
+    return data
+
+
+def _read_upto(fd: int, size: int) -> bytes:
+    chunks: list[bytes] = []
+    got = 0
+    while got < size:
+        chunk = os.read(fd, min(size - got, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_stream(fd: int, size: int, deadline: float, path: str) -> bytes:
+    import select
+
+    chunks: list[bytes] = []
+    got = 0
+    while got < size:
+        try:  # read first: a FIFO nobody ever opened for writing is at its end (b""), yet never "ready"
+            chunk = os.read(fd, min(size - got, 1 << 16))
+        except BlockingIOError:  # a writer is there but has not written yet: wait for it, up to the deadline
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(errno.ETIMEDOUT, f"nothing came in {STREAM_READ_SECONDS:g}s", path) from None
+            select.select([fd], [], [], remaining)
+            continue
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def make_dirs(path: str, mode: int = 0o755) -> None:
+    """``os.makedirs`` with ``mode`` for every directory it creates (the umask still narrows it, as for
+    kubectl's own ``MkdirAll``); since Python 3.7 makedirs gives intermediate directories the umask's mode."""
+    path = os.path.abspath(path)
+    missing: list[str] = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, mode)
+        except FileExistsError:
+            if not os.path.isdir(directory):
+                raise
+
+
 def fsync_dir(directory: str) -> None:
     """Make a rename durable. Windows cannot open a directory (NTFS journals the rename itself)."""
     if os.name == "nt":

@@ -297,28 +297,9 @@ def _check_auth_provider(name: str, provider: dict[str, Any], path: str, label: 
     return out
 
 
-def _holds_secrets(config: KubeConfig) -> bool:
-    for item in config.data["users"]:
-        user = item.get("user") or {}
-        if not isinstance(user, dict):
-            continue
-        if any(user.get(k) for k in ("token", "client-key-data", "password")):
-            return True
-        provider = user.get("auth-provider")
-        if isinstance(provider, dict) and isinstance(provider.get("config"), dict) and any(
-                provider["config"].get(k) for k in ("refresh-token", "access-token", "client-secret")):
-            return True
-        block = user.get("exec")
-        if isinstance(block, dict) and (secret_flags([str(a) for a in block.get("args") or []]) or any(
-                isinstance(e, dict) and is_secret_name(str(e.get("name") or "")) and e.get("value")
-                for e in block.get("env") or [])):
-            return True
-    return False
-
-
 def scan(config: KubeConfig, path: str, environ: Mapping[str, str], now: float) -> list[Finding]:
     by_user, by_cluster = _contexts_using(config)
-    findings = check_file_mode(path, _holds_secrets(config))
+    findings = check_file_mode(path, config.holds_secrets())
     for item in config.data["users"]:
         name = item["name"]
         user = item.get("user") or {}

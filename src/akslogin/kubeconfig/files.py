@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import errno
 import gc
 import os
 import stat
@@ -62,10 +63,14 @@ def parse(text: str, source: str) -> KubeConfig:
     return KubeConfig(data, source)
 
 
+#: Largest kubeconfig read (10,000 AKS contexts with their CA data are about 40 MiB).
+MAX_KUBECONFIG_BYTES = 256 << 20
+
+
 def load(path: str, missing_ok: bool = True) -> KubeConfig:
+    """Read a kubeconfig; a pipe (``KUBECONFIG=<(...)``) is read too, but never waited on for good."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = fileops.read_bounded(path, MAX_KUBECONFIG_BYTES).decode("utf-8")
     except FileNotFoundError:
         if missing_ok:
             return KubeConfig({}, path)
@@ -85,8 +90,7 @@ def dump(config: KubeConfig) -> str:
 
 def write_atomic(path: str, text: str, mode: int = 0o600, *, owner: tuple[int, int] | None = None,
                  held_lock: bool = False) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
+    fileops.make_dirs(os.path.dirname(os.path.abspath(path)))  # 0755, as kubectl makes them
     fileops.write_atomic(path, text.encode("utf-8"), mode, owner=owner, held_lock=held_lock)
 
 
@@ -98,7 +102,7 @@ def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     lock_path = os.path.join(directory, f".{os.path.basename(path)}.akslogin-lock")
     with contextlib.ExitStack() as stack:
         try:
-            os.makedirs(directory, exist_ok=True)
+            fileops.make_dirs(directory)
             stack.enter_context(fileops.exclusive_lock(lock_path, timeout, lambda: KubeconfigError(
                 f"another process kept {path} locked for {timeout:.0f}s.", "Retry when it has finished.")))
         except OSError as exc:
@@ -136,6 +140,8 @@ def kubectl_lock(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             time.sleep(wait)
             wait = min(wait * 2, 0.2)
         except OSError as exc:
+            if exc.errno in _DISK_FULL:
+                raise _no_space(path) from None
             raise KubeconfigError(f"cannot create kubectl's lock file {lock}: {exc.strerror}.",
                                   "Check that the kubeconfig's directory is writable.") from None
     try:
@@ -149,11 +155,14 @@ def _create_marked(lock: str) -> None:
     """Create ``lock`` exclusively with our mark already in it (a kill can never leave it empty, which would
     look like kubectl's): write a private temp file, then hard-link it into place, which fails if it exists.
     Where hard links are not supported, an O_EXCL create and a write."""
+    import tempfile
+
     mark = KUBECTL_LOCK_MARK + f" {os.getpid()}\n".encode()
-    # Named like write_atomic's temp files, so the next write under the lock sweeps a killed one's away.
-    tmp = os.path.join(os.path.dirname(lock), f".{os.path.basename(lock)[:-5]}.lock-{os.getpid()}.tmp")
+    # Named like write_atomic's temp files, so the next write under the lock sweeps a killed one's away; created
+    # with O_EXCL under an unpredictable name (mkstemp), so nothing planted at a guessable name is ever opened.
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(lock)[:-5]}.lock-", suffix=".tmp",
+                               dir=os.path.dirname(lock))
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
             os.write(fd, mark)
         finally:
@@ -176,14 +185,15 @@ def _create_marked(lock: str) -> None:
 
 
 def _ours_and_dead(lock: str) -> bool:
+    """The lock carries akslogin's mark (the caller holds akslogin's own flock, so its writer is gone)."""
+    return _marked(lock)
+
+
+def _marked(lock: str) -> bool:
     try:
-        fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        return fileops.read_bounded(lock, 64, follow=False, timeout=0.1).startswith(KUBECTL_LOCK_MARK)
     except OSError:
         return False
-    try:
-        return os.read(fd, 64).startswith(KUBECTL_LOCK_MARK)
-    finally:
-        os.close(fd)
 
 
 def _stale_or_busy(lock: str, path: str, timeout: float) -> KubeconfigError:
@@ -221,30 +231,46 @@ def new_backup_path(path: str) -> str:
 
 
 def existing_backups(path: str) -> list[str]:
-    """Timestamped backups of ``path``, oldest first."""
+    """Timestamped backups of ``path``, oldest first: regular files only (a link or a directory that happens to
+    carry the name is not ours and is left alone)."""
     import glob
 
-    found = glob.glob(glob.escape(path) + ".akslogin-backup-*")
-    return sorted((p for p in found if not p.endswith(".tmp")), key=lambda p: (os.path.getmtime(p), p))
+    found: list[tuple[float, str]] = []
+    for candidate in glob.glob(glob.escape(path) + ".akslogin-backup-*"):
+        with contextlib.suppress(OSError):
+            st = os.lstat(candidate)
+            if stat.S_ISREG(st.st_mode) and not candidate.endswith(".tmp"):
+                found.append((st.st_mtime, candidate))
+    return [p for _, p in sorted(found)]
 
 
 def backup(path: str, target: str | None = None, keep: int | None = None) -> str | None:
     """Copy the current file to ``target`` (default a new timestamped name) the way every file is written
     (temp, fsync, rename, 0600): a full disk leaves no truncated backup. Then only the newest ``keep``
     timestamped backups stay. None when there is nothing to back up."""
+    made = _copy_aside(path, target)
+    if made is not None:
+        prune_backups(path, made, keep)
+    return made
+
+
+def _copy_aside(path: str, target: str | None) -> str | None:
     try:
-        with open(path, "rb") as src:
-            data = src.read()
+        data = fileops.read_bounded(path, MAX_KUBECONFIG_BYTES)
     except FileNotFoundError:
         return None
     target = target or new_backup_path(path)
     fileops.write_atomic(target, data)
+    return target
+
+
+def prune_backups(path: str, newest: str, keep: int | None = None) -> None:
+    """Keep only the newest ``keep`` (default: AKSLOGIN_KUBECONFIG_BACKUPS) timestamped backups of ``path``."""
     limit = backups_to_keep() if keep is None else keep
     for old in existing_backups(path)[:-limit or None] if limit > 0 else []:
-        if old != target:
+        if old != newest:
             with contextlib.suppress(OSError):
                 os.unlink(old)
-    return target
 
 
 def _writable(path: str) -> tuple[int, tuple[int, int] | None]:
@@ -264,8 +290,52 @@ def _writable(path: str) -> tuple[int, tuple[int, int] | None]:
     return mode, owner
 
 
+def refuse_special(path: str) -> None:
+    """KubeconfigError when ``path`` exists and is not a regular file (a device, FIFO, socket, directory)."""
+    kind = fileops.special_kind(path)
+    if kind is not None:
+        raise KubeconfigError(f"{path} is not a regular file (it is {kind}); nothing was changed.",
+                              "akslogin writes kubeconfigs only into regular files: pass a file path "
+                              "(--file / --kubeconfig / KUBECONFIG).")
+
+
+#: errno values of a full disk or an exhausted quota.
+_DISK_FULL = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
+def _no_space(path: str) -> KubeconfigError:
+    return KubeconfigError(f"no space left on {os.path.dirname(path)}; nothing was changed.",
+                           "Free some space (or write elsewhere with --file) and run the command again.")
+
+
+def _write_failed(exc: OSError, path: str) -> KubeconfigError:
+    if exc.errno in _DISK_FULL:
+        return _no_space(path)
+    return KubeconfigError(f"cannot write {path}: {exc.strerror or exc}; nothing was changed.",
+                           "Check the file system (read-only? permissions?) or write elsewhere with --file.")
+
+
+def _private_mode(mode: int, config: KubeConfig, path: str, notify: Callable[[str], object] | None) -> int:
+    """A file that holds a credential is never left readable by others: its group and other bits go, once,
+    with one line that says so (audit would flag it HIGH right after otherwise)."""
+    if not mode & 0o077 or os.name == "nt" or not config.holds_secrets():
+        return mode
+    private = mode & 0o700
+    message = (f"{path} holds credentials, so its mode changed from {mode:04o} to {private:04o} "
+               "(only its owner can read it now).")
+    (notify or _note)(message)
+    return private
+
+
+def _note(message: str) -> None:
+    import sys
+
+    sys.stderr.write(f"akslogin: note: {message}\n")
+
+
 def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = False,
-           backup_path: str | None = None, skip_unchanged: bool = False) -> T:
+           backup_path: str | None = None, skip_unchanged: bool = False,
+           notify: Callable[[str], object] | None = None) -> T:
     """Lock (akslogin's lock and kubectl's), re-read, apply ``change``, write atomically. Nothing is written if
     ``change`` raises.
 
@@ -276,7 +346,9 @@ def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = 
     changed nothing.
     """
     path = os.path.realpath(path)
+    refuse_special(path)  # before the locks: /dev/null must not even get a lock file beside it
     with locked(path):
+        refuse_special(path)
         config = load(path)
         before = copy.deepcopy(config.data) if skip_unchanged else None
         result = change(config)
@@ -284,9 +356,21 @@ def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = 
         if skip_unchanged and config.data == before and os.path.exists(path):
             return result
         mode, owner = _writable(path)
-        if keep_backup:
-            backup(path, backup_path)
-        write_atomic(path, dump(config), mode, owner=owner, held_lock=True)
+        mode = _private_mode(mode, config, path, notify)
+        text = dump(config)
+        made = None
+        replaced = backup_path is not None and os.path.lexists(backup_path)  # a rolling backup is kept
+        try:
+            if keep_backup:
+                made = _copy_aside(path, backup_path)
+            write_atomic(path, text, mode, owner=owner, held_lock=True)
+        except OSError as exc:
+            if made is not None and not replaced:
+                with contextlib.suppress(OSError):
+                    os.unlink(made)  # a failed try leaves no new backup behind
+            raise _write_failed(exc, path) from None
+        if made is not None:
+            prune_backups(path, made)
         return result
 
 

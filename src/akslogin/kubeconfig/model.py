@@ -150,5 +150,27 @@ class KubeConfig:
                                          known_contexts(self.names("contexts")))
         return wanted, body
 
+    def holds_secrets(self) -> bool:
+        """Whether a user entry holds a credential in the file itself (a token, a client key, a password, the
+        legacy provider's tokens, a secret among exec arguments or variables): such a file must stay private."""
+        from akslogin.redact import is_secret_name, secret_flags
+
+        for item in self.data["users"]:
+            user = item.get("user") or {}
+            if not isinstance(user, dict):
+                continue
+            if any(user.get(k) for k in ("token", "client-key-data", "password")):
+                return True
+            provider = user.get("auth-provider")
+            if isinstance(provider, dict) and isinstance(provider.get("config"), dict) and any(
+                    provider["config"].get(k) for k in ("refresh-token", "access-token", "client-secret")):
+                return True
+            block = user.get("exec")
+            if isinstance(block, dict) and (secret_flags([str(a) for a in block.get("args") or []]) or any(
+                    isinstance(e, dict) and is_secret_name(str(e.get("name") or "")) and e.get("value")
+                    for e in block.get("env") or [])):
+                return True
+        return False
+
     def copy(self) -> KubeConfig:
         return KubeConfig(copy.deepcopy(self.data), self.source)

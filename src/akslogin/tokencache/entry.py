@@ -19,6 +19,8 @@ REFRESH_LEAD = 120.0
 MAX_ENTRY_BYTES = 5 << 20
 #: Expiries past this (year 5138) are not real: treated as unreadable instead of overflowing a date.
 MAX_EXPIRES_ON = 1e11
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 class AccessToken:
@@ -85,21 +87,22 @@ def check_private(st: os.stat_result, path: str) -> None:
 def read_private(path: str, limit: int = MAX_ENTRY_BYTES) -> bytes | None:
     """The first ``limit`` bytes of ``path`` if it exists and is private to us; None when absent.
 
-    Symlinks are not followed; a file that is not ours or is open to others raises CacheError.
+    Symlinks are not followed; a file that is not ours or is open to others raises CacheError. Opened
+    non-blocking: a FIFO or device planted at the name cannot stall the open, and reads as unreadable (b"").
     """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except OSError:
         return None
     try:
-        check_private(os.fstat(fd), path)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return b""  # a FIFO, device or directory: unreadable (the slow path moves it aside)
+        check_private(st, path)
         chunks: list[bytes] = []
         size = 0
         while size < limit:
-            try:
-                chunk = os.read(fd, limit - size)
-            except OSError:  # e.g. a directory where the file should be: treat as absent
-                return None
+            chunk = os.read(fd, limit - size)
             if not chunk:
                 break
             chunks.append(chunk)

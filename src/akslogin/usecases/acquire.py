@@ -9,6 +9,7 @@ that end up served from the cache never pay for it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import sys
 from collections.abc import Callable, Mapping
@@ -51,15 +52,30 @@ def acquire(
     when the refresh fails, when a recent failure says to wait, or when the lock wait times out."""
     out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
-    try:
-        with store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds):
-            return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key)
-    except store.LockTimeout:
-        fallback = _still_valid(read_private(entry_path(cache_dir, key)), clock())
-        if fallback is None:
-            raise
-        log(1, "another process is still refreshing the token; serving the cached one, which is still valid")
-        return fallback
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds))
+        except store.LockTimeout:
+            fallback = _still_valid(read_private(entry_path(cache_dir, key)), clock())
+            if fallback is None:
+                raise
+            log(1, "another process is still refreshing the token; serving the cached one, which is still valid")
+            return fallback
+        except OSError as exc:
+            if exc.errno not in _UNWRITABLE:
+                raise
+            # A read-only (or full) cache: kubectl still gets a token, signed in without the cache.
+            out.write(f"akslogin: warning: the token cache {cache_dir} cannot be written ({exc.strerror}, e.g. "
+                      "a read-only file system); signing in without it, so every kubectl call signs in again. "
+                      "Pass a writable --cache-dir or set KUBECACHEDIR.\n")
+            return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key,
+                               cacheable=False)
+        return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: errno values of a cache that cannot take a new file: read-only file system, no permission, disk full.
+_UNWRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC})
 
 
 def _still_valid(raw: bytes | None, now: float) -> AccessToken | None:
@@ -85,11 +101,13 @@ def _backoff_state(raw: bytes | None) -> tuple[float, float]:
 
 
 def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], log: Log,
-                clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any) -> AccessToken:
+                clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any, *,
+                cacheable: bool = True) -> AccessToken:
+    """``cacheable``: False when the cache cannot be written (nothing is moved aside or written then)."""
     path = entry_path(cache_dir, key)
     raw = read_private(path)
     cached = None if raw is None else parse_entry(raw)
-    if raw is not None and cached is None:
+    if raw is not None and cached is None and cacheable:
         try:
             moved = f"moved it to {store.quarantine(path)}"
         except OSError as exc:
@@ -135,14 +153,17 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         wait = min(max(last_wait * 2, FIRST_BACKOFF), MAX_BACKOFF)
         log(1, f"refreshing failed ({exc.message.rstrip('.')}); serving the cached token, still valid for "
                f"{fallback.expires_on - clock():.0f}s; the next try is in {wait:.0f}s")
-        with contextlib.suppress(CacheError, OSError):
-            store.write_entry(cache_dir, key, fallback.token, fallback.expires_on, opts.login,
-                              retry_after=clock() + wait)
+        if cacheable:
+            with contextlib.suppress(CacheError, OSError):
+                store.write_entry(cache_dir, key, fallback.token, fallback.expires_on, opts.login,
+                                  retry_after=clock() + wait)
         return fallback
     skew = server_skew(getattr(credential, "http", http), clock())
     if abs(skew) > MIN_REMAINING:
         log(1, f"this machine's clock is {abs(skew) / 60:.0f} minutes {'behind' if skew > 0 else 'ahead of'} the "
                "identity provider's; the token is cached for its own lifetime, not by the clock")
+    if not cacheable:
+        return AccessToken(token.token, token.expires_on)
     try:
         store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login, skew=skew)
         log(2, "token cached")

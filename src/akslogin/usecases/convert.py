@@ -203,6 +203,7 @@ def convert_file(path: str, opts: ConvertOptions, *, embed_style: str | None = N
     The new user entries are computed on a snapshot first (embedding may sign in, which can take a while),
     then written under the file's lock only if those users did not change meanwhile.
     """
+    files.refuse_special(path)
     snapshot = files.load(path, missing_ok=False)
     names = [opts.user] if opts.user is not None else _user_names(snapshot, opts.context)
     originals = {n: copy.deepcopy(snapshot.get("users", n)) for n in names}

@@ -79,6 +79,7 @@ def refresh_kubeconfig(path: str, *, context: str | None, min_remaining: float, 
     the file under the lock and replaces only users whose recorded arguments are still the same. The previous
     version is kept as ``<file>.akslogin-backup`` (one rolling backup, 0600).
     """
+    files.refuse_special(path)
     config = files.load(path, missing_ok=False)
     if context is not None:
         _, body = config.resolve_context(context)

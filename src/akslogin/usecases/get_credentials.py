@@ -177,7 +177,8 @@ def import_one(session: Session, subscription: str, resource_group: str, name: s
         # Replacing entries (--overwrite-existing) rewrites the user's file: keep the previous version.
         files.update(target, lambda existing: merge.merge(existing, config, overwrite=settings.overwrite,
                                                           set_current=new_name),
-                     keep_backup=settings.overwrite, skip_unchanged=settings.overwrite)
+                     keep_backup=settings.overwrite, skip_unchanged=settings.overwrite,
+                     notify=lambda note: session.stderr.write(f"akslogin: note: {note}\n"))
         session.stderr.write(f'Merged "{new_name}" as current context in {target}\n')
     report_prepared(session.stderr, done, target)
     return new_name

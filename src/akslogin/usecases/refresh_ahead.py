@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import time
 
@@ -61,13 +62,12 @@ def claim(cache_dir: str, key: str, now: float) -> bool:
             fd = os.open(path, flags, 0o600)
         except FileExistsError:
             try:
-                with open(path, "rb") as fh:
-                    text = fh.read(32)
+                text = _read_marker(path)
                 # Empty: claimed this instant and not written yet, or its writer was killed in between; the
                 # file's own time says which (a marker nobody will ever write must not stop renewals for good).
                 claimed = float(text) if text else os.lstat(path).st_mtime
             except (OSError, ValueError):
-                claimed = 0.0  # damaged: treated as old below
+                claimed = 0.0  # damaged, or not a regular file of ours: treated as old below
             if 0 <= now - claimed < RETRY_SPACING:
                 return False
             with contextlib.suppress(OSError):
@@ -79,6 +79,17 @@ def claim(cache_dir: str, key: str, now: float) -> bool:
             fh.write(repr(now).encode())
         return True
     return False
+
+
+def _read_marker(path: str) -> bytes:
+    """The marker's few bytes, without following a link or waiting on a FIFO planted at its name (OSError)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return os.read(fd, 32)
+    finally:
+        os.close(fd)
 
 
 def spawn_detached(argv: list[str], env: dict[str, str]) -> None:
@@ -152,11 +163,16 @@ def _keep(path: str, message: str) -> None:
 
 def last_failure(cache_dir: str, key: str) -> str | None:
     """The reason the last background renewal failed, if it did (for -v)."""
+    from akslogin.errors import CacheError
+    from akslogin.tokencache.entry import read_private
+
     try:
-        with open(error_path(cache_dir, key), encoding="utf-8", errors="replace") as fh:
-            text = fh.read(600).strip()
-    except OSError:
+        raw = read_private(error_path(cache_dir, key), limit=600)
+    except CacheError:
         return None
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace").strip()
     stamp, _, message = text.partition(" ")
     when = time.strftime("%H:%M:%S", time.localtime(float(stamp))) if stamp.isdigit() else "earlier"
     return f"the background token renewal at {when} failed: {message}"
