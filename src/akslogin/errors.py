@@ -88,6 +88,28 @@ class AuthenticationError(AksloginError):
         self.code = code
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (``timeout``, CI runners, systemd, ``docker stop``, a closed terminal), raised where the
+    main thread is so that every lock and temporary file is released on the way out, as for Ctrl-C."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name
+
+
+def stop_on_signals() -> None:
+    """Make SIGTERM and SIGHUP unwind like SIGINT (commands that hold kubectl's lock must release it)."""
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signum, signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):  # Windows has no SIGHUP
+            signal.signal(getattr(signal, name), stop)
+
+
 def internal_error(exc: BaseException) -> str:
     """The one line printed for a bug: the exception type only (its text could hold anything), and a way
     to get the traceback for a report."""
@@ -123,6 +145,9 @@ def report(exc: BaseException, stderr: TextIO, environ: Mapping[str, str],
             text = style("akslogin:") + text[len("akslogin:"):]
         stderr.write(text + "\n")
         return exc.exit_code
+    if isinstance(exc, Stopped):
+        stderr.write(f"akslogin: stopped by {exc.name}; nothing was left half-written.\n")
+        return 128 + exc.signum
     if isinstance(exc, KeyboardInterrupt):
         stderr.write("akslogin: interrupted.\n")
         return 130

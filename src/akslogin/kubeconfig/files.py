@@ -67,8 +67,10 @@ def parse(text: str, source: str) -> KubeConfig:
 MAX_KUBECONFIG_BYTES = 256 << 20
 
 
-def load(path: str, missing_ok: bool = True) -> KubeConfig:
-    """Read a kubeconfig; a pipe (``KUBECONFIG=<(...)``) is read too, but never waited on for good."""
+def load(path: str, missing_ok: bool = True, *, clear_stale_lock: bool = True) -> KubeConfig:
+    """Read a kubeconfig; a pipe (``KUBECONFIG=<(...)``) is read too, but never waited on for good. Reading
+    also clears kubectl's lock file that a killed akslogin left beside it (see :func:`clear_dead_lock`)."""
+    cleared = clear_stale_lock and clear_dead_lock(path)
     try:
         text = fileops.read_bounded(path, MAX_KUBECONFIG_BYTES).decode("utf-8")
     except FileNotFoundError:
@@ -79,7 +81,25 @@ def load(path: str, missing_ok: bool = True) -> KubeConfig:
         raise KubeconfigError(f"{path} is not a text file.") from None
     except OSError as exc:
         raise KubeconfigError(f"cannot read the kubeconfig {path}: {exc.strerror}.") from None
-    return parse(text, path)
+    config = parse(text, path)
+    if cleared:
+        config.notes.append(f"removed {os.path.abspath(path)}.lock, which an akslogin that was killed while writing "
+                            "the file had left (kubectl would have failed with 'file exists')")
+    return config
+
+
+def lock_in_the_way(path: str, now: float) -> str | None:
+    """A sentence about kubectl's ``<path>.lock`` when one exists and is older than a writer holds it."""
+    lock = os.path.abspath(path) + ".lock"
+    try:
+        age = now - os.lstat(lock).st_mtime
+    except OSError:
+        return None
+    if age <= STALE_KUBECTL_LOCK:
+        return None
+    return (f"kubectl's lock file {lock} has existed for {age / 60:.0f} minutes: a kubectl that was killed while "
+            f"writing probably left it, and 'kubectl config' fails until it is gone; if no kubectl runs, "
+            f"'rm {lock}'")
 
 
 def dump(config: KubeConfig) -> str:
@@ -94,12 +114,35 @@ def write_atomic(path: str, text: str, mode: int = 0o600, *, owner: tuple[int, i
     fileops.write_atomic(path, text.encode("utf-8"), mode, owner=owner, held_lock=held_lock)
 
 
+def _side_lock(path: str) -> str:
+    """akslogin's own flock file for ``path`` (held while kubectl's ``<path>.lock`` is ours)."""
+    return os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.akslogin-lock")
+
+
+def clear_dead_lock(path: str) -> bool:
+    """Remove kubectl's ``<path>.lock`` when akslogin wrote it (it carries the mark) and no akslogin holds the
+    file's own flock any more: its writer was killed (SIGKILL, power loss) and kubectl would otherwise fail
+    with "config.lock: file exists" until someone removes it. A lock of kubectl's is never touched. True when
+    one was removed."""
+    lock = os.path.abspath(path) + ".lock"
+    if not os.path.lexists(lock) or not _marked(lock):
+        return False
+    try:
+        with fileops.exclusive_lock(_side_lock(path), 0, lambda: KubeconfigError("held")):
+            if _marked(lock):  # still there, and now certainly nobody's
+                os.unlink(lock)
+                return True
+    except (KubeconfigError, fileops.LockRefused, OSError):
+        pass  # held by a live akslogin, or a directory we cannot write: leave it
+    return False
+
+
 @contextlib.contextmanager
 def locked(path: str, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Exclusive lock for read-modify-write of ``path``: akslogin's own flock on a side file (the kernel frees
     it if we die), then kubectl's ``<path>.lock`` (client-go creates it with O_EXCL while it writes)."""
     directory = os.path.dirname(os.path.abspath(path))
-    lock_path = os.path.join(directory, f".{os.path.basename(path)}.akslogin-lock")
+    lock_path = _side_lock(path)
     with contextlib.ExitStack() as stack:
         try:
             fileops.make_dirs(directory)
@@ -349,7 +392,7 @@ def update(path: str, change: Callable[[KubeConfig], T], *, keep_backup: bool = 
     refuse_special(path)  # before the locks: /dev/null must not even get a lock file beside it
     with locked(path):
         refuse_special(path)
-        config = load(path)
+        config = load(path, clear_stale_lock=False)
         before = copy.deepcopy(config.data) if skip_unchanged else None
         result = change(config)
         config.validate()

@@ -36,6 +36,8 @@ class KubeConfig:
     def __init__(self, data: dict[str, Any] | None = None, source: str = "") -> None:
         self.data: dict[str, Any] = data if data is not None else {}
         self.source = source
+        #: What reading the file noticed and fixed beside it (a dead akslogin's lock removed), for doctor.
+        self.notes: list[str] = []
         self._index: dict[str, tuple[list[Any], int, dict[str, dict[str, Any]]]] = {}
         self.data.setdefault("apiVersion", "v1")
         self.data.setdefault("kind", "Config")

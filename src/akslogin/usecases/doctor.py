@@ -20,6 +20,7 @@ from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.errors import AksloginError
 from akslogin.exec_credential import SUPPORTED as EXEC_API_VERSIONS
 from akslogin.kubeapi import ApiForbidden, ApiUnauthorized, KubeApiError, KubeClient
+from akslogin.kubeconfig import files
 from akslogin.kubeconfig.model import MissingKubeconfigError
 from akslogin.kubeconfig.resolved import ResolvedContext, resolve
 from akslogin.kubeconfig.view import MergedKubeconfig, load_merged
@@ -112,6 +113,11 @@ class Doctor:
         step = Step("kubeconfig", OK, f"read {merged.describe_sources()}")
         if merged.missing:
             step.warnings.append("KUBECONFIG lists files that do not exist: " + ", ".join(merged.missing))
+        for config in merged.configs:
+            step.warnings += config.notes
+            stale = files.lock_in_the_way(config.source, self.clock())
+            if stale:
+                step.warnings.append(stale)
         return step
 
     # -- 2. context --------------------------------------------------------------------------------
