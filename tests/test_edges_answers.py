@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,19 @@ def test_a_broken_discovery_cache_is_quarantined_and_the_token_still_comes(
     assert len(kept) == 1 and kept[0].read_text() == content
     assert json.loads((cache / "discovery.json").read_text())["version"] == 1
 
+
+
+def test_a_trickling_api_server_is_cut_off_at_the_timeout(tmp_path: Path, emulator: Emulator,
+                                                           apps: dict[str, AppInfo]) -> None:
+    from support.run import write_kubeconfig
+
+    app = apps["viewer"]
+    kubeconfig = write_kubeconfig(tmp_path / "config", emulator, "aks1",
+                                  [*spn_args(emulator, app, cache_dir=tmp_path / "cache"), "--timeout", "5s"])
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
+    emulator.faults.add(Fault("aks:aks1", "selfsubjectreviews", "trickle", delay=1.0, times=5))
+    start = time.monotonic()
+    result = run_akslogin(["whoami", "--kubeconfig", str(kubeconfig)], env, timeout=120)
+    assert time.monotonic() - start < 15
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert "time limit of 5s ran out" in result.stdout + result.stderr, (result.stdout, result.stderr)

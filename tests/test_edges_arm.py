@@ -87,3 +87,35 @@ def test_an_admin_certificate_written_into_a_0644_kubeconfig_makes_it_private(ru
     assert len(notes) == 1 and str(runner.kubeconfig) in notes[0]
     audit = runner.run("audit", "--kubeconfig", str(runner.kubeconfig), "-o", "json")
     assert "file-permissions" not in audit.stdout
+
+
+def _timed(runner: Runner, *args: str) -> tuple[float, object]:
+    start = time.monotonic()
+    result = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "-s", S1, "--timeout", "6s", *args, timeout=120)
+    return time.monotonic() - start, result
+
+
+@pytest.mark.parametrize("fault", [
+    Fault("arm", "listClusterUserCredential", "trickle", delay=1.0, times=10),
+    Fault("arm", "listClusterUserCredential", "status", status=429, retry_after=1_000_000_000, times=10),
+    Fault("arm", "listClusterUserCredential", "status", status=503, retry_after=30, times=10),
+    Fault("arm", "listClusterUserCredential", "slow", delay=40.0, times=10),
+], ids=["trickled-body", "retry-after-1e9", "retry-after-30", "no-answer"])
+def test_timeout_bounds_get_credentials_as_a_whole(runner: Runner, emu: Emulator, fault: Fault) -> None:
+    emu.faults.add(fault)
+    elapsed, result = _timed(runner)
+    assert elapsed < 12, f"took {elapsed:.0f}s with --timeout 6s"
+    assert result.returncode == 1, result.stderr  # type: ignore[attr-defined]
+    stderr = result.stderr  # type: ignore[attr-defined]
+    _clean_failure(stderr)
+    assert "6s" in stderr or "throttl" in stderr or "HTTP 503" in stderr, stderr
+    assert not runner.kubeconfig.exists()
+
+
+def test_timeout_bounds_all_clusters_too(runner: Runner, emu: Emulator) -> None:
+    emu.faults.add(Fault("arm", r"/managedClusters$", "status", status=429, retry_after=1_000_000_000, times=50))
+    start = time.monotonic()
+    result = runner.get_credentials("--all", "-s", S1, "--timeout", "6s", timeout=120)
+    assert time.monotonic() - start < 12
+    assert result.returncode != 0
+    _clean_failure(result.stderr)

@@ -228,14 +228,19 @@ class ArmClient:
                 if last or not _transient(exc):
                     raise
                 delay = self.retry.backoff(attempt)
+                if not self._fits(delay):
+                    raise
                 self.log(1, f"ARM: {exc.message} ({what}); retry {attempt} in {delay:.1f}s")
                 self.retry.sleep(delay)
                 continue
             if response.status_code in RETRY_STATUSES and not last:
                 delay = self.retry.backoff(attempt, response.headers.get("Retry-After"))
-                self.log(1, f"ARM answered HTTP {response.status_code} to {what}; retry {attempt} in {delay:.1f}s")
-                self.retry.sleep(delay)
-                continue
+                if self._fits(delay):
+                    self.log(1, f"ARM answered HTTP {response.status_code} to {what}; retry {attempt} in "
+                                f"{delay:.1f}s")
+                    self.retry.sleep(delay)
+                    continue
+                raise describe_error(response, what, self.endpoint, out_of_time=self.http.timeout)
             if response.status_code >= 400:
                 raise describe_error(response, what, self.endpoint)
             try:
@@ -248,6 +253,11 @@ class ArmClient:
                                "InvalidResponse")
             return body
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+    def _fits(self, delay: float) -> bool:
+        """Whether waiting ``delay`` seconds and trying once more still fits in the run's --timeout."""
+        return delay + 0.5 < self.http.remaining()
 
 
 def _q(segment: str) -> str:
@@ -278,14 +288,21 @@ def _error_fields(response: requests.Response) -> tuple[str, str]:
     return f"HTTP{response.status_code}", ""
 
 
-def describe_error(response: requests.Response, what: str, endpoint: str) -> ArmError:
-    """One paragraph for an ARM error: what failed, ARM's own words, and what to do."""
+def describe_error(response: requests.Response, what: str, endpoint: str, *,
+                   out_of_time: float | None = None) -> ArmError:
+    """One paragraph for an ARM error: what failed, ARM's own words, and what to do. ``out_of_time``: the
+    --timeout that left no room to wait and retry (the answer was retryable)."""
     status = response.status_code
     code, message = _error_fields(response)
     said = f": {code}: {message}" if message else f" (HTTP {status} {code})"
     text = f"ARM refused to {what}{said}"
     if not text.endswith("."):
         text += "."
+    if out_of_time is not None:
+        asked = response.headers.get("Retry-After")
+        wait = f" (it asked to wait {asked[:20]}s)" if asked else ""
+        return ArmError(f"{text} Waiting to retry{wait} would pass the time limit of {out_of_time:g}s.",
+                        "Retry later, or raise --timeout for long runs such as --all.", status, code)
     hint: str | None
     lowered = message.lower()
     if status == 400 and "disable local accounts" in lowered:

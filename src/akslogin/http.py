@@ -11,12 +11,10 @@ secret elsewhere (no redirect of a POST, none to another origin or to http).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
 import urllib.parse
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +22,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from akslogin import __version__
+from akslogin.deadline import Watchdog, watched_pool_classes
 from akslogin.errors import DeadlineError, NetworkError, TLSError, UnsafeResponseError
 from akslogin.netreason import conn_reason, tls_reason
 from akslogin.retry import RETRY_STATUSES, RetryPolicy, is_safe_to_retry
@@ -92,55 +91,6 @@ MAX_GET_REDIRECTS = 3
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-class _Watchdog:
-    """Enforces the run's deadline on sockets: a server that trickles a byte a second never hits the per-read
-    socket timeout, so when the deadline passes every socket this client opened is shut down, which ends
-    whatever read is blocked on it."""
-
-    def __init__(self) -> None:
-        self._socks: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._lock = threading.Lock()
-        self.fired = False
-
-    def add(self, sock: Any) -> None:
-        with self._lock:
-            self._socks.add(sock)
-            if self.fired:
-                self._shut(sock)
-
-    def fire(self) -> None:
-        with self._lock:
-            self.fired = True
-            for sock in list(self._socks):
-                self._shut(sock)
-
-    @staticmethod
-    def _shut(sock: Any) -> None:
-        import socket
-
-        with contextlib.suppress(OSError, ValueError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-
-def _watched_pool_classes(watchdog: _Watchdog) -> dict[str, type[Any]]:
-    """urllib3 pool classes whose connections register their socket with ``watchdog`` once connected."""
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    def watched(base: type[Any]) -> type[Any]:
-        def connect(self: Any) -> None:
-            base.connect(self)
-            if getattr(self, "sock", None) is not None:
-                watchdog.add(self.sock)
-
-        return type(f"Watched{base.__name__}", (base,), {"connect": connect})
-
-    return {
-        "http": type("WatchedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": watched(HTTPConnection)}),
-        "https": type("WatchedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": watched(HTTPSConnection)}),
-    }
-
-
 class HttpClient(requests.Session):
     """A requests session with our TLS context, a deadline for the whole run, and bounded retries.
 
@@ -153,10 +103,12 @@ class HttpClient(requests.Session):
 
     def __init__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None,
                  retry: RetryPolicy | None = None, clock: Callable[[], float] = time.monotonic,
-                 pool_maxsize: int = 10, overall_deadline: bool = True, max_body: int = MAX_BODY_BYTES):
+                 pool_maxsize: int = 10, overall_deadline: bool = True, max_body: int = MAX_BODY_BYTES,
+                 deadline: float | None = None):
         """``timeout`` bounds each request and, with ``overall_deadline``, the whole run (retries and waits
-        included). ``pool_maxsize``: connections kept per host; at least the number of threads sharing it.
-        Callers that retry themselves (the ARM client) pass ``RetryPolicy(attempts=1)``."""
+        included); ``deadline`` (on ``clock``) sets the end of the run where it began earlier than this client
+        (a command that signed in first). ``pool_maxsize``: connections kept per host; at least the number of
+        threads sharing it. Callers that retry themselves (the ARM client) pass ``RetryPolicy(attempts=1)``."""
         super().__init__()
         env = os.environ if environ is None else environ
         self.timeout = timeout
@@ -164,13 +116,14 @@ class HttpClient(requests.Session):
         self.max_body = max_body
         self._clock = clock
         self._overall = overall_deadline
-        self._deadline = clock() + timeout if overall_deadline else float("inf")
-        self._watchdog = _Watchdog()
+        self._deadline = (deadline if deadline is not None else clock() + timeout) if overall_deadline \
+            else float("inf")
+        self._watchdog = Watchdog()
         self.headers["User-Agent"] = USER_AGENT
         self.trust = Trust.build(extra_cas, env)
-        adapter = _TLSAdapter(self.trust, pool_maxsize, _watched_pool_classes(self._watchdog))
+        adapter = _TLSAdapter(self.trust, pool_maxsize, watched_pool_classes(self._watchdog))
         self.mount("https://", adapter)
-        self.mount("http://", _PlainAdapter(_watched_pool_classes(self._watchdog)))
+        self.mount("http://", _PlainAdapter(watched_pool_classes(self._watchdog)))
         self.last_error: requests.Response | None = None
         self.retries = 0
 

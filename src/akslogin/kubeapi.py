@@ -14,6 +14,8 @@ import os
 import ssl
 import sys
 import tempfile
+import threading
+import time
 import urllib.parse
 import warnings
 from collections.abc import Mapping
@@ -23,7 +25,8 @@ from typing import Any
 import urllib3
 
 from akslogin import __version__, jsonlite
-from akslogin.errors import ConfigError, NetworkError, ServiceError, TLSError
+from akslogin.deadline import Watchdog, watched_pool_classes
+from akslogin.errors import ConfigError, DeadlineError, NetworkError, ServiceError, TLSError
 from akslogin.kubeconfig.resolved import ClusterEndpoint
 
 USER_AGENT = f"akslogin/{__version__}"
@@ -146,6 +149,12 @@ class KubeClient:
             urllib3.ProxyManager(proxy, timeout=tout, retries=False, **pool_kw) if proxy
             else urllib3.PoolManager(timeout=tout, retries=False, **pool_kw)
         )
+        # Every request of this client fits in ``timeout`` from now (the command's --timeout), however slowly
+        # the server sends: the watchdog shuts the sockets when it passes.
+        self.timeout = timeout
+        self._deadline = time.monotonic() + timeout
+        self._watchdog = Watchdog()
+        self._http.pool_classes_by_scheme = watched_pool_classes(self._watchdog)
         self.last_server_time: float | None = None
 
     # -- transport ---------------------------------------------------------------------------------
@@ -158,6 +167,12 @@ class KubeClient:
             data = json.dumps(body).encode("utf-8")
             headers["Content-Type"] = "application/json"
         origin = self.base
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0 or self._watchdog.fired:
+            raise self._out_of_time()
+        timer = threading.Timer(remaining, self._watchdog.fire)
+        timer.daemon = True
+        timer.start()
         try:
             with warnings.catch_warnings():
                 # insecure-skip-tls-verify comes from the kubeconfig and callers report it in their own words.
@@ -166,6 +181,8 @@ class KubeClient:
                                           preload_content=False)
                 raw = resp.read(MAX_BODY_BYTES + 1)
                 resp.release_conn()
+            if self._watchdog.fired:  # what was read before the sockets were shut is not the whole answer
+                raise self._out_of_time()
         except urllib3.exceptions.SSLError as exc:
             trust = (f"the CA in the kubeconfig ({self.cluster.ca_origin})" if self.cluster.ca_origin
                      else "the system trust store (the kubeconfig has no certificate-authority)")
@@ -175,12 +192,18 @@ class KubeClient:
                 "insecure-skip-tls-verify.",
             ) from None
         except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError):
+            if self._watchdog.fired:
+                raise self._out_of_time() from None
             raise NetworkError(f"the API server {origin} did not answer in time.",
                                "Check the network path (VPN, private cluster, authorized IP ranges).") from None
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if self._watchdog.fired:
+                raise self._out_of_time() from None
             raise NetworkError(f"cannot connect to the API server {origin} ({_reason(exc)}).",
                                "Check the server URL, DNS, the VPN for private clusters, and the cluster's "
                                "authorized IP ranges.") from None
+        finally:
+            timer.cancel()
         if len(raw) > MAX_BODY_BYTES:
             raise NetworkError(f"the API server {origin} sent an answer larger than {MAX_BODY_BYTES >> 20} MiB for "
                                f"{path.split('?')[0]}; akslogin stopped reading it.",
@@ -196,6 +219,10 @@ class KubeClient:
         response = ApiResponse(resp.status, payload, {k.lower(): v for k, v in resp.headers.items()})
         self.last_server_time = response.server_time or self.last_server_time
         return response
+
+    def _out_of_time(self) -> DeadlineError:
+        return DeadlineError(f"the time limit of {self.timeout:g}s ran out before the API server {self.base} "
+                             "answered.", "Raise --timeout if the network is slow; check the VPN or proxy in between.")
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """The JSON body of a successful answer; error Statuses become KubeApiError subclasses."""

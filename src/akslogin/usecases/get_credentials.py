@@ -49,6 +49,7 @@ def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stder
                  arm_endpoint: str | None = None, arm_resource: str | None = None, pool_size: int = 10,
                  clock: Callable[[], float] = time.time) -> Session:
     """Sign in for Resource Manager with the command's sign-in flags and open the client."""
+    started = time.monotonic()  # --timeout bounds the whole command: the sign-in, every ARM call, every wait
     cloud = clouds.cloud(signin.environment)
     endpoint = arm_endpoint or cloud.arm_endpoint
     if not endpoint.startswith("https://"):
@@ -56,10 +57,9 @@ def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stder
     arm_opts = access.for_arm(signin, arm_resource or cloud.arm_resource)
     log(1, f"signing in to Resource Manager ({arm_opts.server_id}) with --login {arm_opts.login}")
     token = access.obtain(arm_opts, environ, stderr, log, clock)
-    # The ARM client retries (and honours Retry-After) itself, and a fleet import may take longer than one
-    # request's --timeout: no built-in retries, no run-wide deadline here.
+    # The ARM client retries (and honours Retry-After) itself, within what is left of --timeout.
     http = HttpClient(arm_opts.timeout_seconds, arm_opts.certificate_authority, environ, pool_maxsize=pool_size,
-                      retry=RetryPolicy(attempts=1), overall_deadline=False)
+                      retry=RetryPolicy(attempts=1), deadline=started + arm_opts.timeout_seconds)
     return Session(ArmClient(http, endpoint, token.token, log), signin, environ, stderr, log, clock)
 
 
