@@ -104,3 +104,48 @@ def test_a_trickling_api_server_is_cut_off_at_the_timeout(tmp_path: Path, emulat
     assert time.monotonic() - start < 15
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert "time limit of 5s ran out" in result.stdout + result.stderr, (result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize(("fault", "needle", "wrong"), [
+    (Fault("entra", TOKEN_PATH, "trickle_headers", delay=1.0, times=5), "time limit of 5s ran out", "not JSON"),
+    (Fault("entra", TOKEN_PATH, "huge_header", times=5), "too large", "reset"),
+    (Fault("entra", TOKEN_PATH, "truncate", times=5), "cut off", "cannot connect"),
+], ids=["trickled-headers", "1-MiB-header-line", "reset-mid-body"])
+def test_a_broken_answer_is_named_for_what_broke(tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo],
+                                                 fault: Fault, needle: str, wrong: str) -> None:
+    app = apps["viewer"]
+    emulator.faults.add(fault)
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
+    start = time.monotonic()
+    result = run_akslogin([*spn_args(emulator, app), "--timeout", "5s"], env, timeout=60)
+    assert time.monotonic() - start < 15
+    assert result.returncode == 1
+    line = _one_paragraph(result.stderr)
+    assert needle in line and wrong not in line, line
+
+
+def test_a_cache_dir_that_is_a_file_is_said_so(tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo]) -> None:
+    app = apps["viewer"]
+    cache = tmp_path / "not-a-dir"
+    cache.write_text("x")
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
+    result = run_akslogin(spn_args(emulator, app, cache_dir=cache), env)
+    assert result.returncode == 1
+    line = _one_paragraph(result.stderr)
+    assert f"the cache directory {cache} is a file, not a directory" in line, line
+    assert "--cache-dir" in line
+
+
+def test_the_tls_hostname_mismatch_reason_is_whole(emulator: Emulator) -> None:
+    import socket
+    import ssl
+
+    from akslogin.netreason import tls_reason
+
+    ctx = ssl.create_default_context(cafile=str(emulator.ca_path))
+    port = int(emulator.authority_host.rstrip("/").rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock, \
+            pytest.raises(ssl.SSLCertVerificationError) as info:
+        ctx.wrap_socket(sock, server_hostname="wrong.example")
+    reason = tls_reason(str(info.value))
+    assert reason.startswith("hostname mismatch") and "'wrong.example'" in reason, reason

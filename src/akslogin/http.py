@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 from akslogin import __version__
 from akslogin.deadline import Watchdog, watched_pool_classes
 from akslogin.errors import DeadlineError, NetworkError, TLSError, UnsafeResponseError
-from akslogin.netreason import conn_reason, tls_reason
+from akslogin.netreason import HEADER_TOO_LARGE, conn_reason, tls_reason
 from akslogin.retry import RETRY_STATUSES, RetryPolicy, is_safe_to_retry
 from akslogin.tlstrust import Trust, file_id, verify_failed
 
@@ -346,6 +346,11 @@ def _transport_error(exc: Exception, url: str, timeout: float) -> NetworkError:
         return NetworkError(f"{_origin(url)} did not answer within {timeout:.0f}s.",
                             "Check the network or proxy, or raise --timeout (or AZURE_CLI_TIMEOUT).")
     reason = _conn_reason(exc)
+    if reason == HEADER_TOO_LARGE:
+        return UnsafeResponseError(
+            f"{_origin(url)} sent an answer too large to read for {_path(url)}: {reason}; akslogin stopped reading it.",
+            "Such answers are a few kilobytes: a proxy or a server that is not the service is in the way; check "
+            "--authority-host and your proxy settings.")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError) or reason == "the response was cut off":
         return NetworkError(f"the answer from {_origin(url)} was cut off before it was complete.",
                             "The connection dropped mid-answer (a proxy or an unstable network); retry in a moment.")

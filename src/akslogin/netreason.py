@@ -6,26 +6,31 @@ for the same failure. The text never comes from a server's body, only from the l
 
 from __future__ import annotations
 
+#: Markers in ssl's text, most specific first (the generic "certificate verify failed" precedes the others).
 _TLS = (
-    ("certificate verify failed", "certificate verify failed"),
     ("hostname mismatch", "hostname mismatch"),
     ("Hostname mismatch", "hostname mismatch"),
+    ("IP address mismatch", "IP address mismatch"),
     ("self-signed", "self-signed certificate"),
     ("certificate has expired", "certificate has expired"),
+    ("certificate verify failed", "certificate verify failed"),
 )
 
 
 def tls_reason(text: str) -> str:
-    """e.g. ``certificate verify failed: self-signed certificate in certificate chain`` (no brackets, no
-    ``_ssl.c`` line numbers)."""
+    """e.g. ``hostname mismatch: certificate is not valid for 'aks.example'`` (no brackets, no ``_ssl.c`` line
+    numbers; the quoted name is kept whole)."""
     for marker, label in _TLS:
         start = text.find(marker)
         if start < 0:
             continue
-        rest = text[start + len(marker):]
-        detail = rest.split("(_ssl.c")[0].split("'")[0].split('"')[0].strip(" :,.)]")
+        rest = text[start + len(marker):].split("(_ssl.c")[0]
+        detail = rest.strip(" :,.)]\"")
         return f"{label}: {detail}"[:160] if detail and marker.lower() != detail.lower() else label
     return "TLS handshake failed"
+
+
+HEADER_TOO_LARGE = "the answer's header is too large (a line over 64 KiB)"
 
 
 def conn_reason(text: str) -> str:
@@ -34,6 +39,8 @@ def conn_reason(text: str) -> str:
         return "the host name does not resolve"
     if "Connection refused" in text:
         return "connection refused"
+    if "LineTooLong" in text or "got more than" in text or "HeaderParsingError" in text:
+        return HEADER_TOO_LARGE
     if "IncompleteRead" in text or "Connection broken" in text:
         return "the response was cut off"
     if "Connection reset" in text or "RemoteDisconnected" in text or "Connection aborted" in text:

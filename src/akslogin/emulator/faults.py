@@ -15,9 +15,10 @@ from typing import Any
 #: ``status`` (a 3xx) with ``Location: location``; ``trickle`` sends the real answer one byte every ``delay``
 #: seconds; ``endless`` sends a 200 whose body never ends (bounded, so a client that keeps reading stops after
 #: 256 MiB); ``patch`` answers normally with the JSON fields of ``patch`` laid over the body (an IdP that returns
-#: odd values); ``raw`` answers ``status`` with ``body`` as its JSON (broken on purpose).
+#: odd values); ``raw`` answers ``status`` with ``body`` as its JSON (broken on purpose); ``trickle_headers`` sends
+#: the status line and headers one byte every ``delay`` seconds; ``huge_header`` sends a 1 MiB header line.
 KINDS = ("status", "reset", "truncate", "html", "slow", "not_json", "redirect", "trickle", "endless", "patch",
-         "raw")
+         "raw", "trickle_headers", "huge_header")
 
 
 @dataclass

@@ -242,6 +242,9 @@ class HTTPSServer:
                 if fault is not None and fault.kind in ("trickle", "endless"):
                     self._hostile_body(fault, response)
                     return
+                if fault is not None and fault.kind in ("trickle_headers", "huge_header"):
+                    self._hostile_head(fault, response)
+                    return
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
@@ -285,6 +288,31 @@ class HTTPSServer:
                 except OSError:
                     return
 
+            def _hostile_head(self, fault: Fault, response: Response) -> None:
+                """The real answer with its head sent one byte at a time, or with a 1 MiB header line first;
+                both stop when the client hangs up, within 120 s."""
+                self.close_connection = True
+                head = f"HTTP/1.1 {response.status} OK\r\n".encode()
+                if fault.kind == "huge_header":
+                    head += b"X-Padding: " + b"x" * (1 << 20) + b"\r\n"
+                for name, value in response.headers.items():
+                    head += f"{name}: {value}\r\n".encode()
+                head += f"Content-Length: {len(response.body)}\r\n\r\n".encode()
+                stop = time.monotonic() + 120
+                try:
+                    if fault.kind == "huge_header":
+                        self.wfile.write(head + response.body)
+                        return
+                    for i in range(len(head)):
+                        if time.monotonic() > stop:
+                            return
+                        self.wfile.write(head[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(fault.delay or 1.0)
+                    self.wfile.write(response.body)
+                except OSError:
+                    return
+
             def _answer(self, request: Request, path: str) -> tuple[Fault | None, Response | None]:
                 """Latency, faults and the route; (fault, None) when the connection is to be reset."""
                 fault = None
@@ -299,7 +327,8 @@ class HTTPSServer:
                     time.sleep(fault.delay)
                     fault = None
                 try:
-                    if fault is not None and fault.kind not in ("truncate", "trickle", "endless", "patch"):
+                    if fault is not None and fault.kind not in ("truncate", "trickle", "endless", "patch",
+                                                                "trickle_headers", "huge_header"):
                         response = _fault_response(fault, outer.service)
                     else:
                         response = outer.router.dispatch(request)

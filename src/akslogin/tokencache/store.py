@@ -38,6 +38,9 @@ def ensure_dir(path: str, euid: int | None = None) -> None:
     explain one that belongs to someone else (``euid``: whose it should be; default the caller's)."""
     if euid is None and hasattr(os, "geteuid"):
         euid = os.geteuid()
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CacheError(f"the cache directory {path} is a file, not a directory.",
+                         "Pass another --cache-dir or set KUBECACHEDIR.")
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
     except OSError as exc:
