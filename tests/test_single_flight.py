@@ -110,3 +110,36 @@ def test_a_killed_lock_holder_does_not_block_the_next_process(emu: Emulator, tmp
     assert cache_entries_valid(tmp_path / "cache")
     # The waiter's own request is the only one that completed (the holder's is still sleeping).
     assert [e.grant_type for e in emu.request_log.token_requests()] == ["client_credentials"]
+
+
+@pytest.mark.parametrize("outage", ["503", "refused"])
+def test_an_outage_is_reported_as_an_outage_by_every_waiter(emu: Emulator, tmp_path: Path, outage: str) -> None:
+    """Issue 23.11: with no valid token left and the IdP down, the lock holder's failure is reused by the
+    processes that queued behind it (a short back-off) instead of each asking again or timing out on the lock."""
+    from akslogin.emulator.faults import Fault
+
+    invocation = spn_invocation(emu, tmp_path, "a")
+    argv = list(invocation.argv)
+    if outage == "503":
+        emu.faults.add(Fault("entra", r"/token$", "status", status=503, times=10_000))
+    else:
+        import socket
+
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()  # nothing listens there: every connection is refused
+        argv[argv.index("--authority-host") + 1] = f"https://127.0.0.1:{port}/"
+    emu.request_log.reset()
+    try:
+        runs, _ = swarm(argv, invocation.env, 64, timeout=120)
+    finally:
+        emu.faults.clear()
+    assert all(r.returncode == 1 for r in runs)
+    said = "HTTP 503" if outage == "503" else "connection refused"
+    assert [r.stderr for r in runs if said not in r.stderr] == []
+    assert not [r.stderr for r in runs if "held the token lock" in r.stderr or "Traceback" in r.stderr]
+    if outage == "503":
+        # The lock holder's own tries (3, with back-off), and at most a few from processes that started after
+        # its failure had aged out of the back-off: never one or more per process.
+        assert len(emu.request_log.token_requests()) <= 9, len(emu.request_log.token_requests())

@@ -257,9 +257,12 @@ def _unlock(fd: int) -> None:
 
 
 @contextlib.contextmanager
-def exclusive_lock(lock_path: str, timeout: float, on_timeout: Callable[[], Exception]) -> Iterator[None]:
+def exclusive_lock(lock_path: str, timeout: float, on_timeout: Callable[[], Exception],
+                   give_up: Callable[[], Exception | None] | None = None) -> Iterator[None]:
     """Hold the lock on ``lock_path`` (created 0600). The kernel releases it if the holder dies, so a killed
-    process never blocks others; waiting is bounded by ``timeout``, then ``on_timeout()`` is raised."""
+    process never blocks others; waiting is bounded by ``timeout``, then ``on_timeout()`` is raised.
+    ``give_up`` is asked while waiting: an exception it returns is raised at once (the holder already failed
+    at what the waiter wanted to do)."""
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
@@ -277,6 +280,9 @@ def exclusive_lock(lock_path: str, timeout: float, on_timeout: Callable[[], Exce
         while not _try_lock(fd):
             if time.monotonic() >= deadline:
                 raise on_timeout() from None
+            reason = give_up() if give_up is not None else None
+            if reason is not None:
+                raise reason
             time.sleep(LOCK_POLL)
         locked = True
         yield

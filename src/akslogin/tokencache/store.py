@@ -7,7 +7,7 @@ import errno
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from akslogin import fileops
 from akslogin.errors import CacheError
@@ -107,14 +107,16 @@ def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, 
 
 
 @contextlib.contextmanager
-def identity_lock(cache_dir: str, key: str, timeout: float) -> Iterator[None]:
-    """Hold the per-identity lock (see fileops.exclusive_lock: a dead holder never blocks others)."""
+def identity_lock(cache_dir: str, key: str, timeout: float,
+                  give_up: Callable[[], Exception | None] | None = None) -> Iterator[None]:
+    """Hold the per-identity lock (see fileops.exclusive_lock: a dead holder never blocks others; ``give_up``
+    ends the wait early with the error it returns)."""
     prepare(cache_dir)
     path = os.path.join(cache_dir, "locks", key + ".lock")
     with fileops.exclusive_lock(path, timeout, lambda: LockTimeout(
         f"another akslogin process held the token lock {path} for more than {timeout:.0f}s.",
         "If a sign-in is waiting in another terminal, finish it; otherwise retry.",
-    )):
+    ), give_up):
         yield
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
-from akslogin.errors import CacheError, NetworkError
+from akslogin.errors import CacheError, DeadlineError, NetworkError, TLSError, UnsafeResponseError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
@@ -52,9 +53,11 @@ def acquire(
     when the refresh fails, when a recent failure says to wait, or when the lock wait times out."""
     out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
+    started = clock()
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds))
+            stack.enter_context(store.identity_lock(cache_dir, key, timeout=opts.timeout_seconds,
+                                                    give_up=lambda: recent_failure(cache_dir, key, started)))
         except store.LockTimeout:
             fallback = _still_valid(read_private(entry_path(cache_dir, key)), clock())
             if fallback is None:
@@ -120,6 +123,10 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         return cached
     retry_after, last_wait = _backoff_state(raw)
     fallback = cached if cached is not None and cached.fresh(now, FALLBACK_MIN_LEFT) else None
+    if fallback is None:
+        failed = recent_failure(cache_dir, key, now - FAILURE_REUSE)
+        if failed is not None:  # the process before us in the queue just failed to reach the service
+            raise failed
     if fallback is not None and retry_after > now:
         log(1, f"the last refresh failed; serving the cached token (still valid) and trying again in "
                f"{retry_after - now:.0f}s")
@@ -142,13 +149,15 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         pop_key=pop_key,
         min_remaining=min_remaining,
     )
-    credential = create_credential(ctx)
     log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
     try:
+        credential = create_credential(ctx)  # may already talk to the authority (MSAL's discovery)
         token = checked(credential.get_token(opts.server_id), clock(), pop=pop_key is not None)
     except NetworkError as exc:
         # Only a failing service: a refused sign-in (revoked refresh token, bad secret) is the user's to hear.
         if fallback is None:
+            if cacheable:
+                _record_failure(cache_dir, key, exc, clock())
             raise
         wait = min(max(last_wait * 2, FIRST_BACKOFF), MAX_BACKOFF)
         log(1, f"refreshing failed ({exc.message.rstrip('.')}); serving the cached token, still valid for "
@@ -174,6 +183,45 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
                   f"({reason.rstrip('.')}); the next kubectl call will sign in again. Free disk space or pass a "
                   "writable --cache-dir.\n")
     return AccessToken(token.token, token.expires_on)
+
+
+#: A failure to reach the identity provider (5xx after retries, refused connections, the deadline) is given to
+#: the processes queued behind the one that saw it, for this long, instead of each asking again: an outage
+#: with 64 kubectl calls waiting costs the first caller's tries, and every caller says what the service said.
+FAILURE_REUSE = 10.0
+#: The NetworkError kinds a recorded failure may be raised again as.
+_FAILURE_KINDS = {cls.__name__: cls for cls in (NetworkError, DeadlineError, TLSError, UnsafeResponseError)}
+
+
+def _failure_path(cache_dir: str, key: str) -> str:
+    return os.path.join(cache_dir, "locks", key + ".failure")
+
+
+def _record_failure(cache_dir: str, key: str, exc: NetworkError, now: float) -> None:
+    import json
+
+    kind = type(exc).__name__ if type(exc).__name__ in _FAILURE_KINDS else "NetworkError"
+    data = json.dumps({"at": now, "kind": kind, "message": exc.message, "hint": exc.hint or ""})
+    with contextlib.suppress(CacheError, OSError):
+        store.atomic_write(_failure_path(cache_dir, key), data.encode("utf-8"))
+
+
+def recent_failure(cache_dir: str, key: str, since: float) -> NetworkError | None:
+    """The error another process recorded for this identity at or after ``since``, or None."""
+    from akslogin import jsonlite
+
+    try:
+        raw = read_private(_failure_path(cache_dir, key), limit=16 * 1024)
+        data = jsonlite.loads(raw) if raw else None
+    except (CacheError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    at, message, hint = data.get("at"), data.get("message"), data.get("hint")
+    if not isinstance(at, (int, float)) or not since <= at or not isinstance(message, str):
+        return None
+    cls = _FAILURE_KINDS.get(str(data.get("kind")), NetworkError)
+    return cls(message, hint if isinstance(hint, str) and hint else None)
 
 
 def server_skew(http: Any, now: float) -> float:
