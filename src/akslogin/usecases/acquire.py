@@ -73,7 +73,8 @@ def acquire(
                       "Pass a writable --cache-dir or set KUBECACHEDIR.\n")
             return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key,
                                cacheable=False)
-        return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key)
+        return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key,
+                           queued_since=started)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -105,8 +106,10 @@ def _backoff_state(raw: bytes | None) -> tuple[float, float]:
 
 def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], log: Log,
                 clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any, *,
-                cacheable: bool = True) -> AccessToken:
-    """``cacheable``: False when the cache cannot be written (nothing is moved aside or written then)."""
+                cacheable: bool = True, queued_since: float | None = None) -> AccessToken:
+    """``cacheable``: False when the cache cannot be written (nothing is moved aside or written then).
+    ``queued_since``: when this process began waiting for the lock; a failure the holder before it recorded
+    since then is this process's answer too (a process that came later tries for itself)."""
     path = entry_path(cache_dir, key)
     raw = read_private(path)
     cached = None if raw is None else parse_entry(raw)
@@ -123,8 +126,8 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         return cached
     retry_after, last_wait = _backoff_state(raw)
     fallback = cached if cached is not None and cached.fresh(now, FALLBACK_MIN_LEFT) else None
-    if fallback is None:
-        failed = recent_failure(cache_dir, key, now - FAILURE_REUSE)
+    if fallback is None and queued_since is not None:
+        failed = recent_failure(cache_dir, key, max(queued_since, now - FAILURE_REUSE))
         if failed is not None:  # the process before us in the queue just failed to reach the service
             raise failed
     if fallback is not None and retry_after > now:
@@ -186,8 +189,9 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
 
 
 #: A failure to reach the identity provider (5xx after retries, refused connections, the deadline) is given to
-#: the processes queued behind the one that saw it, for this long, instead of each asking again: an outage
-#: with 64 kubectl calls waiting costs the first caller's tries, and every caller says what the service said.
+#: the processes that were queued behind the one that saw it (at most this long after it), instead of each
+#: asking again: an outage with 64 kubectl calls waiting costs the first caller's tries, and every caller says
+#: what the service said. A process started after the failure tries for itself.
 FAILURE_REUSE = 10.0
 #: The NetworkError kinds a recorded failure may be raised again as.
 _FAILURE_KINDS = {cls.__name__: cls for cls in (NetworkError, DeadlineError, TLSError, UnsafeResponseError)}
