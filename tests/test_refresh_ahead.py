@@ -8,9 +8,12 @@ renewal window (400 s: under 5 + 2 minutes), the renewed one is not (an hour).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
@@ -177,3 +180,43 @@ def test_a_claim_whose_writer_died_blocks_renewal_only_for_the_spacing(tmp_path:
     os.utime(marker, (made, made))
     assert refresh_ahead.claim(str(tmp_path), "k", now)
     assert marker.read_text() == repr(now)
+
+
+def _command_lines() -> list[str]:
+    lines = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                lines.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace"))
+            except OSError:
+                continue
+    return lines
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads other processes' command lines from /proc")
+def test_the_background_renewal_keeps_a_secret_flag_out_of_its_command_line(
+        tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo]) -> None:
+    """Issue 23.12: a secret given as a flag (kubelogin allows --client-secret) must not show in ps for the whole
+    renewal; the detached process gets its arguments on a pipe."""
+    app = apps["viewer"]
+    secret = app.secret or ""
+    cache = tmp_path / "cache"
+    args = [*spn_args(emulator, app, cache_dir=cache), "--client-secret", secret]
+    env = clean_env(tmp_path)
+    emulator.entra.settings.access_token_lifetime = IN_WINDOW
+    first = run_akslogin(args, env)
+    emulator.entra.settings.access_token_lifetime = 3599
+    assert first.returncode == 0, first.stderr
+    old = _token(first.stdout)
+    emulator.request_log.reset()
+    emulator.faults.add(Fault("entra", TOKEN_PATH, "slow", delay=3.0, times=1))
+    served = run_akslogin(args, env)
+    assert served.returncode == 0 and _token(served.stdout) == old
+    seen_secret: list[str] = []
+    deadline = time.monotonic() + 2.5  # the renewal is waiting for the slow IdP meanwhile
+    while time.monotonic() < deadline:
+        seen_secret += [line for line in _command_lines() if secret in line and "pytest" not in line]
+        time.sleep(0.05)
+    assert seen_secret == []
+    assert _wait_for(lambda: _cached(cache) not in (None, old)), "the background renewal never wrote a token"
+    assert [(r.grant_type, r.status) for r in emulator.request_log.token_requests()] == [("client_credentials", 200)]

@@ -6,14 +6,15 @@ for the same failure. The text never comes from a server's body, only from the l
 
 from __future__ import annotations
 
-#: Markers in ssl's text, most specific first (the generic "certificate verify failed" precedes the others).
+#: Markers in ssl's text: a name mismatch first (its name is the point), then the verification failure with ssl's
+#: own reason after it (self-signed, expired, ...).
 _TLS = (
     ("hostname mismatch", "hostname mismatch"),
     ("Hostname mismatch", "hostname mismatch"),
     ("IP address mismatch", "IP address mismatch"),
+    ("certificate verify failed", "certificate verify failed"),
     ("self-signed", "self-signed certificate"),
     ("certificate has expired", "certificate has expired"),
-    ("certificate verify failed", "certificate verify failed"),
 )
 
 
