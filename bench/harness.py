@@ -516,17 +516,20 @@ class Endpoints:
     ca: str
     control: str
     arm: str
+    control_token: str
 
     @classmethod
     def of(cls, emu: Emulator) -> Endpoints:
-        return cls(emu.authority_host, str(emu.ca_path), emu.authority_host + "_emulator", emu.server_url("arm"))
+        return cls(emu.authority_host, str(emu.ca_path), emu.authority_host + "_emulator", emu.server_url("arm"),
+                   emu.control_token)
 
     def call(self, path: str, body: Any = None, method: str | None = None) -> Any:
         """The emulator's control API (``/_emulator/<path>``), over TLS with the emulator's CA."""
         import requests
 
         response = requests.request(method or ("GET" if body is None else "POST"),
-                                    self.control + "/" + path.lstrip("/"), json=body, verify=self.ca, timeout=30)
+                                    self.control + "/" + path.lstrip("/"), json=body, verify=self.ca, timeout=30,
+                                    headers={"Authorization": f"Bearer {self.control_token}"})
         response.raise_for_status()
         return response.json()
 
@@ -550,7 +553,8 @@ class EmulatorProcess:
                 self.stop()
                 raise RuntimeError(f"the emulator did not start: {self.output()[-600:]}")
             time.sleep(0.05)
-        self.endpoints = Endpoints(info["authority_host"], info["ca"], info["control"], info["services"]["arm"])
+        self.endpoints = Endpoints(info["authority_host"], info["ca"], info["control"], info["services"]["arm"],
+                                   info["control_token"])
 
     def output(self) -> str:
         self._log.seek(0)

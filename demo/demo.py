@@ -181,7 +181,8 @@ class Story:
     def _control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """The emulator's control API over HTTPS, trusting only its CA: what a test of your own pipeline does."""
         response = requests.request(method, f"{self.emu.authority_host}_emulator/{path}", json=body,
-                                    verify=str(self.emu.ca_path), timeout=10)
+                                    verify=str(self.emu.ca_path), timeout=10,
+                                    headers={"Authorization": f"Bearer {self.emu.control_token}"})
         response.raise_for_status()
         return response.json()
 

@@ -67,6 +67,7 @@ def _job(emu: Emulator, env: dict[str, str], login: str) -> None:
 def test_gitlab_id_token_job(emu: Emulator, tmp_path: Path) -> None:
     # what GitLab puts in $AZURE_ID_TOKEN for `id_tokens: {AZURE_ID_TOKEN: {aud: api://AzureADTokenExchange}}`
     minted = requests.post(f"{emu.authority_host}_emulator/federation/token", verify=str(emu.ca_path), timeout=10,
+                           headers={"Authorization": f"Bearer {emu.control_token}"},
                            json={"issuer": "gitlab", "subject": SUBJECT,
                                  "claims": {"project_path": "contoso/shop", "ref": "main"}})
     assert minted.status_code == 200, minted.text
@@ -81,6 +82,7 @@ def test_gitlab_id_token_job(emu: Emulator, tmp_path: Path) -> None:
 
 def test_a_job_from_another_branch_is_refused(emu: Emulator, tmp_path: Path) -> None:
     minted = requests.post(f"{emu.authority_host}_emulator/federation/token", verify=str(emu.ca_path), timeout=10,
+                           headers={"Authorization": f"Bearer {emu.control_token}"},
                            json={"issuer": "gitlab", "subject": SUBJECT.replace(":main", ":feature")}).json()
     token_file = tmp_path / "azure-id-token"
     token_file.write_text(minted["token"])
@@ -90,6 +92,7 @@ def test_a_job_from_another_branch_is_refused(emu: Emulator, tmp_path: Path) -> 
                             *_emulator_flags(emu)], env)
     assert refused.returncode == 1 and "AADSTS700213" in refused.stderr
     unknown = requests.post(f"{emu.authority_host}_emulator/federation/token", verify=str(emu.ca_path), timeout=10,
+                            headers={"Authorization": f"Bearer {emu.control_token}"},
                             json={"issuer": "nobody", "subject": "x"})
     assert unknown.status_code == 400 and "no issuer named 'nobody'" in unknown.json()["error"]
 

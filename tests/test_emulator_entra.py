@@ -169,11 +169,13 @@ def test_clock_moves_token_times_and_log_keeps_no_secrets(emulator: Emulator, ap
 
 def test_control_api_over_https(emulator: Emulator) -> None:
     base = emulator.authority_host + "_emulator"
-    requests.post(base + "/requests/reset", verify=str(emulator.ca_path), timeout=10)
+    control = {"Authorization": f"Bearer {emulator.control_token}"}
+    requests.post(base + "/requests/reset", verify=str(emulator.ca_path), timeout=10, headers=control)
     _get(emulator, f"/{TENANT_ID}/discovery/keys")
-    log = requests.get(base + "/requests", verify=str(emulator.ca_path), timeout=10).json()
+    log = requests.get(base + "/requests", verify=str(emulator.ca_path), timeout=10, headers=control).json()
     assert [e["path"] for e in log] == [f"/{TENANT_ID}/discovery/keys"]
-    clock = requests.post(base + "/clock", json={"advance": 60}, verify=str(emulator.ca_path), timeout=10).json()
+    clock = requests.post(base + "/clock", json={"advance": 60}, verify=str(emulator.ca_path), timeout=10,
+                          headers=control).json()
     assert clock["offset"] == pytest.approx(60, abs=1)
 
 

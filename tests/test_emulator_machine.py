@@ -119,7 +119,8 @@ def test_pipelines_oidctoken_endpoint(machine_emulator: Emulator) -> None:
 def test_control_route_mints_service_account_tokens(machine_emulator: Emulator) -> None:
     resp = requests.post(machine_emulator.authority_host + "_emulator/federation/service-account-token",
                          json={"namespace": "deploy", "service_account": "deployer", "lifetime": 600},
-                         verify=str(machine_emulator.ca_path), timeout=10)
+                         verify=str(machine_emulator.ca_path), timeout=10,
+                         headers={"Authorization": f"Bearer {machine_emulator.control_token}"})
     claims = decode_jwt_payload(resp.json()["token"])
     assert claims["sub"] == "system:serviceaccount:deploy:deployer"
     assert claims["iss"] == federation(machine_emulator).issuer("kubernetes").url

@@ -283,13 +283,14 @@ def test_device_login_page_for_people(user_emu: Emulator) -> None:
 
 def test_settings_and_control_routes(user_emu: Emulator) -> None:
     base = user_emu.authority_host + "_emulator"
-    verify = functools.partial(requests.post, verify=str(user_emu.ca_path), timeout=10)
+    control = {"Authorization": f"Bearer {user_emu.control_token}"}
+    verify = functools.partial(requests.post, verify=str(user_emu.ca_path), timeout=10, headers=control)
     assert verify(f"{base}/settings", json={"device_code_interval": 2}).json()["device_code_interval"] == 2
     assert verify(f"{base}/settings", json={"nope": 1}).status_code == 400
     app = _pca(user_emu)
     flow = app.initiate_device_flow(scopes=[SCOPE])
     assert flow["interval"] == 2
-    listed = requests.get(f"{base}/devicecodes", verify=str(user_emu.ca_path), timeout=10).json()
+    listed = requests.get(f"{base}/devicecodes", verify=str(user_emu.ca_path), timeout=10, headers=control).json()
     assert flow["user_code"] in [c["user_code"] for c in listed]
     assert verify(f"{base}/devicecodes/{flow['user_code']}/decline").json() == {"outcome": "decline"}
     assert verify(f"{base}/users/dev@{USER_DOMAIN}/revoke").status_code == 200

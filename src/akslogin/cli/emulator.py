@@ -15,8 +15,9 @@ from akslogin.output import add_output_flag, emit
 from akslogin.term import Painter
 
 EPILOG = """\
-The emulator writes <state-dir>/ca.pem (trust it with --certificate-authority or REQUESTS_CA_BUNDLE) and
-<state-dir>/emulator.json (its URLs). Test knobs live under <authority>/_emulator/: GET requests,
+The emulator writes <state-dir>/ca.pem (trust it with --certificate-authority or REQUESTS_CA_BUNDLE),
+<state-dir>/emulator.json (its URLs) and <state-dir>/control-token (0600). Test knobs live under
+<authority>/_emulator/, each request with 'Authorization: Bearer <control token>': GET requests,
 POST requests/reset, GET requests/concurrency (requests in flight and the peak per service since the reset),
 GET|POST|DELETE faults ({"latency": {"arm": 0.1}, "faults": [{"service": "arm", "path": "<regex>",
 "kind": "status", "status": 429, "retry_after": 1, "times": 5}]}), GET|POST clock ({"advance": seconds} or
@@ -45,6 +46,10 @@ def register(sub: Any) -> None:
     p.add_argument("--state-dir", default=".akslogin-emulator", help="where the CA and emulator.json are written")
     p.add_argument("--port", type=port_number, default=0, metavar="PORT",
                    help="authority port, 1-65535 (default: a free port)")
+    p.add_argument("--request-log-size", type=positive_int, default=50_000, metavar="N",
+                   help="requests the log keeps, newest first out of a ring (default 50000)")
+    p.add_argument("--idle-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="close a connection idle this long (default 30)")
     add_output_flag(p)
     p.set_defaults(handler=run)
 
@@ -57,6 +62,16 @@ def port_number(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535, or 0 for a free one)")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
 
 
@@ -79,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
     world = load_world(args.world)
     try:
-        emulator = Emulator(world, Path(args.state_dir), port=args.port)
+        emulator = Emulator(world, Path(args.state_dir), port=args.port, request_log_size=args.request_log_size,
+                            idle_timeout=args.idle_timeout)
     except OSError as exc:
         raise ConfigError(f"cannot start the emulator: {exc.strerror}.",
                           "Pick another --port, or leave it out to use a free one.") from None
@@ -99,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
             # The same names as emulator.json: services.arm is Resource Manager, services.graph is Graph, ...
             "services": emulator.services_urls(),
             "control": emulator.authority_host + "_emulator/",
+            # Every control request sends it as 'Authorization: Bearer <token>' (also in <state>/control-token).
+            "control_token": emulator.control_token,
             "state": state,
         }
 
@@ -112,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
                 lines.append(f"host {host:<11}: " + " ".join(f"{k}={v}" for k, v in variables.items()))
             lines.append(f"resource manager: {data['services']['arm']} (akslogin get-credentials --arm-endpoint ...)")
             lines.append(f"state          : {state}")
+            lines.append(f"control token  : {Path(args.state_dir) / 'control-token'} (for <authority>/_emulator/)")
             return "\n".join(lines) + "\n"
 
         emit(sys.stdout, args.output, data, describe)

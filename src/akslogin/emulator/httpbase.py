@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hmac
 import json
 import re
 import socket
@@ -19,6 +20,10 @@ from typing import Any, Protocol
 from akslogin.emulator.faults import Fault, FaultPlan
 
 MAX_BODY = 1 << 20
+#: Requests under this path are the emulator's control API (test knobs), never part of an emulated service.
+CONTROL_PREFIX = "/_emulator"
+#: Seconds a connection may sit idle (or stall mid-request) before the server closes it and frees its thread.
+IDLE_TIMEOUT = 30.0
 
 
 @dataclass
@@ -186,8 +191,12 @@ class HTTPSServer:
         client_ca_pem: str | None = None,
         clock: Callable[[], float] | None = None,
         gauge: Gauge | None = None,
+        control_token: str | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
     ) -> None:
         self.router = router
+        #: Requests under CONTROL_PREFIX must carry it (None: this server has no control routes to guard).
+        self.control_token = control_token
         self.observer = observer
         self.service = service
         self.faults = faults
@@ -210,11 +219,25 @@ class HTTPSServer:
                     timestamp = clock()
                 return email.utils.formatdate(timestamp, usegmt=True)
 
+            timeout = idle_timeout  # an idle (or stalled) connection is closed after this, freeing its thread
+
             def _handle(self) -> None:
                 split = urllib.parse.urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
+                declared = (self.headers.get("Content-Length") or "0").strip()
+                if not declared.isdigit():  # negative, signed or not a number: never read "until the end"
+                    self.close_connection = True
+                    self.send_error(400, "bad Content-Length")
+                    return
+                length = int(declared)
                 if length > MAX_BODY:
+                    self.close_connection = True
                     self.send_error(413)
+                    return
+                if split.path.startswith(CONTROL_PREFIX) and not outer.control_allowed(self.headers):
+                    self.close_connection = True
+                    self._send(Response.json(401, {
+                        "error": "the control API needs this run's control token: send 'Authorization: Bearer "
+                                 "<token>' (the token is in <state dir>/control-token and emulator.json)"}))
                     return
                 body = self.rfile.read(length) if length else b""
                 query = {k: v[0] for k, v in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()}
@@ -245,6 +268,9 @@ class HTTPSServer:
                 if fault is not None and fault.kind in ("trickle_headers", "huge_header"):
                     self._hostile_head(fault, response)
                     return
+                self._send(response, fault)
+
+            def _send(self, response: Response, fault: Fault | None = None) -> None:
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
@@ -377,6 +403,13 @@ class HTTPSServer:
     @property
     def url(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}"
+
+    def control_allowed(self, headers: Any) -> bool:
+        """A control request is taken only with this run's token (any local process can reach the port)."""
+        if self.control_token is None:
+            return True
+        given = str(headers.get("Authorization") or "")
+        return hmac.compare_digest(given.encode(), f"Bearer {self.control_token}".encode())
 
     def start(self) -> None:
         self._thread.start()

@@ -8,7 +8,7 @@ the most there ever were at once since the last reset: what shows that a client'
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,17 +35,25 @@ class LoggedRequest:
         return asdict(self)
 
 
-class RequestLog:
-    """Thread-safe append-only log with a reset, shared by all emulator servers."""
+#: Entries the log keeps by default: a long-running emulator on a CI host must not grow without bound.
+DEFAULT_SIZE = 50_000
 
-    def __init__(self) -> None:
-        self._entries: list[LoggedRequest] = []
+
+class RequestLog:
+    """Thread-safe log with a reset, shared by all emulator servers: a ring of the newest ``size`` entries
+    (``dropped`` counts what fell out of it since the last reset)."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=max(1, size))
+        self.dropped = 0
         self._lock = threading.Lock()
         self._in_flight: Counter[str] = Counter()
         self._peak: Counter[str] = Counter()
 
     def add(self, entry: LoggedRequest) -> None:
         with self._lock:
+            if len(self._entries) == self._entries.maxlen:
+                self.dropped += 1
             self._entries.append(entry)
 
     def entries(self, service: str | None = None) -> list[LoggedRequest]:
@@ -63,6 +71,7 @@ class RequestLog:
         """Forget the entries, and restart the peaks from what is in flight now."""
         with self._lock:
             self._entries.clear()
+            self.dropped = 0
             self._peak = Counter({k: v for k, v in self._in_flight.items() if v})
 
     # -- concurrency ----------------------------------------------------------------------------

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +24,8 @@ from akslogin.emulator.clusterca import ClusterCA
 from akslogin.emulator.directory import Directory
 from akslogin.emulator.entra import EntraService
 from akslogin.emulator.faults import Fault, FaultPlan
-from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
+from akslogin.emulator.httpbase import CONTROL_PREFIX, IDLE_TIMEOUT, HTTPSServer, Request, Response, Router
+from akslogin.emulator.requestlog import DEFAULT_SIZE as DEFAULT_LOG_SIZE
 from akslogin.emulator.requestlog import LoggedRequest, RequestLog
 from akslogin.emulator.tlsmaterial import TLSMaterial
 from akslogin.emulator.tokens import TokenIssuer
@@ -31,7 +34,6 @@ from akslogin.emulator.world import World
 if TYPE_CHECKING:
     from akslogin.emulator.arm import ArmService
 
-CONTROL_PREFIX = "/_emulator"
 
 #: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
 #: router is built, so a new flow is one module plus one line here.
@@ -67,11 +69,18 @@ class Emulator:
     #: Emulated ARM (subscriptions, managed clusters, credentials); set by the ARM feature.
     arm: ArmService
 
-    def __init__(self, world: World, state_dir: str | Path, port: int = 0) -> None:
+    def __init__(self, world: World, state_dir: str | Path, port: int = 0, *,
+                 request_log_size: int = DEFAULT_LOG_SIZE, idle_timeout: float = IDLE_TIMEOUT) -> None:
+        """``request_log_size``: entries the request log keeps (a ring); ``idle_timeout``: seconds before an
+        idle connection is closed."""
         self.world = world
         self.state_dir = Path(state_dir)
         self.clock = Clock()
-        self.request_log = RequestLog()
+        self.request_log = RequestLog(request_log_size)
+        self._idle_timeout = idle_timeout
+        #: What a request to the control API (``/_emulator/...``) must present as ``Authorization: Bearer``:
+        #: any local process can reach the port, so only whoever can read the state directory may drive it.
+        self.control_token = secrets.token_urlsafe(24)
         self.faults = FaultPlan()
         self.tls = TLSMaterial.create(self.state_dir)
         self.issuer = TokenIssuer(self.clock)
@@ -132,7 +141,8 @@ class Emulator:
         return HTTPSServer(
             router, str(self.tls.server_cert_path), str(self.tls.server_key_path), port=port, observer=observer,
             service=service, faults=self.faults, tls=tls, client_ca_pem=client_ca_pem, clock=self.clock.now,
-            gauge=self.request_log,
+            gauge=self.request_log, control_token=self.control_token if service == "entra" else None,
+            idle_timeout=self._idle_timeout,
         )
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -187,12 +197,11 @@ class Emulator:
                 for c in self.world.clusters
             },
             "services": self.services_urls(),
+            "control_token": self.control_token,
             "pid": os.getpid(),
         }
-        path = self.state_dir / "emulator.json"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        _write_private(self.state_dir / "control-token", self.control_token + "\n")
+        _write_private(self.state_dir / "emulator.json", json.dumps(state, indent=2) + "\n")
 
     # -- request log -----------------------------------------------------------------------------
     def _entra_observer(self, req: Request, resp: Response) -> None:
@@ -296,6 +305,17 @@ class Emulator:
         router.add("POST", CONTROL_PREFIX + "/clock", clock)
         router.add("GET", CONTROL_PREFIX + "/settings", settings)
         router.add("POST", CONTROL_PREFIX + "/settings", settings)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``, readable by its owner only (it holds the control token)."""
+    tmp = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
 
 
 def _error_code(resp: Response) -> int | None:

@@ -46,18 +46,62 @@ from akslogin.emulator.world import (  # the model this module fills in
     WorldError,
 )
 
+#: Values a world file may expand to through YAML aliases: a hand-written world has a few thousand.
+MAX_WORLD_VALUES = 1_000_000
+#: Largest world file read (a generated estate of 10,000 subscriptions is a few MiB).
+MAX_WORLD_BYTES = 64 << 20
+
 
 def load_world(path: str | Path) -> World:
+    """A world from a file; every mistake, a value of the wrong type included, is a WorldError naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            text = fh.read(MAX_WORLD_BYTES + 1).decode("utf-8")
     except OSError as exc:
         raise WorldError(f"cannot read world file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise WorldError(f"world file {path} is not UTF-8 text") from None
+    if len(text) > MAX_WORLD_BYTES:
+        raise WorldError(f"world file {path} is larger than {MAX_WORLD_BYTES >> 20} MiB")
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise WorldError(f"world file {path} is not valid YAML/JSON: {exc}") from None
-    return world_from_dict(data, base_dir=path.parent)
+    except (ValueError, RecursionError, yaml.YAMLError) as exc:
+        raise WorldError(f"world file {path} is not valid YAML/JSON: {str(exc)[:300]}") from None
+    if _values(data, MAX_WORLD_VALUES) > MAX_WORLD_VALUES:
+        raise WorldError(f"world file {path}: its YAML aliases expand to more than {MAX_WORLD_VALUES:,} values")
+    try:
+        return world_from_dict(data, base_dir=path.parent)
+    except WorldError as exc:
+        raise WorldError(f"world file {path}: {exc}") from None
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:
+        # A value of the wrong type somewhere the checks above do not look (upn: 5, a list for a name, ...).
+        raise WorldError(f"world file {path}: a value has the wrong type ({type(exc).__name__}: "
+                         f"{str(exc)[:200]}); check the entries against docs/emulator.md") from None
+
+
+def _values(data: Any, limit: int) -> int:
+    """How many values ``data`` holds with every aliased part counted each time it is used (shared parts are
+    measured once, so this is linear in the file); stops counting past ``limit``."""
+    measured: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if id(node) in measured:
+            return measured[id(node)]
+        if depth > 200:
+            return limit + 1
+        items = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        total = 1
+        for item in items:
+            total += size(item, depth + 1)
+            if total > limit:
+                break
+        measured[id(node)] = total
+        return total
+
+    return size(data, 0)
 
 
 def world_from_dict(data: Any, base_dir: Path | None = None) -> World:
@@ -172,16 +216,18 @@ def _tenant(t: Any, i: int, base_dir: Path | None) -> Tenant:
     users = []
     for j, u in enumerate(_list(t, "users")):
         uw = f"{where}.users[{j}]"
-        upn = str(_req(u, "upn", uw))
+        upn = _req(u, "upn", uw)
+        if not isinstance(upn, str) or upn.count("@") != 1:
+            raise WorldError(f"{uw}: upn must be text of the form name@domain, not {upn!r}")
         # A B2B guest's UPN in the resource tenant is <name>_<home domain>#EXT#@<tenant domain>.
         is_guest = "#EXT#" in upn.upper()
         if u.get("guest") and not is_guest:
             raise WorldError(f"{uw}: a guest's UPN has the form name_homedomain#EXT#@tenantdomain, not {upn!r}")
         users.append(User(
-            upn=str(_req(u, "upn", uw)),
+            upn=upn,
             object_id=str(u.get("object_id") or _new_id()),
             password=None if u.get("password") is None else str(u["password"]),
-            display_name=str(u.get("display_name") or u["upn"].split("@")[0]),
+            display_name=str(u.get("display_name") or upn.split("@")[0]),
             groups=group_ids(u.get("groups"), uw),
             guest=is_guest,
             disabled=bool(u.get("disabled", False)),
@@ -393,6 +439,12 @@ def _tenant_of(entry: Any, world: World, where: str) -> Tenant:
     return tenant
 
 
+def _port(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise WorldError(f"{where}: port must be a number from 1 to 65535 (or 0 for a free one), not {value!r}")
+    return value
+
+
 def _cluster(c: Any, i: int, world: World) -> Cluster:
     where = f"clusters[{i}]"
     name = str(_req(c, "name", where))
@@ -426,7 +478,7 @@ def _cluster(c: Any, i: int, world: World) -> Cluster:
         cluster_roles=list(rbac.get("clusterRoles") or []),
         role_bindings=role_bindings,
         cluster_role_bindings=cluster_role_bindings,
-        port=int(c.get("port", 0)),
+        port=_port(c.get("port", 0), where),
         aad=bool(c.get("aad", True)),
         disable_local_accounts=bool(c.get("disable_local_accounts", False)),
         private=bool(c.get("private", False)),

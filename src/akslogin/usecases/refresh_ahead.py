@@ -92,26 +92,41 @@ def _read_marker(path: str) -> bytes:
         os.close(fd)
 
 
-def spawn_detached(argv: list[str], env: dict[str, str]) -> None:
+def spawn_detached(argv: list[str], env: dict[str, str], stdin_data: bytes = b"") -> None:
+    """Start ``argv`` detached (its own session; stdout and stderr on the null device) and hand it
+    ``stdin_data`` on a pipe, which it reads before doing anything: nothing secret goes into its command
+    line, which every user of the machine can read (``ps``)."""
     import subprocess
 
-    common = {"env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
+    common = {"env": env, "stdin": subprocess.PIPE, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL,
               "close_fds": True, "cwd": os.path.abspath(os.sep)}
     if sys.platform == "win32":
-        subprocess.Popen(argv, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS,
-                         **common)  # type: ignore[call-overload]
+        proc = subprocess.Popen(argv, creationflags=subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS,
+                                **common)  # type: ignore[call-overload]
     else:  # a session of its own: not killed with kubectl's process group
-        subprocess.Popen(argv, start_new_session=True, **common)  # type: ignore[call-overload]
+        proc = subprocess.Popen(argv, start_new_session=True, **common)  # type: ignore[call-overload]
+    with contextlib.suppress(OSError):  # a few hundred bytes: the pipe's buffer takes them at once
+        proc.stdin.write(stdin_data)
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
+
+
+#: The most the background process reads from its pipe (get-token's arguments are a few hundred bytes).
+MAX_ARGS_BYTES = 64 * 1024
 
 
 def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: str, now: float, log: Log,
-          spawn: Callable[[list[str], dict[str, str]], None] | None = None) -> bool:
-    """Start one background renewal of ``key`` unless one was started recently; True when started."""
+          spawn: Callable[[list[str], dict[str, str], bytes], None] | None = None) -> bool:
+    """Start one background renewal of ``key`` unless one was started recently; True when started. The
+    process gets get-token's arguments on its stdin (they may hold --client-secret), not on its command line."""
     if not claim(cache_dir, key, now):
         return False
     env = {**environ, BACKGROUND_VARIABLE: "1"}
+    from akslogin import jsonlite
+
+    payload = ("[" + ",".join(jsonlite.quote(str(a)) for a in argv) + "]").encode("utf-8")
     try:
-        (spawn or spawn_detached)([sys.executable, "-m", "akslogin", "get-token", *argv], env)
+        (spawn or spawn_detached)([sys.executable, "-m", "akslogin.usecases.refresh_ahead"], env, payload)
     except OSError as exc:
         log(1, f"could not start the background token renewal ({exc.strerror}); the next calls renew it")
         return False
@@ -176,3 +191,26 @@ def last_failure(cache_dir: str, key: str) -> str | None:
     stamp, _, message = text.partition(" ")
     when = time.strftime("%H:%M:%S", time.localtime(float(stamp))) if stamp.isdigit() else "earlier"
     return f"the background token renewal at {when} failed: {message}"
+
+
+def main() -> int:
+    """The background process's entrance: get-token's arguments come on stdin (bounded), then get-token runs
+    with the background variable set, which renews instead of serving the cache."""
+    from akslogin import jsonlite
+
+    raw = sys.stdin.buffer.read(MAX_ARGS_BYTES + 1)
+    try:
+        argv = jsonlite.loads(raw) if len(raw) <= MAX_ARGS_BYTES else None
+    except ValueError:
+        argv = None
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return 2
+    from akslogin.leanimport import import_requests
+    from akslogin.usecases.get_token import run
+
+    import_requests()
+    return run(argv, {**os.environ, BACKGROUND_VARIABLE: "1"}, sys.stdout, sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
