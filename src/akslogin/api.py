@@ -223,7 +223,8 @@ def merge_kubeconfig(target: KubeConfig, incoming: KubeConfig, *, overwrite: boo
     from akslogin.kubeconfig.merge import merge
 
     result = target.copy()
-    merge(result, incoming, overwrite=overwrite, set_current=set_current)
+    merge(result, incoming, overwrite=overwrite, set_current=set_current,
+          hint="Pass overwrite=True to replace them, or rename the incoming entries first; nothing was changed.")
     return result
 
 

@@ -52,8 +52,9 @@ def register(sub: Any) -> None:
     target = p.add_argument_group("which cluster(s)")
     target.add_argument("-g", "--resource-group", metavar="RG", help="the cluster's resource group")
     target.add_argument("-n", "--name", metavar="NAME", help="the cluster's name")
-    target.add_argument("-s", "--subscription", metavar="ID", action="append", dest="subscriptions",
-                        help="subscription id (default: AZURE_SUBSCRIPTION_ID, else az's current subscription with "
+    target.add_argument("-s", "--subscription", metavar="ID|NAME", action="append", dest="subscriptions",
+                        help="subscription id or name, as az takes it (default: AZURE_SUBSCRIPTION_ID, else az's "
+                             "current subscription with "
                              "--login azurecli, else the only one the identity sees); with --all, repeat to limit "
                              "the import to these subscriptions")
     target.add_argument("--all", action="store_true", help="import every cluster of every (or each --subscription) "
@@ -73,7 +74,9 @@ def register(sub: Any) -> None:
     out.add_argument("-f", "--file", metavar="FILE", help="kubeconfig to merge into; '-' prints to stdout")
     out.add_argument("--overwrite-existing", action="store_true",
                      help="replace same-name entries that differ (otherwise that is an error)")
-    out.add_argument("--context", metavar="NAME", help="name of the imported context (and its cluster entry)")
+    out.add_argument("--context", metavar="NAME",
+                     help="name of the imported context and its cluster entry (and of its user entry when one of "
+                          "that cluster's name exists and differs: e.g. a CI principal beside your own sign-in)")
     out.add_argument("--no-convert", action="store_true",
                      help="keep the user entry exactly as AKS returned it (kubelogin exec or auth-provider)")
     out.add_argument("--exec-command", default="akslogin", metavar="CMD",
@@ -130,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
         open_session,
         report_prepared,
         resolve_subscription,
+        subscription_ids,
     )
 
     _check(args)
@@ -163,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
                     "resource_group": args.resource_group, "name": args.name, "credential": kind}
             emit(sys.stdout, args.output, data, lambda _painter: "")
         return 0
-    result = fleet.import_fleet(session, subscriptions=args.subscriptions, settings=settings, target=target,
+    subscriptions = subscription_ids(session, args.subscriptions) if args.subscriptions else None
+    result = fleet.import_fleet(session, subscriptions=subscriptions, settings=settings, target=target,
                                 max_concurrency=args.max_concurrency, progress=stderr, out=sys.stdout)
     summary = sys.stderr if target == "-" else sys.stdout
     emit(summary, args.output, fleet.summary_data(result, target),

@@ -44,15 +44,13 @@ def ensure_dir(path: str, euid: int | None = None) -> None:
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
     except OSError as exc:
-        parent = path
-        while parent and not os.path.exists(parent) and os.path.dirname(parent) != parent:
-            parent = os.path.dirname(parent)
-        with contextlib.suppress(OSError):
-            owner = os.stat(parent).st_uid
-            if euid is not None and owner != euid and exc.errno == errno.EACCES:
-                raise _not_yours(parent, owner, euid) from None
-        raise CacheError(f"cannot create the cache directory {path}: {exc.strerror}.",
-                         "Pass a writable --cache-dir or set KUBECACHEDIR.") from None
+        # The directory in the way was not made by akslogin (/, a home it may not write, a mount): say what
+        # happened and where to point akslogin instead, never to change or delete someone else's directory.
+        denied = exc.errno in (errno.EACCES, errno.EPERM)
+        reason = "permission denied" if denied else (exc.strerror or type(exc).__name__).lower()
+        raise CacheError(f"cannot create {path}: {reason}.",
+                         "Set KUBECACHEDIR or pass --cache-dir to a directory you can write "
+                         "(e.g. under /tmp in a container).") from None
     if os.name == "nt":  # no POSIX owner or mode: the profile's ACL keeps the directory private
         return
     st = os.stat(path)

@@ -7,13 +7,14 @@ mode (or embed a token) → merge into the kubeconfig under its lock, or print i
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from akslogin import clouds, options
-from akslogin.arm import ArmClient
+from akslogin.arm import ArmClient, Subscription
 from akslogin.errors import UsageError
 from akslogin.http import HttpClient
 from akslogin.kubeconfig import files, merge
@@ -174,21 +175,64 @@ def import_one(session: Session, subscription: str, resource_group: str, name: s
         out.write(files.dump(config))
         out.flush()
     else:
+        def change(existing: KubeConfig) -> merge.MergeResult:
+            if context and not settings.overwrite:
+                # The same cluster signed in another way (a person's device code beside a CI principal): the
+                # user entry az names after the cluster differs, so it takes the --context name too.
+                _, body = config.resolve_context(new_name)
+                user = str(body.get("user") or "")
+                if ("users", user) in merge.conflicts(existing, config):
+                    rename(config, new_name, user_name=new_name)
+            return merge.merge(existing, config, overwrite=settings.overwrite, set_current=new_name)
+
         # Replacing entries (--overwrite-existing) rewrites the user's file: keep the previous version.
-        files.update(target, lambda existing: merge.merge(existing, config, overwrite=settings.overwrite,
-                                                          set_current=new_name),
-                     keep_backup=settings.overwrite, skip_unchanged=settings.overwrite,
+        files.update(target, change, keep_backup=settings.overwrite, skip_unchanged=settings.overwrite,
                      notify=lambda note: session.stderr.write(f"akslogin: note: {note}\n"))
         session.stderr.write(f'Merged "{new_name}" as current context in {target}\n')
     report_prepared(session.stderr, done, target)
     return new_name
 
 
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def subscription_ids(session: Session, given: list[str]) -> list[str]:
+    """Each ``--subscription`` as an id, in order and once: ids compare case-insensitively (as ARM compares
+    them), and a name is looked up among the identity's subscriptions (as az does), listed once."""
+    seen: set[str] = set()
+    found: list[str] = []
+    listed: list[Subscription] | None = None
+    for value in given:
+        value = value.strip()
+        if not _GUID.match(value):
+            listed = listed if listed is not None else session.arm.list_subscriptions()
+            value = subscription_by_name(listed, value)
+        if value.lower() not in seen:
+            seen.add(value.lower())
+            found.append(value)
+    return found
+
+
+def subscription_by_name(subscriptions: list[Subscription], name: str) -> str:
+    """The id of the one subscription whose display name is ``name`` (any case); a UsageError listing what
+    there is when none or several are."""
+    matches = [s for s in subscriptions if s.display_name.lower() == name.lower()]
+    if len(matches) == 1:
+        return matches[0].id
+    if matches:
+        ids = ", ".join(s.id for s in matches)
+        raise UsageError(f"{len(matches)} subscriptions are named {name!r}: {ids}.", "Pass the id instead.")
+    seen = ", ".join(f"{s.display_name} ({s.id})" for s in subscriptions[:10]) + (
+        f" and {len(subscriptions) - 10} more" if len(subscriptions) > 10 else "")
+    raise UsageError(f"no subscription named {name!r} is visible to this identity.",
+                     f"Pass a subscription id or one of these names: {seen or 'none at all'}.")
+
+
 def resolve_subscription(session: Session, given: str | None) -> str:
-    """--subscription, else AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID, else (--login azurecli) az's current
-    subscription, else the only one the identity sees."""
+    """--subscription (an id, or a name as az takes it), else AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID, else
+    (--login azurecli) az's current subscription, else the only one the identity sees."""
     if given:
-        return given
+        return subscription_ids(session, [given])[0]
     for var in ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID"):
         if session.environ.get(var):
             return session.environ[var]

@@ -1,0 +1,45 @@
+"""Issue 24, akslogin's side: what a new user trips on (container HOMEs, repeated and named subscriptions, a
+second login mode for one cluster, convert flags, odd bytes in names, the Python API's types, kubelogin's
+root flags)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from akslogin.errors import CacheError
+from akslogin.tokencache import store
+from support.mounts import _mounted_read_only
+from support.run import clean_env, run_akslogin
+
+
+def test_a_cache_dir_that_cannot_be_created_gets_no_advice_to_chown_what_akslogin_did_not_make(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # HOME=/ for a non-root container user: / belongs to root and akslogin cannot create /.kube. Root cannot be
+    # refused by modes, so the refusal the kernel would give that user is injected here.
+    def refused(path: str, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(os, "makedirs", refused)
+    target = str(tmp_path / ".kube" / "cache" / "akslogin")
+    with pytest.raises(CacheError) as info:
+        store.ensure_dir(target, euid=65534)
+    text = info.value.render()
+    assert f"cannot create {target}: permission denied" in text, text
+    assert "KUBECACHEDIR" in text and "--cache-dir" in text
+    assert "chown" not in text and "delete" not in text and "sudo" not in text
+
+
+def test_home_on_a_read_only_file_system_is_a_clear_error(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with _mounted_read_only(home):
+        result = run_akslogin(["get-token", "--login", "spn", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630",
+                               "--client-id", "c", "--tenant-id", "t", "--authority-host", "https://127.0.0.1:9/"],
+                              clean_env(home, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET="x"))
+    assert result.returncode == 1, result.stderr
+    assert f"cannot create {home}/.kube/cache/akslogin" in result.stderr and "KUBECACHEDIR" in result.stderr
+    assert "chown" not in result.stderr and "delete" not in result.stderr and "Traceback" not in result.stderr
