@@ -43,3 +43,45 @@ def test_home_on_a_read_only_file_system_is_a_clear_error(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr
     assert f"cannot create {home}/.kube/cache/akslogin" in result.stderr and "KUBECACHEDIR" in result.stderr
     assert "chown" not in result.stderr and "delete" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _devicecode_kubeconfig(path: Path) -> Path:
+    import yaml
+
+    exec_block = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+                  "args": ["get-token", "--environment", "AzurePublicCloud", "--server-id",
+                           "6dae42f8-4368-4678-94ff-3960e28e3630", "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a",
+                           "--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47", "--login", "devicecode"]}
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                                    "clusters": [{"name": "c", "cluster": {"server": "https://c.example"}}],
+                                    "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+                                    "users": [{"name": "u", "user": {"exec": exec_block}}]}))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.mark.parametrize(("login", "flag"), [("devicecode", "--client-secret"), ("azurecli", "--password"),
+                                             ("msi", "--client-certificate-password"), ("interactive", "--password")])
+def test_convert_takes_a_secret_flag_that_the_mode_never_writes(tmp_path: Path, login: str, flag: str) -> None:
+    kubeconfig = _devicecode_kubeconfig(tmp_path / "config")
+    result = run_akslogin(["convert-kubeconfig", "--kubeconfig", str(kubeconfig), "--login", login, flag,
+                           "not-written-Zz9"], clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "not-written-Zz9" not in kubeconfig.read_text()
+    assert f"{flag} is not used by --login {login}" in result.stderr
+
+
+@pytest.mark.parametrize(("login", "flag", "variable"), [
+    ("spn", "--client-secret", "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET"),
+    ("ropc", "--password", "AAD_USER_PRINCIPAL_PASSWORD"),
+    ("spn", "--client-certificate-password", "AAD_SERVICE_PRINCIPAL_CLIENT_CERTIFICATE_PASSWORD"),
+])
+def test_convert_refuses_a_secret_it_would_write_and_names_its_variable(tmp_path: Path, login: str, flag: str,
+                                                                        variable: str) -> None:
+    kubeconfig = _devicecode_kubeconfig(tmp_path / "config")
+    before = kubeconfig.read_text()
+    result = run_akslogin(["convert-kubeconfig", "--kubeconfig", str(kubeconfig), "--login", login, flag, "x"],
+                          clean_env(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert f"{flag} would be written in clear text" in result.stderr and variable in result.stderr, result.stderr
+    assert kubeconfig.read_text() == before

@@ -191,6 +191,16 @@ _BY_NAME["--verbose"] = _BY_NAME["--v"]
 SECRET_DESTS = frozenset({"client_secret", "client_certificate_password", "password"})
 
 
+def variable_for(dest: str) -> str:
+    """The environment variable kubelogin reads for ``dest`` by default (what to use instead of a flag)."""
+    for flag in FLAGS:
+        if flag.dest == dest:
+            for env in flag.env:
+                if AZURERM not in env.when:
+                    return env.names[0]
+    return ""
+
+
 class HelpRequested(Exception):
     """``-h``/``--help`` was given."""
 

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from akslogin import options
 from akslogin.cli.common import add_exec_api_version_arg, exec_api_version
 from akslogin.cli.signin import add_signin_flags, check_login, signin_options
 from akslogin.errors import UsageError
@@ -67,12 +68,6 @@ def run(args: argparse.Namespace) -> int:
     environ = os.environ
     flags = signin_options(args, environ, env=False)
     secrets = sorted(d for d in SECRET_DESTS if d in flags.explicit)
-    if secrets and not args.allow_secrets_in_kubeconfig:
-        names = ", ".join(flag_for(d) for d in secrets)
-        raise UsageError(f"{names} would be written in clear text into the kubeconfig.",
-                         "Pass --allow-secrets-in-kubeconfig if you mean it, or leave it out and provide it at kubectl "
-                         "time through the environment (e.g. AAD_SERVICE_PRINCIPAL_CLIENT_SECRET); nothing was "
-                         "changed.")
     login: str | None = flags.login if "login" in flags.explicit else None
     if login is None and not flags.disable_environment_override and environ.get("AAD_LOGIN_METHOD"):
         login = environ["AAD_LOGIN_METHOD"]
@@ -86,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
                           api_version=exec_api_version(args))
     log = Log(flags.verbosity_level, sys.stderr)
     targets = _targets(args.kubeconfig, args.context, environ, opts)
+    if secrets and not args.allow_secrets_in_kubeconfig:
+        _check_secrets(secrets, targets, opts)
     converted = 0
     for path, user in targets:
         opts.user = user
@@ -108,6 +105,29 @@ def run(args: argparse.Namespace) -> int:
         print("No Entra ID user to convert (only users with auth-provider azure or a kubelogin/akslogin exec "
               "command are converted).")
     return 0
+
+
+def _check_secrets(secrets: list[str], targets: list[tuple[str, str | None]], opts: Any) -> None:
+    """A secret flag is refused only where it would be written (kubelogin writes --client-secret for spn, and
+    --password for ropc, nothing else); for the other modes it is not written, which one note says."""
+    from akslogin.kubeconfig.execblock import writes
+    from akslogin.usecases.convert import modes_in
+
+    modes: set[str] = set()
+    for path, user in targets:
+        opts.user = user
+        modes |= modes_in(path, opts)
+    opts.user = None
+    written = [d for d in secrets if any(writes(mode, d) for mode in modes)]
+    if written:
+        names = ", ".join(flag_for(d) for d in written)
+        variables = ", ".join(f"{options.variable_for(d)} for {flag_for(d)}" for d in written)
+        raise UsageError(f"{names} would be written in clear text into the kubeconfig.",
+                         "Pass --allow-secrets-in-kubeconfig if you mean it, or leave it out and provide it at kubectl "
+                         f"time through the environment ({variables}); nothing was changed.")
+    for dest in secrets:
+        used_by = ", ".join(f"--login {m}" for m in sorted(modes)) or "the users converted here"
+        sys.stderr.write(f"akslogin: note: {flag_for(dest)} is not used by {used_by}; it is not written.\n")
 
 
 def _targets(explicit: str | None, context: str | None, environ: Any,

@@ -50,6 +50,11 @@ MODE_RULES: dict[str, tuple[Rule, ...]] = {
     "azurepipelines": (("client_id", False, False), ("tenant_id", True, True),
                        ("azure_pipelines_service_connection_id", False, False)),
 }
+def writes(login: str, dest: str) -> bool:
+    """Whether an exec block for ``login`` carries ``dest`` (e.g. ``client_secret`` only for spn)."""
+    return any(d == dest for d, _, _ in MODE_RULES.get(login, ()))
+
+
 #: Where to reach the identity provider and the cache: carried over for every mode (akslogin additions).
 COMMON_RULES: tuple[Rule, ...] = (
     ("authority_host", True, False), ("disable_instance_discovery", True, False),

@@ -185,6 +185,17 @@ def convert(config: KubeConfig, opts: ConvertOptions) -> ConvertResult:
     return result
 
 
+def modes_in(path: str, opts: ConvertOptions) -> set[str]:
+    """The login modes converting ``path`` would write (``opts.login``, else each Entra user's own mode)."""
+    if opts.login:
+        return {opts.login}
+    config = files.load(path, missing_ok=False)
+    names = [opts.user] if opts.user is not None else _user_names(config, opts.context)
+    users = [config.get("users", n) for n in names]
+    return {str(source_values(u).get("login") or "devicecode").strip().lower()
+            for u in users if u is not None and is_entra_user(u)}
+
+
 @dataclass
 class FileConversion:
     path: str
