@@ -85,3 +85,43 @@ def test_convert_refuses_a_secret_it_would_write_and_names_its_variable(tmp_path
     assert result.returncode == 2, result.stderr
     assert f"{flag} would be written in clear text" in result.stderr and variable in result.stderr, result.stderr
     assert kubeconfig.read_text() == before
+
+
+def _crafted_kubeconfig(path: Path) -> Path:
+    import yaml
+
+    crafted = "dev\x1b[2J\x1b[1;1H\rLOW all good\x07\x9b1m"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": crafted,
+        "clusters": [{"name": crafted, "cluster": {"server": "https://127.0.0.1:9", "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": crafted, "context": {"cluster": crafted, "user": crafted}}],
+        "users": [{"name": crafted, "user": {"token": "static-token-value", "client-key-data": "a2V5"}}]}))
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.parametrize("command", [["audit"], ["whoami"], ["doctor"], ["explain-forbidden", "get", "pods"]])
+def test_control_characters_in_names_are_shown_escaped(tmp_path: Path, command: list[str]) -> None:
+    kubeconfig = _crafted_kubeconfig(tmp_path / "config")
+    result = run_akslogin([*command, "--kubeconfig", str(kubeconfig)], clean_env(tmp_path))
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output and "internal error" not in output, output
+    raw = [c for c in output if (ord(c) < 0x20 and c not in "\n") or 0x7f <= ord(c) <= 0x9f]
+    assert raw == [], repr(output)
+    if command == ["audit"]:
+        assert "dev\\x1b[2J" in output and "HIGH     static-token" in output
+
+
+def test_an_argument_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
+    import subprocess
+
+    from support.run import akslogin_bin
+
+    env = {k.encode(): v.encode() for k, v in clean_env(tmp_path).items()}
+    for argv in ([b"whoami", b"--context", b"dev\xff\xfe"], [b"audit", b"--kubeconfig", b"\xff"],
+                 [b"get-token", b"--login", b"spn", b"--tenant-id", b"t\xff"]):
+        done = subprocess.run([akslogin_bin().encode(), *argv], env=env, capture_output=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+        stderr = done.stderr.decode("utf-8", "replace")
+        assert done.returncode == 2, (argv, stderr)
+        assert "not valid UTF-8" in stderr and "internal error" not in stderr, stderr

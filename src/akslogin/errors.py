@@ -140,7 +140,9 @@ def report(exc: BaseException, stderr: TextIO, environ: Mapping[str, str],
     raised (get-token's cached path never imports it). Anything else than an Exception or an interrupt
     (SystemExit, GeneratorExit) is raised again, as is a bug under AKSLOGIN_DEBUG."""
     if isinstance(exc, AksloginError):
-        text = exc.render()
+        from akslogin.output import printable  # only when an error is reported
+
+        text = printable(exc.render())
         if style is not None and text.startswith("akslogin:"):
             text = style("akslogin:") + text[len("akslogin:"):]
         stderr.write(text + "\n")

@@ -201,6 +201,17 @@ def variable_for(dest: str) -> str:
     return ""
 
 
+def check_utf8(arg: str) -> None:
+    """A usage error for an argument the OS gave as bytes that are not UTF-8 (Python keeps them as lone
+    surrogates, which no stream can print)."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise _usage(f"the argument {shown[:60]!r} is not valid UTF-8.",
+                     "Names in kubeconfigs and flags are UTF-8 text; check the shell's locale or the script.") from None
+
+
 class HelpRequested(Exception):
     """``-h``/``--help`` was given."""
 
@@ -333,6 +344,9 @@ class TokenOptions:
 
 def parse_args(argv: "Sequence[str]") -> "TokenOptions":
     """Parse get-token flags (no positional arguments)."""
+    for arg in argv:
+        if not arg.isascii():
+            check_utf8(arg)
     opts = TokenOptions()
     i = 0
     while i < len(argv):

@@ -48,12 +48,23 @@ def emit(stream: TextIO, fmt: str, data: Any, table: Callable[[Painter], str]) -
     stream.flush()
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)]}
+_CONTROL_BUT_NEWLINE = {c: v for c, v in _CONTROL.items() if c != 0x0A}
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with C0 and C1 control characters (ESC, CR, BEL, CSI, ...) shown as ``\\xNN``: a name out of a
+    kubeconfig or a server's answer cannot move the cursor, clear the screen or forge a line of the report.
+    ``keep_newlines`` for a whole rendered text whose values were escaped already."""
+    return text.translate(_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], painter: Painter | None = None, *,
           status_column: int | None = None, indent: int = 0) -> str:
     """Left-aligned columns under a bold header; the last column is not padded. ``status_column`` is coloured
     by meaning (imported/failed/...). Widths are measured before styling, so colour never breaks alignment."""
     paint = painter if painter is not None else Painter(None, enabled=False)
-    all_rows = [list(headers), *[list(r) for r in rows]]
+    all_rows = [list(headers), *[[printable(cell) for cell in r] for r in rows]]
     count = max(len(r) for r in all_rows)
     widths = [max((len(r[i]) for r in all_rows if i < len(r)), default=0) for i in range(count)]
     lines = []
@@ -98,6 +109,7 @@ def columns(rows: Sequence[Sequence[str]], indent: int = 0, gap: int = 2) -> str
     """Left-aligned columns; the last column is not padded."""
     if not rows:
         return ""
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
     lines = []
     for row in rows:
@@ -109,14 +121,14 @@ def columns(rows: Sequence[Sequence[str]], indent: int = 0, gap: int = 2) -> str
 def paragraph(text: str, indent: int = 4, width: int = 100, first: str = "") -> str:
     """``text`` wrapped at ``width``, every line indented; ``first`` prefixes the first line."""
     pad = " " * indent
-    return textwrap.fill(text, width=width, initial_indent=pad + first,
+    return textwrap.fill(printable(text), width=width, initial_indent=pad + first,
                          subsequent_indent=pad + " " * len(first), break_on_hyphens=False, break_long_words=False)
 
 
 def summarize_list(values: Sequence[str], limit: int = 8) -> str:
     if not values:
         return "(none)"
-    shown = ", ".join(values[:limit])
+    shown = ", ".join(printable(v) for v in values[:limit])
     return shown + (f" … +{len(values) - limit} more" if len(values) > limit else "")
 
 

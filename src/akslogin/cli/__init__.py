@@ -44,9 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from akslogin.usecases.get_token import run
 
         return run(args[1:], os.environ, sys.stdout, sys.stderr)
-    from akslogin.errors import stop_on_signals
+    from akslogin.errors import report, stop_on_signals
     from akslogin.leanimport import import_requests
+    from akslogin.options import check_utf8
 
+    try:
+        for arg in args:
+            check_utf8(arg)
+    except Exception as exc:
+        return report(exc, sys.stderr, os.environ)
     stop_on_signals()  # commands that hold kubectl's lock release it on SIGTERM/SIGHUP too
     import_requests()  # before any command's imports load it
     from akslogin.cli.app import run_app

@@ -17,7 +17,7 @@ from akslogin.audit.fixes import apply_fixes
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import files, paths
 from akslogin.kubeconfig.model import KubeconfigError
-from akslogin.output import paragraph, write_data
+from akslogin.output import paragraph, printable, write_data
 from akslogin.term import Painter
 
 Clock = Callable[[], float]
@@ -80,8 +80,8 @@ def render(findings: list[Finding], scanned: list[str], threshold: str) -> str:
     for f in findings:
         if f.file != current:
             current = f.file
-            out += ["", current]
-        out.append(f"  {f.severity.upper():<9}{f.id}  {f.subject}")
+            out += ["", printable(current)]
+        out.append(f"  {f.severity.upper():<9}{f.id}  {printable(f.subject)}")
         out.append(paragraph(f.title, indent=11))
         out.append(paragraph(f.why, indent=11, first="why: "))
         out.append(paragraph(f.fix, indent=11, first="fix: "))
@@ -112,7 +112,7 @@ def _confirm(plan: list[Finding], req: AuditRequest, stdin: TextIO, stderr: Text
         raise UsageError("--fix changes files and needs a confirmation.", "Run it in a terminal, or add --yes.")
     stderr.write("akslogin audit --fix will:\n")
     for f in plan:
-        stderr.write(f"  - {f.file}: {f.fix_action}\n")
+        stderr.write(printable(f"  - {f.file}: {f.fix_action}") + "\n")
     stderr.write("Changed files are rewritten atomically as 0600 (YAML comments are not kept); the previous "
                  "version is kept next to each as <file>.akslogin-backup-<time>.\nApply? [y/N] ")
     stderr.flush()
@@ -133,7 +133,7 @@ def run(req: AuditRequest, environ: Mapping[str, str], stdout: TextIO, stderr: T
             for path in dict.fromkeys(f.file for f in plan):
                 fixed += apply_fixes(path, [f for f in plan if f.file == path])
             for line in fixed:
-                stderr.write(f"akslogin: fixed {line}\n")
+                stderr.write(printable(f"akslogin: fixed {line}") + "\n")
             secret_notes = [f for f in plan if f.id == "secret-in-exec-args"]
             for f in secret_notes:
                 stderr.write(paragraph(f"{f.subject} now needs its secret from the environment: {f.fix}",
@@ -147,5 +147,5 @@ def run(req: AuditRequest, environ: Mapping[str, str], stdout: TextIO, stderr: T
         styles: dict[str, tuple[str, ...]] = {f"  {s.upper():<9}": ("bold", "red" if rank(s) >= rank("high")
                                                                     else "yellow") for s in SEVERITIES}
         styles.update({"FAILED:": ("bold", "red"), "passed: no finding": ("green",)})
-        stdout.write(Painter(stdout).marks(render(findings, scanned, threshold), styles))
+        stdout.write(Painter(stdout).marks(printable(render(findings, scanned, threshold), keep_newlines=True), styles))
     return 1 if at_or_above(findings, threshold) else 0

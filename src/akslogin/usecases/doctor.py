@@ -24,7 +24,7 @@ from akslogin.kubeconfig import files
 from akslogin.kubeconfig.model import MissingKubeconfigError
 from akslogin.kubeconfig.resolved import ResolvedContext, resolve
 from akslogin.kubeconfig.view import MergedKubeconfig, load_merged
-from akslogin.output import human_delta, paragraph, summarize_list, when, write_data
+from akslogin.output import human_delta, paragraph, printable, summarize_list, when, write_data
 from akslogin.rbac.rules import ResourceRequest
 from akslogin.term import Painter
 from akslogin.tokeninfo import TokenInfo, decode_token
@@ -430,6 +430,6 @@ def run(req: DoctorRequest, environ: Mapping[str, str], stdout: TextIO, stderr: 
         write_data(stdout, {"ok": ok, "context": doctor.ctx.name if doctor.ctx else None,
                             "steps": [s.to_json() for s in steps]}, req.output)
     else:
-        stdout.write(Painter(stdout).marks(render(steps, doctor), {
+        stdout.write(Painter(stdout).marks(printable(render(steps, doctor), keep_newlines=True), {
             MARKS[OK]: ("green",), MARKS[WARN]: ("yellow",), MARKS[FAIL]: ("bold", "red")}))
     return 0 if ok else 2 if doctor.missing else 1

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from akslogin import kubectx as ct
 from akslogin.errors import UsageError
 from akslogin.kubeapi import ApiForbidden, KubeApiError, KubeClient
-from akslogin.output import columns, paragraph, summarize_list, write_data
+from akslogin.output import columns, paragraph, printable, summarize_list, write_data
 from akslogin.rbac import manifest
 from akslogin.rbac.forbidden import ForbiddenMessage, parse_forbidden
 from akslogin.rbac.rules import (
@@ -407,5 +407,6 @@ def run(req: ExplainRequest, environ: Mapping[str, str], stdout: TextIO, stderr:
     if req.output != "table":
         write_data(stdout, result.to_json(), req.output)
     else:
-        stdout.write(Painter(stdout).marks(render(result), {"DENIED (": ("bold", "red"), "ALLOWED —": ("green",)}))
+        stdout.write(Painter(stdout).marks(printable(render(result), keep_newlines=True),
+                                           {"DENIED (": ("bold", "red"), "ALLOWED —": ("green",)}))
     return 0 if result.allowed else 1

@@ -20,6 +20,7 @@ from akslogin.http import HttpClient
 from akslogin.kubeconfig import files, merge
 from akslogin.kubeconfig.model import KubeConfig
 from akslogin.log import Log
+from akslogin.output import printable
 from akslogin.retry import RetryPolicy
 from akslogin.usecases import access
 from akslogin.usecases.convert import ConvertOptions, convert
@@ -188,7 +189,7 @@ def import_one(session: Session, subscription: str, resource_group: str, name: s
         # Replacing entries (--overwrite-existing) rewrites the user's file: keep the previous version.
         files.update(target, change, keep_backup=settings.overwrite, skip_unchanged=settings.overwrite,
                      notify=lambda note: session.stderr.write(f"akslogin: note: {note}\n"))
-        session.stderr.write(f'Merged "{new_name}" as current context in {target}\n')
+        session.stderr.write(printable(f'Merged "{new_name}" as current context in {target}') + "\n")
     report_prepared(session.stderr, done, target)
     return new_name
 

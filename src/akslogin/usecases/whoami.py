@@ -17,7 +17,7 @@ from akslogin.certinfo import CertificateInfo
 from akslogin.clouds import AKS_SERVER_APP_ID
 from akslogin.errors import AksloginError
 from akslogin.kubeapi import ApiUnauthorized, KubeApiError
-from akslogin.output import columns, paragraph, summarize_list, when, write_data
+from akslogin.output import columns, paragraph, printable, summarize_list, when, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.tokenverify import Verification, verify_token
 
@@ -260,5 +260,5 @@ def run(req: WhoamiRequest, environ: Mapping[str, str], stdout: TextIO, stderr: 
     if req.output != "table":
         write_data(stdout, to_json(result), req.output)
     else:
-        stdout.write(render(result, clock()))
+        stdout.write(printable(render(result, clock()), keep_newlines=True))
     return 0 if result.ok else 1
