@@ -125,3 +125,24 @@ def test_an_argument_that_is_not_utf8_is_a_usage_error(tmp_path: Path) -> None:
         stderr = done.stderr.decode("utf-8", "replace")
         assert done.returncode == 2, (argv, stderr)
         assert "not valid UTF-8" in stderr and "internal error" not in stderr, stderr
+
+
+@pytest.mark.parametrize(("call", "needle"), [
+    (lambda api: api.get_token(login="spn", environ=["AZURE_CLIENT_ID=x"]), "environ"),
+    (lambda api: api.get_token(login="spn", server_id=5), "server_id"),
+    (lambda api: api.get_token(login=5), "login"),
+    (lambda api: api.get_token(context=["dev"]), "context"),
+    (lambda api: api.get_token(login="spn", legacy="yes"), "legacy"),
+    (lambda api: api.get_token(login="spn", timeout=[1]), "timeout"),
+    (lambda api: api.get_exec_credential(login="spn", client_id=object()), "client_id"),
+    (lambda api: api.save_kubeconfig({"apiVersion": "v1"}, "/nonexistent/config"), "KubeConfig"),
+    (lambda api: api.merge_kubeconfig({}, api.KubeConfig()), "KubeConfig"),
+    (lambda api: api.convert_kubeconfig("config.yaml"), "KubeConfig"),
+    (lambda api: api.load_kubeconfig(42), "path"),
+])
+def test_the_python_api_says_type_error_for_a_wrong_type(call: object, needle: str) -> None:
+    from akslogin import api
+
+    with pytest.raises(TypeError) as info:
+        call(api)  # type: ignore[operator]
+    assert needle in str(info.value)

@@ -52,6 +52,49 @@ REFRESH_MARGIN = 300.0
 PathLike = str | os.PathLike[str]
 
 
+def _expect(value: Any, kinds: tuple[type, ...], name: str, what: str) -> None:
+    """TypeError naming the argument, as documented (never an AttributeError from deep inside)."""
+    if value is not None and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
+        raise TypeError(f"{name} must be {what}, not {type(value).__name__}")
+
+
+def _check_call(context: Any, kubeconfig: Any, login: Any, environ: Any) -> None:
+    _expect(context, (str,), "context", "a context name (str) or None")
+    _expect(kubeconfig, (str, os.PathLike), "kubeconfig", "a path (str or os.PathLike) or None")
+    _expect(login, (str,), "login", "a login mode (str) such as 'spn' or None")
+    if environ is not None and not (isinstance(environ, Mapping)
+                                    and all(isinstance(k, str) and isinstance(v, str) for k, v in environ.items())):
+        raise TypeError(f"environ must be a mapping of str to str (like os.environ), not {type(environ).__name__}")
+
+
+def _check_option(name: str, value: Any) -> None:
+    """Each option has its flag's type: booleans for switches, text (or a path) for the rest."""
+    from akslogin import options as opts_module
+
+    flag = next((f for f in opts_module.FLAGS if f.dest == name), None)
+    if flag is None:
+        return
+    if flag.boolean:
+        _expect(value, (bool,), name, "True or False")
+    elif name == "timeout":
+        _expect(value, (int, float, str), name, "seconds (a number) or a duration such as '90s'")
+    elif name == "verbosity":
+        _expect(value, (int, str), name, "a level (int)")
+    elif flag.repeatable:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            _expect(item, (str, os.PathLike), name, "a path, or a list of paths")
+    else:
+        _expect(value, (str, os.PathLike) if name in opts_module.PATH_FIELDS else (str,), name,
+                "a path (str or os.PathLike)" if name in opts_module.PATH_FIELDS else "text (str)")
+
+
+def _check_config(value: Any, name: str) -> None:
+    if not isinstance(value, KubeConfig):
+        raise TypeError(f"{name} must be a KubeConfig (load_kubeconfig() returns one; wrap a dict as "
+                        f"KubeConfig(data)), not {type(value).__name__}")
+
+
 def _token_options(options: Mapping[str, Any], base: TokenOptions | None = None) -> TokenOptions:
     """TokenOptions from keyword arguments named like its fields (``server_id``, ``client_id``, ...)."""
     from akslogin import options as opts_module
@@ -65,6 +108,7 @@ def _token_options(options: Mapping[str, Any], base: TokenOptions | None = None)
     for name, value in options.items():
         if value is None:
             continue
+        _check_option(name, value)
         if name == "certificate_authority":
             value = [os.fspath(value)] if isinstance(value, (str, os.PathLike)) else [os.fspath(v) for v in value]
         elif name == "timeout" and isinstance(value, (int, float)):
@@ -85,6 +129,7 @@ def _resolve(context: str | None, kubeconfig: PathLike | None, login: str | None
     from akslogin import options as opts_module
     from akslogin.kubectx.user import context_user
 
+    _check_call(context, kubeconfig, login, environ)
     env: Mapping[str, str] = os.environ if environ is None else environ
     if login is not None:
         if context is not None or kubeconfig is not None:
@@ -161,6 +206,8 @@ def load_kubeconfig(path: PathLike | None = None, *, environ: Mapping[str, str] 
     from akslogin.kubeconfig.view import load_merged
     from akslogin.kubectx.user import as_kubeconfig
 
+    _expect(path, (str, os.PathLike), "path", "a path (str or os.PathLike) or None")
+    _check_call(None, None, None, environ)
     if path is not None:
         return files.load(os.fspath(path))
     view = load_merged(None, os.environ if environ is None else environ)
@@ -172,6 +219,8 @@ def save_kubeconfig(config: KubeConfig, path: PathLike) -> None:
     command writes kubeconfigs; a failed write leaves the old file intact)."""
     from akslogin.kubeconfig import files
 
+    _check_config(config, "config")
+    _expect(path, (str, os.PathLike), "path", "a path (str or os.PathLike)")
     config.validate()
     data = config.copy().data
 
@@ -196,6 +245,8 @@ def convert_kubeconfig(config: KubeConfig, login: str | None = None, *, context:
     from akslogin.errors import UsageError
     from akslogin.usecases.convert import ConvertOptions, convert
 
+    _check_config(config, "config")
+    _check_call(context, None, login, None)
     given = _token_options(flags)
     secrets = sorted(opts_module.SECRET_DESTS & set(flags))
     if secrets and not allow_secrets:
@@ -222,6 +273,8 @@ def merge_kubeconfig(target: KubeConfig, incoming: KubeConfig, *, overwrite: boo
     """
     from akslogin.kubeconfig.merge import merge
 
+    _check_config(target, "target")
+    _check_config(incoming, "incoming")
     result = target.copy()
     merge(result, incoming, overwrite=overwrite, set_current=set_current,
           hint="Pass overwrite=True to replace them, or rename the incoming entries first; nothing was changed.")

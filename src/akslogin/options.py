@@ -189,6 +189,8 @@ _BY_NAME["-v"] = _BY_NAME["--v"]
 _BY_NAME["--verbose"] = _BY_NAME["--v"]
 
 SECRET_DESTS = frozenset({"client_secret", "client_certificate_password", "password"})
+#: Fields that name a file or directory.
+PATH_FIELDS = frozenset({"client_certificate", "federated_token_file", "cache_dir", "certificate_authority"})
 
 
 def variable_for(dest: str) -> str:
