@@ -110,3 +110,21 @@ def test_the_python_api_names_overwrite_not_cli_flags() -> None:
         api.merge_kubeconfig(target, incoming)
     text = info.value.render()
     assert "overwrite=True" in text and "--overwrite-existing" not in text and "--context" not in text
+
+
+def test_all_into_a_new_file_sets_a_current_context_and_never_switches_an_existing_one(runner: Runner) -> None:
+    new = runner.home / "new-config"
+    result = runner.get_credentials("--all", "-s", S1, "--file", str(new))
+    assert result.returncode in (0, 1), result.stderr
+    import yaml
+
+    data = yaml.safe_load(new.read_text())
+    assert data["current-context"] in {c["name"] for c in data["contexts"]}
+    kubectl_view = __import__("subprocess").run(["/usr/bin/kubectl", "--kubeconfig", str(new), "config",
+                                                 "current-context"], capture_output=True, text=True, timeout=60)
+    assert kubectl_view.returncode == 0 and kubectl_view.stdout.strip() == data["current-context"]
+    data["current-context"] = "aks1"
+    new.write_text(yaml.safe_dump(data))
+    again = runner.get_credentials("--all", "-s", S2, "--file", str(new))
+    assert again.returncode in (0, 1), again.stderr
+    assert yaml.safe_load(new.read_text())["current-context"] == "aks1"

@@ -50,7 +50,8 @@ def _devicecode_kubeconfig(path: Path) -> Path:
 
     exec_block = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
                   "args": ["get-token", "--environment", "AzurePublicCloud", "--server-id",
-                           "6dae42f8-4368-4678-94ff-3960e28e3630", "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a",
+                           "6dae42f8-4368-4678-94ff-3960e28e3630",
+                           "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a",
                            "--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47", "--login", "devicecode"]}
     path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
                                     "clusters": [{"name": "c", "cluster": {"server": "https://c.example"}}],
@@ -146,3 +147,55 @@ def test_the_python_api_says_type_error_for_a_wrong_type(call: object, needle: s
     with pytest.raises(TypeError) as info:
         call(api)  # type: ignore[operator]
     assert needle in str(info.value)
+
+
+@pytest.mark.parametrize("argv", [
+    ["get-token", "--logtostderr", "--login", "azurecli", "--server-id", "x", "--help"],
+    ["get-token", "--login", "azurecli", "--logtostderr=true", "--alsologtostderr", "--server-id", "x", "--help"],
+    ["convert-kubeconfig", "--logtostderr", "--help"],
+    ["whoami", "--help", "--logtostderr=false"],
+])
+def test_kubelogins_root_log_flags_are_taken_after_the_command_too(tmp_path: Path, argv: list[str]) -> None:
+    result = run_akslogin(argv, clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "usage" in result.stdout.lower()
+
+
+@pytest.mark.parametrize("level", ["11", "99", "-v=20"])
+def test_v_takes_any_klog_level(tmp_path: Path, level: str) -> None:
+    flag = [level] if level.startswith("-v") else ["-v", level]
+    result = run_akslogin(["get-token", "--login", "azurecli", "--server-id", "x", *flag, "--timeout", "1s"],
+                          clean_env(tmp_path, PATH="/nonexistent"))
+    assert "-v takes" not in result.stderr, result.stderr
+    assert "akslogin [" in result.stderr  # verbose lines were written: the level counts as the most verbose
+
+
+def test_help_command_prints_a_commands_help(tmp_path: Path) -> None:
+    top = run_akslogin(["help"], clean_env(tmp_path))
+    assert top.returncode == 0 and "get-credentials" in top.stdout
+    sub = run_akslogin(["help", "get-credentials"], clean_env(tmp_path))
+    assert sub.returncode == 0 and "--resource-group" in sub.stdout
+    token = run_akslogin(["help", "get-token"], clean_env(tmp_path))
+    assert token.returncode == 0 and "--server-id" in token.stdout
+    unknown = run_akslogin(["help", "nope"], clean_env(tmp_path))
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
+
+
+def test_completion_for_powershell(tmp_path: Path) -> None:
+    result = run_akslogin(["completion", "powershell"], clean_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    script = result.stdout
+    assert "Register-ArgumentCompleter -Native -CommandName akslogin" in script
+    for word in ("get-credentials", "--resource-group", "workloadidentity", "kubectl-akslogin"):
+        assert word in script
+
+
+def test_azure_cli_timeout_without_a_unit_is_seconds_as_the_migration_guide_says() -> None:
+    from akslogin import options
+
+    opts = options.TokenOptions(login="azurecli", server_id="x")
+    notes = options.apply_env(opts, {"AZURE_CLI_TIMEOUT": "90"})
+    assert opts.timeout_seconds == 90 and notes == []
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "migrating-from-kubelogin.md").read_text()
+    line = next(line for line in guide.splitlines() if "`AZURE_CLI_TIMEOUT`" in line)
+    assert "`90`" in line and "seconds" in line

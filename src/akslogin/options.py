@@ -176,7 +176,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--certificate-authority", "certificate_authority", "extra CA bundle (PEM) to trust for the identity "
          "provider, on top of the system store, REQUESTS_CA_BUNDLE and SSL_CERT_FILE; repeatable", metavar="FILE",
          repeatable=True),
-    Flag("--v", "verbosity", "log verbosity on stderr (0-10); secrets are never logged", short="-v",
+    Flag("--v", "verbosity", "log verbosity on stderr (a klog level: 0 quiet, 10 and above everything); secrets "
+         "are never logged", short="-v",
          metavar="LEVEL"),
 )
 
@@ -201,6 +202,11 @@ def variable_for(dest: str) -> str:
                 if AZURERM not in env.when:
                     return env.names[0]
     return ""
+
+
+#: klog switches kubelogin registers on its root command (so they may follow any subcommand): accepted and
+#: ignored, since akslogin always logs to stderr.
+KLOG_SWITCHES = frozenset({"--logtostderr", "--alsologtostderr"})
 
 
 def check_utf8(arg: str) -> None:
@@ -304,10 +310,11 @@ class TokenOptions:
 
     @property
     def verbosity_level(self) -> int:
+        """klog's level: any whole number (kubeconfigs carry -v 99); 10 and above log everything there is."""
         try:
-            return int(self.verbosity or 0)
+            return max(0, int(self.verbosity or 0))
         except ValueError:
-            raise _usage(f"-v takes a number from 0 to 10, not {self.verbosity!r}.") from None
+            raise _usage(f"-v takes a whole number (a klog level, e.g. 5), not {self.verbosity!r}.") from None
 
     def replace(self, **changes: "Any") -> "TokenOptions":
         """A copy with ``changes`` applied (lists and sets are copied, not shared)."""
@@ -357,6 +364,8 @@ def parse_args(argv: "Sequence[str]") -> "TokenOptions":
         if arg in ("-h", "--help"):
             raise HelpRequested
         name, eq, inline = arg.partition("=")
+        if name in KLOG_SWITCHES:  # kubelogin's root log switches, taken anywhere as cobra does; no effect here
+            continue
         if not name.startswith("-") or arg in ("-", "--"):
             raise _usage(f"unexpected argument {arg[:60]!r}: get-token takes only flags.",
                              "Run 'akslogin get-token --help'.")
@@ -462,9 +471,7 @@ def validate(opts: "TokenOptions") -> list[str]:
             opts.authority_host += "/"
     if opts.timeout_seconds <= 0:
         raise _usage("--timeout must be greater than zero.")
-    level = opts.verbosity_level
-    if not 0 <= level <= 10:
-        raise _usage("-v takes a number from 0 to 10.")
+    opts.verbosity_level  # noqa: B018 (raises for a -v that is not a whole number)
     if opts.pop_enabled != bool(opts.pop_claims):
         raise _usage("--pop-enabled and --pop-claims go together.",
                          "Pass both, e.g. --pop-enabled --pop-claims u=<ARM id of the cluster>.")

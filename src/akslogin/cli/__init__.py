@@ -33,6 +33,9 @@ def global_flags(args: list[str]) -> list[str]:
         else:
             break
     rest = args[i:]
+    if rest and rest[0] != "get-token":  # cobra takes root flags after the command too; get-token parses its own
+        cut = rest.index("--") if "--" in rest else len(rest)
+        rest = [a for a in rest[:cut] if a.partition("=")[0] not in ("--logtostderr", "--alsologtostderr")] + rest[cut:]
     if level is not None and rest and rest[0] in _TAKE_V:
         rest = [rest[0], "-v", level, *rest[1:]]
     return rest

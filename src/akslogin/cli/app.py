@@ -72,7 +72,33 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)
     for name in COMMAND_MODULES:
         importlib.import_module(f"akslogin.cli.{name}").register(sub)
+    help_cmd = sub.add_parser("help", help="show the help of akslogin or of one command ('akslogin help get-token')",
+                              description="Show the help of akslogin, or of COMMAND (as 'akslogin COMMAND --help').",
+                              epilog="examples:\n  akslogin help\n  akslogin help get-token\n\n"
+                                     "exit codes: 0 shown; 2 unknown command.",
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    help_cmd.add_argument("topic", nargs="?", metavar="COMMAND", help="the command to explain")
+    help_cmd.set_defaults(handler=lambda args: _help(parser, args.topic))
     return parser
+
+
+def _help(parser: argparse.ArgumentParser, topic: str | None) -> int:
+    """``akslogin help [COMMAND]``, as kubelogin (cobra) has it."""
+    from akslogin.errors import UsageError
+
+    if topic is None:
+        parser.print_help()
+        return 0
+    if topic == "get-token":
+        from akslogin import options
+
+        sys.stdout.write(options.render_help() + "\n")
+        return 0
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if topic not in subs.choices:
+        raise UsageError(f"unknown command {topic[:40]!r}.", "Commands: " + ", ".join(sorted(subs.choices)) + ".")
+    subs.choices[topic].print_help()
+    return 0
 
 
 def _reject_unknown(parser: argparse.ArgumentParser, argv: list[str], extra: list[str]) -> None:

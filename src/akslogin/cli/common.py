@@ -13,20 +13,18 @@ def add_context_args(parser: argparse.ArgumentParser) -> None:
 
 
 def verbosity_level(text: str) -> int:
-    """argparse type for ``-v``: kubelogin's 0-10 scale."""
+    """argparse type for ``-v``: a klog level as kubelogin takes it (any whole number; 10 and above log all)."""
     try:
-        value = int(text)
+        return max(0, int(text))
     except ValueError:
-        value = -1
-    if not 0 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"takes a number from 0 to 10, not {text[:20]!r}")
-    return value
+        raise argparse.ArgumentTypeError(f"takes a whole number (a klog level, e.g. 5), not {text[:20]!r}") from None
 
 
 def add_verbosity_arg(parser: argparse.ArgumentParser) -> None:
     """``-v/--v LEVEL``: how much the in-process sign-in logs on stderr (as get-token's -v; no secrets)."""
     parser.add_argument("-v", "--v", dest="verbosity", type=verbosity_level, default=None, metavar="LEVEL",
-                        help="log verbosity of the sign-in on stderr, 0-10 (default: the context's own -v)")
+                        help="log verbosity of the sign-in on stderr, a klog level: 0 quiet, 10 and above everything "
+                             "(default: the context's own -v)")
 
 
 def add_exec_api_version_arg(parser: Any) -> None:

@@ -211,6 +211,13 @@ def _merge_all(prepared: list[tuple[Outcome, KubeConfig]], overwrite: bool) -> C
                 outcome.reason = f"the kubeconfig {said} (--overwrite-existing replaces it)"
                 continue
             outcome.status = "imported" if merged.added or merged.replaced else "unchanged"
+        if not existing.current_context:
+            # A new file (or one without a current context): kubectl needs one to do anything; the first
+            # imported context, in the order of the summary, as a single import would set its own.
+            first = next((o.context for o, _ in sorted(prepared, key=lambda p: p[0].context.lower())
+                          if o.status == "imported"), "")
+            if first:
+                existing.current_context = first
     return change
 
 
