@@ -35,6 +35,7 @@ pytestmark = pytest.mark.skipif(not os.access(AZ, os.X_OK),
                                 reason=f"the real Azure CLI is not installed at {AZ} (.ci/run installs it)")
 
 
+VM_OBJECT_ID = "d1000000-0000-4000-8000-0000000000f1"
 CERT_APP = Principal("cert-deployer", "c1000000-0000-4000-8000-0000000000c1", "d1000000-0000-4000-8000-0000000000c1",
                      "")
 
@@ -57,6 +58,10 @@ def emu(tmp_path_factory: pytest.TempPathFactory, cert_pem_path: Path) -> Iterat
     tenant["apps"].append({"name": CERT_APP.name, "client_id": CERT_APP.client_id, "object_id": CERT_APP.object_id,
                            "certificates": [str(cert_pem_path)]})
     spec["arm_role_assignments"].append({"principal": {"app": CERT_APP.name}, "role": "reader",
+                                         "scope": f"/subscriptions/{S1}"})
+    # A build VM whose system-assigned identity may read S1 (what 'az login --identity' lists).
+    tenant["hosts"] = [{"name": "build-vm", "kind": "vm", "system_identity": {"object_id": VM_OBJECT_ID}}]
+    spec["arm_role_assignments"].append({"principal": {"managed_identity": "build-vm"}, "role": "reader",
                                          "scope": f"/subscriptions/{S1}"})
     with Emulator(World.from_dict(spec), tmp_path_factory.mktemp("real-az-emu")) as e:
         yield e
@@ -122,6 +127,25 @@ def test_az_login_with_a_certificate(az: Az, cert_pem_path: Path) -> None:
        str(cert_pem_path), "--output", "none")
     got = json.loads(az("account", "get-access-token", "--resource", AKS_SERVER_APP_ID, "--output", "json").stdout)
     assert _oid(got["accessToken"]) == CERT_APP.object_id
+
+
+def test_az_login_identity_on_a_vm(az: Az, emu: Emulator) -> None:
+    """Issue 24.9: az asks IMDS for https://management.core.windows.net/, an alias the token endpoint took
+    and managed identity refused (AADSTS500011)."""
+    from akslogin.emulator.managed_identity import managed_identities
+
+    az.env.update(managed_identities(emu).environment("build-vm"))
+    az("login", "--identity", "--output", "none")
+    accounts = json.loads(az("account", "list", "--output", "json").stdout)
+    assert [a["id"] for a in accounts] == [S1] and accounts[0]["user"]["assignedIdentityInfo"] == "MSI"
+    got = json.loads(az("account", "get-access-token", "--resource", AKS_SERVER_APP_ID, "--output", "json").stdout)
+    assert _oid(got["accessToken"]) == VM_OBJECT_ID
+    token = az.run(akslogin_bin(), "get-token", "--login", "azurecli", "--server-id", AKS_SERVER_APP_ID)
+    assert token.returncode == 0, token.stderr
+    assert _oid(json.loads(token.stdout)["status"]["token"]) == VM_OBJECT_ID
+    msi = az.run(akslogin_bin(), "get-token", "--login", "msi", "--server-id", AKS_SERVER_APP_ID)
+    assert msi.returncode == 0, msi.stderr
+    assert _oid(json.loads(msi.stdout)["status"]["token"]) == VM_OBJECT_ID
 
 
 def test_akslogin_get_credentials_through_real_az(az: Az, emu: Emulator) -> None:
@@ -202,5 +226,23 @@ def test_the_docs_recipe_runs_as_written(tmp_path: Path) -> None:
         with __import__("contextlib").suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
     assert proc.returncode == 0, err[-3000:]
-    assert "Converted 1 user(s)" in out
-    assert "web-" in out or "No resources found" in err
+    assert out.count("Converted 1 user(s)") == 2  # az's kubeconfig, then the build VM's
+    assert out.count("web-") >= 2 or "No resources found" in err
+
+
+def test_az_login_with_username_and_password_on_an_emulator_on_port_443(tmp_path: Path) -> None:
+    """Issue 24.11: MSAL Python (inside az) drops the authority's port from the user realm URL, so az login -u/-p
+    reaches the emulator only when its authority is on 443 (docs/emulator.md says so)."""
+    from conftest import USER_WORLD
+    from support.worlds import PASSWORD, USER_DOMAIN
+    from test_emulator_userrealm import _port_443_free
+
+    if not _port_443_free():
+        pytest.skip("port 443 is taken or needs privileges here")
+    with Emulator(World.from_dict(USER_WORLD), tmp_path / "state", port=443) as emu443:
+        az = Az(emu443, tmp_path)
+        az("login", "-u", f"dev@{USER_DOMAIN}", "-p", PASSWORD, "--tenant", USER_WORLD["tenants"][0]["id"],
+           "--allow-no-subscriptions", "--output", "none")
+        got = json.loads(az("account", "get-access-token", "--resource", AKS_SERVER_APP_ID, "--output",
+                            "json").stdout)
+        assert _oid(got["accessToken"]) == "7e7e7e7e-0000-4000-8000-000000000001"

@@ -293,7 +293,8 @@ def of(emu: EmulatorHost) -> Federation:
 def install(emu: EmulatorHost) -> None:
     fed = Federation(emu, userflows.of(emu))
     emu.services[KEY] = fed
-    emu.entra.add_route("GET", r"/common/userrealm/(?P<upn>[^/]+)", fed.user_realm)
+    # Entra answers the realm in any case of the path: MSAL Go (kubelogin) asks /common/UserRealm/<upn>.
+    emu.entra.add_route("GET", r"/common/(?i:userrealm)/(?P<upn>[^/]+)", fed.user_realm)
     emu.entra.register_grant(GRANT_SAML11, fed.saml_grant)
     emu.entra.register_grant(GRANT_SAML20, fed.saml_grant)
     emu.add_server(SERVICE, fed.idp_router())

@@ -18,7 +18,7 @@ from akslogin.emulator.clock import Clock
 from akslogin.emulator.httpbase import Request, Response, Router
 from akslogin.emulator.tlsmaterial import thumbprints
 from akslogin.emulator.tokens import TokenIssuer
-from akslogin.emulator.world import RESOURCE_ALIASES, App, Tenant, World
+from akslogin.emulator.world import App, Tenant, World
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Tolerance ESTS applies to client-assertion time claims, in seconds.
@@ -340,18 +340,10 @@ class EntraService:
                 raise TokenError(1002012, scope=scope)
             first = (defaults or resources or [""])[0]
             resource = first.rsplit("/", 1)[0] if "/" in first else first
-        wanted = resource.rstrip("/").lower()
-        known = next((r for r in tenant.resources if r.rstrip("/").lower() == wanted), None)
-        audience = known
-        if known is None:
-            # A URL alias is the audience as asked (Entra's v1 behaviour); an app id alias gets the canonical one.
-            alias = next(((canonical, name if "://" in name else canonical)
-                          for canonical, names in RESOURCE_ALIASES.items() for name in names
-                          if name.rstrip("/").lower() == wanted and canonical in tenant.resources), None)
-            if alias is None:
-                raise TokenError(500011, resource=resource, tenant=tenant.id)
-            known, audience = alias
-        assert audience is not None
+        found = tenant.resource(resource)
+        if found is None:
+            raise TokenError(500011, resource=resource, tenant=tenant.id)
+        known, audience = found
         if v1 and req.query.get("api-version") == "1.0" and "://" not in known:
             audience = f"spn:{known}"  # the legacy AADv1 audience (kubernetes issue 86410)
         return known, audience

@@ -128,15 +128,15 @@ class ManagedIdentityService:
     def _mint(self, tenant: Tenant, identity: ManagedIdentity, resource: str) -> tuple[str, int, int]:
         if not resource:
             raise Failure(400, "invalid_request", "Required audience parameter not specified")
-        known = next((r for r in tenant.resources if r.rstrip("/").lower() == resource.rstrip("/").lower()), None)
-        if known is None:
+        found = tenant.resource(resource)  # the same names (and aliases) the token endpoint takes
+        if found is None:
             raise Failure(400, "invalid_resource",
                           f"AADSTS500011: The resource principal named {resource} was not found in the tenant "
                           f"named {tenant.id}. This can happen if the application has not been installed by the "
                           "administrator of the tenant or consented to by any user in the tenant.")
         lifetime = self.settings.token_lifetime
         token = self._emu.issuer.access_token(
-            tenant_id=tenant.id, audience=known, lifetime=lifetime, subject_oid=identity.object_id,
+            tenant_id=tenant.id, audience=found[1], lifetime=lifetime, subject_oid=identity.object_id,
             app_id=identity.client_id, app_only=True, appidacr="2", extra={"xms_mirid": identity.resource_id},
         )
         return token, lifetime, int(self._emu.clock.now())
@@ -196,13 +196,13 @@ class ManagedIdentityService:
         user = tenant.user_by_upn(host.user)
         if user is None:
             return self._imds_error(Failure(400, "invalid_request", f"The user {host.user} is not signed in"))
-        known = next((r for r in tenant.resources if r.rstrip("/").lower() == resource.rstrip("/").lower()), None)
-        if known is None:
+        found = tenant.resource(resource)
+        if found is None:
             return self._imds_error(Failure(400, "invalid_resource", f"AADSTS500011: The resource principal named "
                                             f"{resource} was not found in the tenant named {tenant.id}."))
         lifetime = self.settings.cloud_shell_token_lifetime
         token = self._emu.issuer.access_token(
-            tenant_id=tenant.id, audience=known, lifetime=lifetime, subject_oid=user.object_id,
+            tenant_id=tenant.id, audience=found[1], lifetime=lifetime, subject_oid=user.object_id,
             app_id=AZURE_CLI_APP_ID, app_only=False, upn=user.upn, name=user.display_name, groups=user.groups,
             scp="user_impersonation",
         )

@@ -201,6 +201,21 @@ class Tenant:
     def group_by_ref(self, ref: str) -> Group | None:
         return next((g for g in self.groups if ref in (g.name, g.object_id)), None)
 
+    def resource(self, name: str) -> tuple[str, str] | None:
+        """(the resource, the token audience) that ``name`` asks for in this tenant, or None (AADSTS500011).
+
+        A resource is found by its own name or by one of the aliases real Entra ID accepts for it (az asks
+        for https://management.core.windows.net/, a scope may use an app id): every endpoint that issues
+        tokens (the token endpoint, managed identity, Cloud Shell) answers the same names. A URL alias is the
+        audience as asked, as Entra's v1 tokens carry it; an app id alias gets the canonical name."""
+        wanted = name.rstrip("/").lower()
+        known = next((r for r in self.resources if r.rstrip("/").lower() == wanted), None)
+        if known is not None:
+            return known, known
+        return next(((canonical, alias if "://" in alias else canonical)
+                     for canonical, aliases in RESOURCE_ALIASES.items() for alias in aliases
+                     if alias.rstrip("/").lower() == wanted and canonical in self.resources), None)
+
     def managed_identity(self, ref: str) -> ManagedIdentity | None:
         """By name (a host's name for its system-assigned identity), client id or object id."""
         low = ref.lower()

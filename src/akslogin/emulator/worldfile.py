@@ -341,7 +341,8 @@ def _host(h: Any, subscription: str, identities: list[ManagedIdentity], where: s
     if kind == "cloudshell" and (not user or system or users):
         raise WorldError(f"{where}: a cloudshell host names the signed-in user (user: <upn>) and no identities")
     return Host(name=name, kind=kind, resource_id=resource_id, system_identity=system, user_identities=users,
-                identity_header=str(h.get("identity_header") or _new_id()), port=int(h.get("port", 0)), user=user)
+                identity_header=str(h.get("identity_header") or _new_id()), port=_port(h.get("port", 0), where),
+                user=user)
 
 
 def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
@@ -498,7 +499,7 @@ def _subscription(s: Any, i: int, world: World) -> Subscription:
 def _arm_principal_id(p: Any, where: str, world: World) -> str:
     if not isinstance(p, dict) or len(p) != 1:
         raise WorldError(f"{where}: principal is one of {{app: ...}}, {{user: ...}}, {{group: ...}}, "
-                         "{object_id: ...}")
+                         "{managed_identity: ...}, {object_id: ...}")
     kind, ref = next(iter(p.items()))
     ref = str(ref)
     if kind == "object_id":
@@ -516,6 +517,10 @@ def _arm_principal_id(p: Any, where: str, world: World) -> str:
             group = tenant.group_by_ref(ref)
             if group is not None:
                 return group.object_id
+        elif kind == "managed_identity":
+            identity = tenant.managed_identity(ref)
+            if identity is not None:
+                return identity.object_id
         else:
             raise WorldError(f"{where}: unknown principal kind {kind!r}")
     raise WorldError(f"{where}: unknown {kind} {ref!r}")
