@@ -223,10 +223,12 @@ def test_token_options_replace_copies_and_masks() -> None:
 
 
 def test_token_options_fields_match_the_constructor() -> None:
-    """TokenOptions is a plain class: FIELDS, __slots__ and __init__ must list the same fields in order."""
+    """TokenOptions is a plain class: FIELDS, __slots__ and __init__ must list the same fields in order (the
+    slots add from_env, which records where environment values came from and is not an option)."""
     import inspect
 
     params = list(inspect.signature(options.TokenOptions.__init__).parameters)[1:]
-    assert params == list(options.FIELDS) == list(options.TokenOptions.__slots__)
+    assert params == list(options.FIELDS) == list(options.TokenOptions.__slots__)[:-1]
+    assert options.TokenOptions.__slots__[-1] == "from_env"
     defaults = options.TokenOptions()
     assert all(hasattr(defaults, name) for name in options.FIELDS)

@@ -229,3 +229,14 @@ def test_cloud_shell_gets_the_signed_in_users_token_through_kubectl(tmp_path: Pa
     refused = run_akslogin(token_args("msi", "--client-id", UAMI_CLIENT), _env(tmp_path, machine_emulator, "shell"))
     assert refused.returncode == 2 and "Cloud Shell has no user-assigned managed identities" in refused.stderr
     assert len(machine_emulator.request_log.entries("cloudshell:shell")) == 1
+
+
+@pytest.mark.parametrize("variable", ["AAD_SERVICE_PRINCIPAL_CLIENT_ID", "AZURE_CLIENT_ID"])
+def test_an_identity_not_found_names_the_variable_the_client_id_came_from(tmp_path: Path, machine_emulator: Emulator,
+                                                                           variable: str) -> None:
+    """Issue 24.13: kubelogin's variables override --client-id for msi too; a leftover one picks another identity,
+    and the error must say where the id came from."""
+    env = _env(tmp_path, machine_emulator, "build-vm", **{variable: STRAY_CLIENT})
+    result = run_akslogin(token_args("msi", "--client-id", UAMI_CLIENT), env)
+    assert result.returncode == 1
+    assert f"client_id={STRAY_CLIENT}, taken from the variable {variable}, which overrides --client-id" in result.stderr

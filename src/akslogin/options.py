@@ -181,6 +181,7 @@ FLAGS: tuple[Flag, ...] = (
          metavar="LEVEL"),
 )
 
+_BY_DEST: "dict[str, Flag]" = {f.dest: f for f in FLAGS}
 _BY_NAME: "dict[str, Flag]" = {}
 for _flag in FLAGS:
     _BY_NAME[_flag.long] = _flag
@@ -239,7 +240,7 @@ class TokenOptions:
     """The parsed get-token options. A plain class (not a dataclass) to keep the hot path import-light;
     use :meth:`replace` for a modified copy. Its repr masks secrets."""
 
-    __slots__ = FIELDS
+    __slots__ = (*FIELDS, "from_env")
 
     def __init__(
         self,
@@ -303,6 +304,8 @@ class TokenOptions:
         self.verbosity = verbosity
         #: dests given on the command line (not from the environment)
         self.explicit: set[str] = set() if explicit is None else explicit
+        #: dest → the environment variable that set it (what an error names: "client id ... from AZURE_CLIENT_ID")
+        self.from_env: dict[str, str] = {}
 
     @property
     def timeout_seconds(self) -> float:
@@ -325,7 +328,14 @@ class TokenOptions:
         if unknown:
             raise TypeError(f"TokenOptions has no field(s) {', '.join(sorted(unknown))}")
         values.update(changes)
-        return TokenOptions(**values)
+        copy = TokenOptions(**values)
+        copy.from_env = {k: v for k, v in self.from_env.items() if k not in changes}
+        return copy
+
+    def origin(self, dest: str) -> str:
+        """Where ``dest``'s value came from, for a message: "--client-id" or "the variable AZURE_CLIENT_ID"."""
+        variable = self.from_env.get(dest)
+        return f"the variable {variable}" if variable else flag_for_dest(dest)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TokenOptions):
@@ -423,6 +433,12 @@ def _take(opts: "TokenOptions", flag: "Flag", source: "Env", environ: "Mapping[s
                              f"{getattr(opts, flag.dest) or '60s'}.")
                 continue
         setattr(opts, flag.dest, value)
+        opts.from_env[flag.dest] = name
+
+
+def flag_for_dest(dest: str) -> str:
+    """The long flag that sets ``dest`` (e.g. ``--client-id``)."""
+    return _BY_DEST[dest].long if dest in _BY_DEST else "--" + dest.replace("_", "-")
 
 
 def _refused(flag: "Flag", value: str) -> str:

@@ -136,8 +136,10 @@ class ManagedIdentityCredential:
         opts = ctx.opts
         self._clock = ctx.clock
         selector: tuple[str, str] | None = None
+        self._origin = ""
         if opts.client_id:
             selector = ("client_id", opts.client_id)
+            self._origin = opts.origin("client_id")
             identity: Any = msal.UserAssignedManagedIdentity(client_id=opts.client_id)
         elif opts.identity_resource_id:
             selector = ("msi_res_id", opts.identity_resource_id)
@@ -184,6 +186,10 @@ class ManagedIdentityCredential:
         if "AADSTS" in description:
             return describe_idp_error(body)
         which = f"{self._selector[0]}={self._selector[1]}" if self._selector else "the system-assigned identity"
+        if self._origin and self._origin != "--client-id":
+            # kubelogin's rule: AAD_SERVICE_PRINCIPAL_CLIENT_ID / AZURE_CLIENT_ID override --client-id for msi too,
+            # so an exported variable left over from a service principal job silently picks another identity.
+            which += f", taken from {self._origin}, which overrides --client-id"
         lowered = description.lower()
         if "not found" in lowered:
             hint = (f"The identity ({which}) is not assigned to this {self._source.host}. Assign it (or enable the "
