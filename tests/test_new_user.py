@@ -171,7 +171,7 @@ def test_whoami_and_doctor_take_v(tmp_path: Path, emulator: Emulator, apps: dict
     assert doc.returncode == 0, doc.stdout + doc.stderr
     assert "served from the cache" in doc.stderr
     bad = run_akslogin(["doctor", "-v", "loud"], env)
-    assert bad.returncode == 2 and "0 to 10" in bad.stderr
+    assert bad.returncode == 2 and "takes a whole number" in bad.stderr
 
 
 @pytest.mark.parametrize("port", ["99999", "-5", "http"])
