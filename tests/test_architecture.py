@@ -21,9 +21,9 @@ EMULATOR = "akslogin.emulator"
 EMULATOR_MAY_IMPORT: frozenset[str] = frozenset()
 #: Product modules that may import the emulator, inside a function.
 MAY_START_EMULATOR = frozenset({"akslogin.cli.emulator"})
-#: Everything a cache hit imports at module level, from the console script's ``akslogin.cli`` on.
+#: Everything a cache hit imports at module level, from the console script's ``akslogin.entry`` on.
 HOT_PATH = frozenset({
-    "akslogin", "akslogin.cli", "akslogin.usecases", "akslogin.usecases.get_token", "akslogin.options",
+    "akslogin", "akslogin.entry", "akslogin.usecases", "akslogin.usecases.get_token", "akslogin.options",
     "akslogin.exec_credential", "akslogin.jsonlite", "akslogin.log", "akslogin.tokencache",
     "akslogin.tokencache.entry", "akslogin.tokencache.key",
 })
@@ -110,7 +110,7 @@ def test_the_emulator_imports_nothing_of_the_product() -> None:
 def test_the_hot_path_imports_only_what_is_listed() -> None:
     modules = _modules()
     seen: set[str] = set()
-    todo = sorted(_with_parents({"akslogin.cli", "akslogin.usecases.get_token"}))
+    todo = sorted(_with_parents({"akslogin.entry", "akslogin.usecases.get_token"}))
     while todo:
         name = todo.pop()
         if name in seen:
