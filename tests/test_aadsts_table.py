@@ -58,7 +58,8 @@ class Case:
 
     def akslogin(self, args: list[str], **env: str) -> str:
         err = io.StringIO()
-        rc = run(args[1:] if args[0] == "get-token" else args, clean_env(self.tmp, **env), io.StringIO(), err)
+        attended = {"AKSLOGIN_PROMPT": "always", **env}  # in process: a failing prompt still reaches err
+        rc = run(args[1:] if args[0] == "get-token" else args, clean_env(self.tmp, **attended), io.StringIO(), err)
         assert rc != 0, "expected a failure"
         return err.getvalue()
 
@@ -90,8 +91,9 @@ class Case:
         worker = threading.Thread(target=answer, daemon=True)
         worker.start()
         err = io.StringIO()
-        rc = run(user_args(self.user_emu, "devicecode", cache or self.tmp / "dc", *extra)[1:], clean_env(self.tmp),
-                 io.StringIO(), err)
+        # In process: the thread above answers the prompt, so a prompt may be shown without a terminal.
+        rc = run(user_args(self.user_emu, "devicecode", cache or self.tmp / "dc", *extra)[1:],
+                 clean_env(self.tmp, AKSLOGIN_PROMPT="always"), io.StringIO(), err)
         stop.set()
         assert (rc != 0) == expect_failure, err.getvalue()
         return err.getvalue()

@@ -30,9 +30,14 @@ from support.worlds import USER_DOMAIN
 DEV = f"dev@{USER_DOMAIN}"
 
 
+def _attended(tmp_path: Path) -> dict[str, str]:
+    """For get-token run in process: the test, not a terminal, answers the prompt (credentials/attendance.py)."""
+    return clean_env(tmp_path, AKSLOGIN_PROMPT="always")
+
+
 def _login(emu: Emulator, kc: Path, env: dict[str, str], upn: str = DEV, *args: str) -> KubectlRun:
     """Start kubectl, read the device code from its stderr, approve it as ``upn``."""
-    run_ = KubectlRun(kc, *(args or ("get", "pods")), env=env)
+    run_ = KubectlRun(kc, *(args or ("get", "pods")), env=env, terminal=True)
     line = run_.wait_for_line("enter the code")
     assert devicecode.of(emu).approve(user_code_from(line), upn) == "approved"
     return run_
@@ -40,7 +45,8 @@ def _login(emu: Emulator, kc: Path, env: dict[str, str], upn: str = DEV, *args: 
 
 def _setup(tmp_path: Path, emu: Emulator, cluster: str = "users", *extra: str) -> tuple[Path, dict[str, str], Path]:
     cache = tmp_path / "cache"
-    kc = write_kubeconfig(tmp_path / "config", emu, cluster, user_args(emu, "devicecode", cache, *extra))
+    kc = write_kubeconfig(tmp_path / "config", emu, cluster, user_args(emu, "devicecode", cache, *extra),
+                          interactive_mode="IfAvailable")
     return kc, clean_env(tmp_path), cache
 
 
@@ -58,7 +64,7 @@ def test_first_run_prompts_then_later_runs_refresh_without_prompt(tmp_path: Path
     assert oct((cache / "msal").stat().st_mode & 0o777) == "0o700"
 
     user_emu.request_log.reset()
-    second = KubectlRun(kc, "get", "pods", "-n", "dev", env=env).finish()
+    second = KubectlRun(kc, "get", "pods", "-n", "dev", env=env, terminal=True).finish()
     assert second.returncode == 0, second.stderr
     assert "api-1" in second.stdout
     assert "enter the code" not in second.stderr
@@ -71,7 +77,7 @@ def test_fresh_token_means_no_request_at_all(tmp_path: Path, user_emu: Emulator)
     kc, env, _ = _setup(tmp_path, user_emu)
     assert _login(user_emu, kc, env).finish().returncode == 0
     user_emu.request_log.reset()
-    again = KubectlRun(kc, "get", "pods", env=env).finish()
+    again = KubectlRun(kc, "get", "pods", env=env, terminal=True).finish()
     assert again.returncode == 0 and "enter the code" not in again.stderr
     assert user_emu.request_log.entries("entra") == []
 
@@ -87,7 +93,7 @@ def test_dead_refresh_token_tells_the_user_and_prompts_again(tmp_path: Path, use
     else:
         user_emu.clock.advance(91 * 86400)
         code = "AADSTS700082"
-    again = KubectlRun(kc, "get", "pods", env=env)
+    again = KubectlRun(kc, "get", "pods", env=env, terminal=True)
     notice = again.wait_for_line("can no longer be used")
     assert f"dev2@{USER_DOMAIN}" in notice and code in notice
     line = again.wait_for_line("enter the code")
@@ -106,7 +112,7 @@ def test_legacy_uses_v1_endpoint_and_spn_audience(tmp_path: Path, user_emu: Emul
     assert all("/v2.0/" not in p for p in paths) and any(p.endswith("/oauth2/devicecode") for p in paths)
     assert next(iter((cache / "msal").glob("*.legacy.json"))).stat().st_mode & 0o077 == 0
     user_emu.request_log.reset()
-    second = KubectlRun(kc, "get", "pods", env=env).finish()  # legacy sign-ins are kept too
+    second = KubectlRun(kc, "get", "pods", env=env, terminal=True).finish()  # legacy sign-ins are kept too
     assert second.returncode == 0 and "enter the code" not in second.stderr
     assert [r.grant_type for r in user_emu.request_log.token_requests()] == ["refresh_token"]
 
@@ -121,7 +127,7 @@ def test_legacy_token_is_rejected_by_a_modern_cluster_audience(tmp_path: Path, u
         devicecode.of(user_emu).approve(pending.user_code, DEV)
 
     threading.Thread(target=approve, daemon=True).start()
-    rc = run(user_args(user_emu, "devicecode", tmp_path / "c", "--legacy")[1:], clean_env(tmp_path), out, err)
+    rc = run(user_args(user_emu, "devicecode", tmp_path / "c", "--legacy")[1:], _attended(tmp_path), out, err)
     assert rc == 0, err.getvalue()
     token = json.loads(out.getvalue())["status"]["token"]
     assert decode_jwt_payload(token)["aud"] == f"spn:{AKS_SERVER_APP_ID}"
@@ -166,7 +172,7 @@ def test_polling_honours_interval_and_slow_down(tmp_path: Path, user_emu: Emulat
 def test_declined_or_expired_code_is_one_clear_paragraph(tmp_path: Path, user_emu: Emulator, action: str,
                                                          code: str, text: str) -> None:
     kc, env, _ = _setup(tmp_path, user_emu)
-    run_ = KubectlRun(kc, "get", "pods", env=env)
+    run_ = KubectlRun(kc, "get", "pods", env=env, terminal=True)
     acted = 0
     while True:  # kubectl calls a failing plugin more than once; each call prompts anew
         try:
@@ -184,7 +190,7 @@ def test_declined_or_expired_code_is_one_clear_paragraph(tmp_path: Path, user_em
 
 def test_timeout_while_pending_says_what_to_do(tmp_path: Path, user_emu: Emulator) -> None:
     out, err = io.StringIO(), io.StringIO()
-    rc = run(user_args(user_emu, "devicecode", tmp_path / "c", "--timeout", "2s")[1:], clean_env(tmp_path), out, err)
+    rc = run(user_args(user_emu, "devicecode", tmp_path / "c", "--timeout", "2s")[1:], _attended(tmp_path), out, err)
     assert rc == 1 and out.getvalue() == ""
     assert "AADSTS70016" in err.getvalue() and "--timeout" in err.getvalue()
 
@@ -194,7 +200,7 @@ def test_client_and_tenant_are_required(tmp_path: Path, user_emu: Emulator) -> N
     args = [a for a in user_args(user_emu, "devicecode", tmp_path / "c")[1:]]
     i = args.index("--client-id")
     del args[i:i + 2]
-    assert run(args, clean_env(tmp_path), out, err) == 2
+    assert run(args, _attended(tmp_path), out, err) == 2
     assert "--client-id is required for --login devicecode" in err.getvalue()
     assert "80faf920-1908-4b52-b5ef-a8e7bedfc67a" in err.getvalue()
 
@@ -206,5 +212,5 @@ def test_legacy_expired_code_is_code_expired_on_v1(tmp_path: Path, user_emu: Emu
 
     threading.Thread(target=expire, daemon=True).start()
     out, err = io.StringIO(), io.StringIO()
-    assert run(user_args(user_emu, "devicecode", tmp_path / "c", "--legacy")[1:], clean_env(tmp_path), out, err) == 1
+    assert run(user_args(user_emu, "devicecode", tmp_path / "c", "--legacy")[1:], _attended(tmp_path), out, err) == 1
     assert "AADSTS70019" in err.getvalue() and "(code_expired)" in err.getvalue()

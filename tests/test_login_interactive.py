@@ -53,11 +53,12 @@ def _browser_env(tmp_path: Path, emu: Emulator, username: str, password: str) ->
 def test_kubectl_signs_in_through_chromium_then_refreshes_silently(tmp_path: Path, user_emu: Emulator) -> None:
     user_emu.entra.settings.access_token_lifetime = 200
     cache = tmp_path / "cache"
-    kc = write_kubeconfig(tmp_path / "config", user_emu, "users", user_args(user_emu, "interactive", cache))
+    kc = write_kubeconfig(tmp_path / "config", user_emu, "users", user_args(user_emu, "interactive", cache),
+                          interactive_mode="IfAvailable")
     env = _browser_env(tmp_path, user_emu, DEV, PASSWORD)
     env.pop("DISPLAY", None)
     before = authorize.of(user_emu).submissions
-    result = KubectlRun(kc, "get", "pods", env=env).finish(timeout=90)
+    result = KubectlRun(kc, "get", "pods", env=env, terminal=True).finish(timeout=90)
     assert result.returncode == 0, result.stderr + (tmp_path / "browser-result.json").read_text()
     assert "web-1" in result.stdout
     browser = json.loads((tmp_path / "browser-result.json").read_text())
@@ -70,7 +71,7 @@ def test_kubectl_signs_in_through_chromium_then_refreshes_silently(tmp_path: Pat
 
     user_emu.request_log.reset()
     env["BROWSER"] = "/bin/false"  # no browser may be needed now
-    again = KubectlRun(kc, "get", "pods", env=env).finish()
+    again = KubectlRun(kc, "get", "pods", env=env, terminal=True).finish()
     assert again.returncode == 0, again.stderr
     assert [r.grant_type for r in user_emu.request_log.token_requests()] == ["refresh_token"]
 
@@ -79,6 +80,7 @@ def test_kubectl_signs_in_through_chromium_then_refreshes_silently(tmp_path: Pat
 def test_chromium_cancel_reaches_the_cli_as_declined(tmp_path: Path, user_emu: Emulator) -> None:
     env = _browser_env(tmp_path, user_emu, DEV, PASSWORD)
     env["SIGNIN_ACTION"] = "cancel"
+    env["AKSLOGIN_PROMPT"] = "always"  # in process: the test, not a terminal, is the person
     out, err = io.StringIO(), io.StringIO()
     rc = run(user_args(user_emu, "interactive", tmp_path / "cache")[1:], env, out, err)
     assert rc == 1
@@ -124,7 +126,7 @@ def test_injected_browser_with_login_hint_and_fixed_redirect_port(tmp_path: Path
 
 
 def test_no_browser_says_so_and_suggests_devicecode(tmp_path: Path, user_emu: Emulator) -> None:
-    env = clean_env(tmp_path, BROWSER="/bin/false")
+    env = clean_env(tmp_path, BROWSER="/bin/false", AKSLOGIN_PROMPT="always")
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     out, err = io.StringIO(), io.StringIO()

@@ -22,7 +22,7 @@ import requests
 from akslogin import pop
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import ARC_SERVER_APP_ID, World
-from support.run import clean_env, decode_jwt_payload, kubectl, run_akslogin, write_kubeconfig
+from support.run import KubectlRun, clean_env, decode_jwt_payload, kubectl, run_akslogin, write_kubeconfig
 from test_login_interactive import _browser_env, needs_chromium
 
 TENANT = "abababab-0000-4000-8000-00000000000a"
@@ -246,8 +246,8 @@ def test_interactive_sign_in_gets_a_pop_token(tmp_path: Path, emu: Emulator) -> 
             "--pop-enabled", "--pop-claims", f"u={ARC_ID}"]
     env = _browser_env(tmp_path, emu, USER, PASSWORD)
     env.pop("DISPLAY", None)
-    kc = write_kubeconfig(tmp_path / "config", emu, "edge1", args)
-    result = kubectl(kc, "get", "pods", env=env, timeout=120)
+    kc = write_kubeconfig(tmp_path / "config", emu, "edge1", args, interactive_mode="IfAvailable")
+    result = KubectlRun(kc, "get", "pods", env=env, terminal=True).finish(timeout=120)
     assert result.returncode == 0, result.stderr
     assert "sensor-1" in result.stdout
     grants = [(r.grant_type, r.extra.get("token_type")) for r in emu.request_log.token_requests()]

@@ -53,7 +53,10 @@ def run_akslogin(args: list[str], env: Mapping[str, str], timeout: float = 60) -
 
 
 def write_kubeconfig(path: Path, emu: Emulator, cluster: str, exec_args: list[str],
-                     exec_env: Mapping[str, str] | None = None, api_version: str = "v1") -> Path:
+                     exec_env: Mapping[str, str] | None = None, api_version: str = "v1",
+                     interactive_mode: str = "Never") -> Path:
+    """A kubeconfig whose one context runs akslogin with ``exec_args``; user sign-ins that prompt need
+    ``interactive_mode="IfAvailable"`` and kubectl run with a terminal (KubectlRun(..., terminal=True))."""
     cfg = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -67,7 +70,7 @@ def write_kubeconfig(path: Path, emu: Emulator, cluster: str, exec_args: list[st
                 "command": akslogin_bin(),
                 "args": exec_args,
                 "env": [{"name": k, "value": v} for k, v in (exec_env or {}).items()] or None,
-                "interactiveMode": "Never",
+                "interactiveMode": interactive_mode,
                 "provideClusterInfo": False,
             }},
         }],
@@ -99,15 +102,24 @@ def user_args(emu: Emulator, login: str, cache_dir: Path, *extra: str, server_id
 
 
 class KubectlRun:
-    """kubectl running in the background; its stderr (where the exec plugin prompts) is read line by line."""
+    """kubectl running in the background; its stderr (where the exec plugin prompts) is read line by line.
+    ``terminal``: kubectl's stdin is a pseudo-terminal, as for a person at a shell, so a context with
+    ``interactiveMode: IfAvailable`` tells the plugin that someone can answer a prompt."""
 
-    def __init__(self, kubeconfig: Path, *args: str, env: Mapping[str, str]) -> None:
+    def __init__(self, kubeconfig: Path, *args: str, env: Mapping[str, str], terminal: bool = False) -> None:
         import queue
         import threading
 
+        stdin: Any = subprocess.DEVNULL
+        self._pty: tuple[int, int] | None = None
+        if terminal:
+            import pty
+
+            self._pty = pty.openpty()
+            stdin = self._pty[1]
         self.proc = subprocess.Popen(
             [KUBECTL, "--kubeconfig", str(kubeconfig), "--request-timeout", "60s", *args], env=dict(env),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin, text=True)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr_lines: list[str] = []
         self.ended = False
@@ -142,6 +154,11 @@ class KubectlRun:
         assert self.proc.stdout is not None
         stdout = self.proc.stdout.read()  # stderr belongs to the pump thread; don't let communicate() race it
         self.proc.wait(timeout=timeout)
+        if self._pty is not None:
+            for fd in self._pty:
+                with __import__("contextlib").suppress(OSError):
+                    os.close(fd)
+            self._pty = None
         while not self.ended:
             line = self.lines.get(timeout=5)
             if line is None:

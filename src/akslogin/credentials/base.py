@@ -156,6 +156,10 @@ class CredentialContext:
     #: The token must have at least this long left (a background renewal asks for more than MSAL's 5 minutes,
     #: so a user mode must not hand back MSAL's cached access token that is about to end).
     min_remaining: float = 300.0
+    #: A person can answer a sign-in prompt (see credentials/attendance.py); False: user modes never prompt.
+    attended: bool = True
+    #: The person asked for this sign-in (akslogin login): an earlier unanswered prompt does not hold it off.
+    explicit_sign_in: bool = False
 
     def request_data(self) -> dict[str, str]:
         """Extra token-request parameters for MSAL's ``data=`` (the PoP binding, or none)."""

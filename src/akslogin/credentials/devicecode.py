@@ -22,6 +22,7 @@ from akslogin.credentials.user import requirements as requirements  # a client a
 
 class DeviceCodeCredential(UserCredential):
     mode = "devicecode"
+    prompt_for = "a device code"
 
     def __init__(self, ctx: CredentialContext, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(ctx)

@@ -24,6 +24,7 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 
 class InteractiveBrowserCredential(UserCredential):
     mode = "interactive"
+    prompt_for = "a browser sign-in"
 
     def __init__(self, ctx: CredentialContext, browser: Launcher | None = None) -> None:
         super().__init__(ctx)
@@ -58,11 +59,13 @@ class InteractiveBrowserCredential(UserCredential):
             self.ctx.stderr.flush()
             response = receiver.wait(self.deadline - self.ctx.clock())
         if response is None:
-            raise AuthenticationError(
+            unanswered = AuthenticationError(
                 f"the browser sign-in did not finish within {self.ctx.opts.timeout_seconds:.0f}s.",
                 "Finish signing in sooner or raise --timeout; on a machine without a usable browser use "
                 "--login devicecode.",
             )
+            unanswered.unanswered = True  # type: ignore[attr-defined]  # see credentials.attendance.prompting
+            raise unanswered
         result: dict[str, Any] = call(app.acquire_token_by_auth_code_flow, flow, response,
                                       data=self.ctx.request_data())
         if "error" in result and "access_token" not in result:

@@ -15,7 +15,7 @@ from typing import Any
 
 from akslogin import jsonlite
 from akslogin.aadsts import describe_idp_error
-from akslogin.credentials import devicepoll, usercache
+from akslogin.credentials import attendance, devicepoll, usercache
 from akslogin.credentials.base import AccessToken, CredentialContext, require
 from akslogin.credentials.devicecode import prompt
 from akslogin.credentials.msal_app import token_from_result
@@ -53,7 +53,10 @@ class LegacyDeviceCodeCredential:
                 usercache.forget(ctx, SUFFIX)
                 result = None
         if result is None:
-            result = self._device_flow(resource)
+            attendance.require_person("a device code", attended=ctx.attended,
+                                      why="" if refresh_token else " (there is no saved sign-in)")
+            with attendance.prompting(ctx, "a device code"):
+                result = self._device_flow(resource)
         token = token_from_result(result, now=ctx.clock())
         if result.get("refresh_token"):
             usercache.save_json(ctx, SUFFIX, {

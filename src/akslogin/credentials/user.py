@@ -14,7 +14,7 @@ import msal
 
 from akslogin.aadsts import describe_idp_error
 from akslogin.clouds import AKS_CLIENT_APP_ID
-from akslogin.credentials import usercache
+from akslogin.credentials import attendance, usercache
 from akslogin.credentials.base import AccessToken, CredentialContext, Problem, needed, require, scope_for
 from akslogin.credentials.msal_app import call, public_app, token_from_result
 from akslogin.errors import AksloginError, NetworkError
@@ -43,6 +43,8 @@ class UserCredential:
     mode = "user"
     #: Interactive modes tell the user why they are asked to sign in again.
     announce_reauth = True
+    #: What the person answers when this mode signs in ("a device code"); "" when no person is needed (ropc).
+    prompt_for = ""
 
     def __init__(self, ctx: CredentialContext) -> None:
         self.ctx = ctx
@@ -64,11 +66,18 @@ class UserCredential:
         ctx = self.ctx
         scopes = [scope_for(resource)]
         cache = usercache.load(ctx)
+        if self.prompt_for and not ctx.attended and not cache.find(msal.TokenCache.CredentialType.ACCOUNT):
+            # Nothing to redeem and nobody to prompt: say so now, before any request (kubectl waits for it).
+            attendance.require_person(self.prompt_for, attended=False, why=" (there is no saved sign-in)")
         try:
             app = public_app(ctx.authority, ctx.opts.client_id, ctx.http, cache)
             result = self._silent(app, scopes)
             if result is None or "access_token" not in result:
-                result = self.sign_in(app, scopes)
+                if not self.prompt_for:
+                    result = self.sign_in(app, scopes)
+                else:
+                    with attendance.prompting(ctx, self.prompt_for):
+                        result = self.sign_in(app, scopes)
             return token_from_result(result, now=ctx.clock())
         finally:
             usercache.save(ctx, cache)

@@ -53,9 +53,15 @@ def obtain(
     log: Log,
     clock: Callable[[], float] = time.time,
     min_remaining: float = MIN_REMAINING,
+    *,
+    attended: bool | None = None,
+    explicit_sign_in: bool = False,
 ) -> AccessToken:
-    """A token for ``opts.server_id`` with at least ``min_remaining`` seconds left (validated options)."""
-    return _cached_or_acquired(opts, environ, stderr, log, clock, min_remaining, None)[0]
+    """A token for ``opts.server_id`` with at least ``min_remaining`` seconds left (validated options).
+    ``attended``: whether a user sign-in may prompt (default: when stderr is a terminal, or AKSLOGIN_PROMPT);
+    ``explicit_sign_in``: the person asked for this sign-in (``akslogin login``)."""
+    return _cached_or_acquired(opts, environ, stderr, log, clock, min_remaining, None, attended,
+                               explicit_sign_in)[0]
 
 
 def presented(opts: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log,
@@ -76,7 +82,8 @@ def presented(opts: options.TokenOptions, environ: Mapping[str, str], stderr: Te
 
 
 def _cached_or_acquired(opts: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log,
-                        clock: Callable[[], float], min_remaining: float, pop_key: Any) -> tuple[AccessToken, bool]:
+                        clock: Callable[[], float], min_remaining: float, pop_key: Any,
+                        attended: bool | None = None, explicit_sign_in: bool = False) -> tuple[AccessToken, bool]:
     """Cache first, then a single-flight sign-in: get-token's slow path, for every other caller."""
     cache_dir = cache_dir_for(opts, environ)
     key = key_for(opts, environ, pop_key.kid if pop_key is not None else "")
@@ -84,10 +91,13 @@ def _cached_or_acquired(opts: options.TokenOptions, environ: Mapping[str, str], 
     if cached is not None and cached.fresh(clock(), min_remaining):
         log(2, f"token for {opts.server_id} served from the cache")
         return cached, True
+    from akslogin.credentials.attendance import attended as someone_there
     from akslogin.usecases.acquire import acquire
 
+    if attended is None:
+        attended = someone_there(False, stderr, environ)
     return acquire(opts, key, cache_dir, environ, log, clock, stderr, min_remaining=min_remaining,
-                   pop_key=pop_key), False
+                   pop_key=pop_key, attended=attended, explicit_sign_in=explicit_sign_in), False
 
 
 def options_from_exec_args(args: Sequence[str], environ: Mapping[str, str]) -> options.TokenOptions:

@@ -45,12 +45,15 @@ def acquire(
     stderr: TextIO | None = None,
     min_remaining: float = MIN_REMAINING,
     pop_key: Any = None,
+    attended: bool = True,
+    explicit_sign_in: bool = False,
 ) -> AccessToken:
     """``pop_key`` (akslogin.pop.PopKey): bind the token to it (Azure Arc).
 
     ``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
     for more than get-token's five minutes). A token that is inside that margin but still valid is served
-    when the refresh fails, when a recent failure says to wait, or when the lock wait times out."""
+    when the refresh fails, when a recent failure says to wait, or when the lock wait times out. ``attended``:
+    a person can answer a sign-in prompt (credentials/attendance.py); ``explicit_sign_in``: they asked for it."""
     out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
     started = clock()
@@ -72,9 +75,9 @@ def acquire(
                       "a read-only file system); signing in without it, so every kubectl call signs in again. "
                       "Pass a writable --cache-dir or set KUBECACHEDIR.\n")
             return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key,
-                               cacheable=False)
+                               cacheable=False, attendance=(attended, explicit_sign_in))
         return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key,
-                           queued_since=started)
+                           queued_since=started, attendance=(attended, explicit_sign_in))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -106,7 +109,8 @@ def _backoff_state(raw: bytes | None) -> tuple[float, float]:
 
 def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], log: Log,
                 clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any, *,
-                cacheable: bool = True, queued_since: float | None = None) -> AccessToken:
+                cacheable: bool = True, queued_since: float | None = None,
+                attendance: tuple[bool, bool] = (True, False)) -> AccessToken:
     """``cacheable``: False when the cache cannot be written (nothing is moved aside or written then).
     ``queued_since``: when this process began waiting for the lock; a failure the holder before it recorded
     since then is this process's answer too (a process that came later tries for itself)."""
@@ -151,6 +155,8 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         clock=clock,
         pop_key=pop_key,
         min_remaining=min_remaining,
+        attended=attendance[0],
+        explicit_sign_in=attendance[1],
     )
     log(1, f"requesting a token for {opts.server_id} with --login {opts.login}")
     try:

@@ -86,9 +86,18 @@ def run(
             from akslogin.leanimport import import_requests
 
             import_requests()  # before MSAL imports it
+            from akslogin.credentials.attendance import UnattendedSignIn, attended
             from akslogin.usecases.acquire import acquire
 
-            token = acquire(opts, key, cache_dir, environ, log, clock, stderr, pop_key=pop_key)
+            try:
+                token = acquire(opts, key, cache_dir, environ, log, clock, stderr, pop_key=pop_key,
+                                attended=attended(info.interactive, stderr, environ))
+            except UnattendedSignIn as exc:
+                from akslogin.usecases.login import login_command
+
+                exc.hint = (f"Run '{login_command(list(argv), environ)}' once in a terminal; later kubectl calls "
+                            "use the saved sign-in without asking.")
+                raise
         value, expires_on = token.token, token.expires_on
         if pop_key is not None:
             value, expires_on = pop.presentation(value, expires_on, pop_key, opts.pop_claims, clock())

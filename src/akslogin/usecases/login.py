@@ -17,6 +17,7 @@ from typing import TextIO
 
 from akslogin import clouds, options
 from akslogin.clouds import AKS_SERVER_APP_ID as AKS_SERVER_ID
+from akslogin.kubeconfig.model import KubeConfig
 from akslogin.tokencache.entry import AccessToken
 from akslogin.usecases import access
 
@@ -48,6 +49,35 @@ def identity_for(flags: options.TokenOptions, kubeconfig: str | None, context: s
     return opts, env
 
 
+def login_command(argv: list[str], environ: Mapping[str, str]) -> str:
+    """The command that signs in once for the exec block whose get-token arguments are ``argv`` (what a kubectl
+    call that may not prompt tells its user): ``akslogin login --context NAME`` for the kubeconfig context whose
+    user runs exactly these arguments, else ``akslogin login`` with them."""
+    import shlex
+
+    try:
+        from akslogin.kubeconfig.view import load_merged
+
+        view = load_merged(None, environ)
+        wanted = ["get-token", *argv]
+        names = [name for config in view.configs for name in config.names("contexts")
+                 if _runs(config, name, wanted)]
+        current = next((c.current_context for c in view.configs if c.current_context), "")
+    except Exception:  # a kubeconfig that cannot be read: the flags say it all the same
+        names, current = [], ""
+    if names:
+        name = current if current in names else names[0]
+        return f"akslogin login --context {shlex.quote(name)}"
+    return "akslogin login " + " ".join(shlex.quote(a) for a in argv)
+
+
+def _runs(config: KubeConfig, context: str, argv: list[str]) -> bool:
+    body = config.get("contexts", context) or {}
+    user = config.get("users", str(body.get("user") or "")) or {}
+    block = user.get("exec") if isinstance(user, dict) else None
+    return isinstance(block, dict) and [str(a) for a in block.get("args") or []] == argv
+
+
 @dataclass
 class SignedIn:
     opts: options.TokenOptions
@@ -60,7 +90,9 @@ def login(identity: options.TokenOptions, environ: Mapping[str, str], stderr: Te
     from akslogin.log import Log
 
     opts = access.for_resource(identity, identity.server_id or AKS_SERVER_ID)
-    token = access.obtain(opts, environ, stderr, Log(opts.verbosity_level, stderr))
+    # The person asked to sign in: prompt even if an earlier kubectl prompt went unanswered.
+    token = access.obtain(opts, environ, stderr, Log(opts.verbosity_level, stderr), attended=True,
+                          explicit_sign_in=True)
     return SignedIn(opts, token, access.cache_dir_for(opts, environ))
 
 

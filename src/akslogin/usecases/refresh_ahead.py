@@ -150,7 +150,7 @@ def renew(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, st
     log = Log(1, notes)
     try:
         token = acquire(opts, key, cache_dir, environ, log, clock, notes,
-                        min_remaining=MIN_REMAINING + LEAD + 1, pop_key=pop_key)
+                        min_remaining=MIN_REMAINING + LEAD + 1, pop_key=pop_key, attended=False)
     except AksloginError as exc:
         _keep(path, exc.message)
         return 1
