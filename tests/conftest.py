@@ -230,6 +230,8 @@ USER_WORLD: dict[str, Any] = {
             _user("blocked", conditional_access="block"),
             _user("nodevicecode", conditional_access={"block": ["devicecode"]}, groups=["aks-devs"]),
             _user("unmanaged", conditional_access={"compliant_device": ["all"]}),
+            _user("notjoined", conditional_access={"domain_joined": ["ropc", "interactive"]}),
+            _user("unenrolled", conditional_access={"managed_device": ["all"]}),
             _user("disabled", disabled=True),
             _user("locked", locked=True),
             _user("expired", password_expired=True),

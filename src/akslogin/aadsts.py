@@ -18,6 +18,14 @@ class AadstsExplanation:
 
 
 #: AADSTS codes met when a CLI signs in, in plain words: the likely cause and the next step.
+#: What works where Conditional Access wants a compliant (or managed, or joined) device (issue 25).
+CA_WHAT_WORKS = (
+    "--login interactive signs in with a browser on this device (a compliant one passes the policy), and "
+        "--login azurecli reuses az's sign-in (the OS broker on Windows); with pip install 'akslogin[broker]' "
+        "and AKSLOGIN_BROKER=1, --login interactive uses the broker on Windows and macOS too. For automation "
+        "use a workload identity, managed identity or service principal."
+)
+
 AADSTS: dict[int, AadstsExplanation] = {
     7000215: AadstsExplanation(
         "the client secret is wrong",
@@ -105,8 +113,8 @@ AADSTS: dict[int, AadstsExplanation] = {
     ),
     53003: AadstsExplanation(
         "a Conditional Access policy blocked this sign-in",
-        "Ask your administrator which policy applies; device-code and username/password sign-ins are often "
-        "blocked. Try --login interactive on a compliant device, or a workload identity for automation.",
+        "Device-code and username/password sign-ins are often blocked where the policy wants a compliant device: "
+        + CA_WHAT_WORKS + " If none works, ask your administrator which policy applies.",
     ),
     50173: AadstsExplanation(
         "the refresh token was revoked (password change, sign-out, or an admin revoked sessions)",
@@ -130,9 +138,21 @@ AADSTS: dict[int, AadstsExplanation] = {
         "Ask an administrator to assign you (or a group you are in) to the client application's enterprise app.",
     ),
     53000: AadstsExplanation(
-        "a Conditional Access policy requires a compliant (managed) device, and this one is not",
-        "Sign in from a device enrolled in your organisation's management (Intune), e.g. with --login "
-        "interactive there, or use a workload identity / service principal for automation.",
+        "a Conditional Access policy requires a compliant (managed) device, and this sign-in did not come from one",
+        "Sign in from a device enrolled in your organisation's management (Intune): " + CA_WHAT_WORKS,
+    ),
+    53001: AadstsExplanation(
+        "a Conditional Access policy requires a domain-joined device, and this sign-in did not come from one",
+        "Sign in from a hybrid-joined device: " + CA_WHAT_WORKS,
+    ),
+    530003: AadstsExplanation(
+        "a Conditional Access policy requires a managed device, and this sign-in did not come from one",
+        CA_WHAT_WORKS,
+    ),
+    530033: AadstsExplanation(
+        "a device-based Conditional Access policy blocks device-code sign-in (the code is entered on another "
+        "device, which the policy cannot check)",
+        "Device code cannot pass this policy: " + CA_WHAT_WORKS,
     ),
     70043: AadstsExplanation(
         "your organisation's sign-in frequency policy requires you to sign in again",

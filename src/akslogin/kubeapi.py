@@ -28,6 +28,7 @@ from akslogin import __version__, jsonlite
 from akslogin.deadline import Watchdog, watched_pool_classes
 from akslogin.errors import ConfigError, DeadlineError, NetworkError, ServiceError, TLSError
 from akslogin.kubeconfig.resolved import ClusterEndpoint
+from akslogin.tlstrust import system_context
 
 USER_AGENT = f"akslogin/{__version__}"
 #: Largest answer read from an API server (RBAC listings of big clusters are a few MiB at most).
@@ -79,7 +80,7 @@ def _ssl_context(cluster: ClusterEndpoint, client_cert: tuple[bytes, bytes] | No
             raise ConfigError(f"the CA of cluster {cluster.name!r} ({cluster.ca_origin}) is not a PEM certificate.",
                               "Re-run 'akslogin get-credentials' to refresh it.") from None
     else:
-        ctx = ssl.create_default_context()
+        ctx = system_context()  # the OS store on macOS and Windows (a corporate CA in the Keychain counts)
     if cluster.insecure_skip_tls_verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE

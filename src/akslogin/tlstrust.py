@@ -12,8 +12,11 @@ certificates of a system store, which is more than the rest of a token request, 
 - a handshake that fails verification while something is deferred parses all of it and is tried once more
   (:meth:`Trust.widen`), so what is accepted is exactly what the eager load would accept.
 
-Elsewhere (macOS, Windows, a store without hash links, SSL_CERT_FILE pointing elsewhere) the system store is
-loaded as ``ssl.create_default_context()`` loads it.
+On macOS and Windows the operating system's store decides (the ``truststore`` package, kept by the pip
+maintainers): a corporate TLS-inspection CA installed only in the Keychain or the Windows certificate store is
+trusted without ``--certificate-authority``, and the extra files above are trusted on top of it. Elsewhere (a
+Linux store without hash links, SSL_CERT_FILE pointing elsewhere) the system store is loaded as
+``ssl.create_default_context()`` loads it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,34 @@ def _hashed_dir(path: str | None) -> bool:
     return False
 
 
+#: Where the operating system's certificate store is reached through truststore instead of OpenSSL's files.
+OS_STORE_PLATFORMS = ("darwin", "win32")
+
+
+def os_store_context() -> ssl.SSLContext | None:
+    """An SSLContext that verifies with the OS store (truststore), or None where truststore is not installed."""
+    try:
+        import truststore
+    except ImportError:
+        return None
+    ctx: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    return ctx
+
+
+def _platform() -> str:
+    """sys.platform, through one seam: tests force the macOS/Windows path (truststore) on Linux with it."""
+    return sys.platform
+
+
+def system_context() -> ssl.SSLContext:
+    """A client context trusting the system's CAs: the OS store on macOS and Windows, OpenSSL's elsewhere."""
+    if _platform() in OS_STORE_PLATFORMS:
+        ctx = os_store_context()
+        if ctx is not None:
+            return ctx
+    return ssl.create_default_context()
+
+
 def _default_context(capath: str | None) -> ssl.SSLContext:
     """``ssl.create_default_context``'s settings; with ``capath``, trusting that directory instead of loading
     the default store (a seam for tests, which count what gets parsed)."""
@@ -67,11 +98,16 @@ class Trust:
 
     @classmethod
     def build(cls, extra_cas: Sequence[str], environ: Mapping[str, str]) -> Trust:
+        os_store = os_store_context() if _platform() in OS_STORE_PLATFORMS else None
+        if os_store is not None:  # the OS decides; the files below are trusted on top of it
+            trust = cls(os_store, set(), [], lazy=False)
+            trust._add_configured(extra_cas, environ)
+            return trust
         paths = ssl.get_default_verify_paths()
         system_file = paths.cafile  # SSL_CERT_FILE or OpenSSL's default file; None when it does not exist
         beside = system_file is None or (paths.capath is not None and os.path.dirname(
             file_id(system_file)) == file_id(paths.capath))
-        lazy = sys.platform.startswith("linux") and beside and _hashed_dir(paths.capath)
+        lazy = _platform().startswith("linux") and beside and _hashed_dir(paths.capath)
         parsed: set[str] = set()
         deferred: list[str] = []
         if lazy:
@@ -83,13 +119,16 @@ class Trust:
             if system_file:
                 parsed.add(file_id(system_file))
         trust = cls(ctx, parsed, deferred, lazy)
+        trust._add_configured(extra_cas, environ)
+        return trust
+
+    def _add_configured(self, extra_cas: Sequence[str], environ: Mapping[str, str]) -> None:
         for var in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
             bundle = environ.get(var)
             if bundle and os.path.isfile(bundle):
-                trust.add_file(bundle, what=var)
+                self.add_file(bundle, what=var)
         for path in extra_cas:
-            trust.add_file(path, what="--certificate-authority")
-        return trust
+            self.add_file(path, what="--certificate-authority")
 
     def add_file(self, path: str, *, what: str, defer: bool = False) -> None:
         """Trust the CA bundle ``path`` (parsed now unless ``defer`` and the store is lazy)."""
@@ -138,4 +177,5 @@ class Trust:
 
 def verify_failed(exc: BaseException) -> bool:
     """Whether a requests/urllib3 TLS error is a certificate the trust store did not accept."""
-    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+    text = str(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text.lower()

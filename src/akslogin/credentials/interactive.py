@@ -11,6 +11,7 @@ import urllib.parse
 from typing import Any
 
 from akslogin.aadsts import describe_idp_error
+from akslogin.credentials import broker
 from akslogin.credentials.base import CredentialContext
 from akslogin.credentials.browser import Launcher, system_browser
 from akslogin.credentials.loopback import LoopbackReceiver
@@ -28,13 +29,20 @@ class InteractiveBrowserCredential(UserCredential):
 
     def __init__(self, ctx: CredentialContext, browser: Launcher | None = None) -> None:
         super().__init__(ctx)
+        #: MSAL's broker options when AKSLOGIN_BROKER asks for the OS broker (refused here when it cannot work).
+        self._broker = broker.app_options(ctx.environ)
         self._host, self._port, self._path = parse_redirect_url(ctx.opts.redirect_url)
         self._browser = browser if browser is not None else system_browser(ctx.environ)
 
     def account_hint(self) -> str:
         return self.ctx.opts.login_hint
 
+    def app_options(self) -> dict[str, Any]:
+        return dict(self._broker)
+
     def sign_in(self, app: Any, scopes: list[str]) -> dict[str, Any]:
+        if self._broker:
+            return self._sign_in_with_broker(app, scopes)
         if self._browser is None:
             raise AuthenticationError(
                 "--login interactive needs a web browser, and none is available here (no DISPLAY or "
@@ -68,6 +76,17 @@ class InteractiveBrowserCredential(UserCredential):
             raise unanswered
         result: dict[str, Any] = call(app.acquire_token_by_auth_code_flow, flow, response,
                                       data=self.ctx.request_data())
+        if "error" in result and "access_token" not in result:
+            raise describe_idp_error(result)
+        return result
+
+
+    def _sign_in_with_broker(self, app: Any, scopes: list[str]) -> dict[str, Any]:
+        """The OS broker's own window (MSAL falls back to its browser flow where the broker is unavailable)."""
+        self.ctx.log(1, "signing in through the OS sign-in broker")
+        result: dict[str, Any] = call(app.acquire_token_interactive, scopes,
+                                      parent_window_handle=app.CONSOLE_WINDOW_HANDLE,
+                                      login_hint=self.ctx.opts.login_hint or None, data=self.ctx.request_data())
         if "error" in result and "access_token" not in result:
             raise describe_idp_error(result)
         return result

@@ -51,10 +51,12 @@ def confidential_app(authority: Authority, client_id: str, credential: Any, http
                   client_credential=credential, azure_region=False)
 
 
-def public_app(authority: Authority, client_id: str, http: HttpClient, token_cache: Any = None) -> Any:
-    """A public client (user sign-in) whose tokens go to ``token_cache`` (persisted by the caller)."""
+def public_app(authority: Authority, client_id: str, http: HttpClient, token_cache: Any = None,
+               **options: Any) -> Any:
+    """A public client (user sign-in) whose tokens go to ``token_cache`` (persisted by the caller); ``options``
+    are MSAL's own (the broker's, see credentials/broker.py)."""
     return _build(msal.PublicClientApplication, authority, http, client_id,
-                  transport=UserRealmPortFix(http, authority.host), token_cache=token_cache)
+                  transport=UserRealmPortFix(http, authority.host), token_cache=token_cache, **options)
 
 
 class TokenAnswerCheck:

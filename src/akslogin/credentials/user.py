@@ -61,6 +61,10 @@ class UserCredential:
     def sign_in(self, app: Any, scopes: list[str]) -> dict[str, Any]:
         raise NotImplementedError
 
+    def app_options(self) -> dict[str, Any]:
+        """MSAL PublicClientApplication options of this mode (the broker's, for interactive)."""
+        return {}
+
     # -- the flow --------------------------------------------------------------------------------
     def get_token(self, resource: str) -> AccessToken:
         ctx = self.ctx
@@ -70,7 +74,7 @@ class UserCredential:
             # Nothing to redeem and nobody to prompt: say so now, before any request (kubectl waits for it).
             attendance.require_person(self.prompt_for, attended=False, why=" (there is no saved sign-in)")
         try:
-            app = public_app(ctx.authority, ctx.opts.client_id, ctx.http, cache)
+            app = public_app(ctx.authority, ctx.opts.client_id, ctx.http, cache, **self.app_options())
             result = self._silent(app, scopes)
             if result is None or "access_token" not in result:
                 if not self.prompt_for:

@@ -153,6 +153,23 @@ CODES: dict[int, AadstsCode] = {
         "provider like Intune.",
         suberror="device_authentication_failed",
     ),
+    53001: AadstsCode(
+        "invalid_grant", 400,
+        "Device is not in required device state: domain_joined. Conditional Access policy requires a domain joined "
+        "device, and the device is not domain joined. Have the user use a domain joined device.",
+        suberror="device_authentication_failed",
+    ),
+    530003: AadstsCode(
+        "invalid_grant", 400,
+        "Your device is required to be managed to access this resource.",
+        suberror="device_authentication_failed",
+    ),
+    530033: AadstsCode(
+        "invalid_grant", 400,
+        "Access has been blocked by Conditional Access policies. Remote device flow blocked due to a device based "
+        "conditional access rule.",
+        suberror="message_only",
+    ),
     50105: AadstsCode(
         "invalid_grant", 400,
         "Your administrator has configured the application {app_name} ('{client_id}') to block users unless they "

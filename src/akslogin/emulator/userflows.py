@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from akslogin.emulator.entra import EntraService, TokenError, pop_binding
 from akslogin.emulator.httpbase import Request, Response
 from akslogin.emulator.tokens import b64url_json
-from akslogin.emulator.world import App, Tenant, User
+from akslogin.emulator.world import DEVICE_CA_CODES, App, Tenant, User
 
 if TYPE_CHECKING:
     from akslogin.emulator.host import EmulatorHost
@@ -115,8 +115,10 @@ class UserFlows:
         action = user.ca_action(flow)
         if action == "block":
             raise TokenError(53003)
-        if action == "compliant_device":
-            raise TokenError(53000)
+        if action in DEVICE_CA_CODES:
+            # The device code is entered on another device, which Entra cannot check: a device-based policy
+            # blocks the whole flow with its own code.
+            raise TokenError(530033 if flow == "devicecode" else DEVICE_CA_CODES[action])
         amr = ["pwd"]
         if user.mfa:
             if interactive:

@@ -95,8 +95,11 @@ class App:
 
 #: Sign-in flows a Conditional Access rule can name ("all" matches every one).
 USER_FLOWS = ("devicecode", "interactive", "ropc", "refresh")
-#: What a Conditional Access rule does: block (53003) or demand a compliant device (53000).
-CA_ACTIONS = ("block", "compliant_device")
+#: What a Conditional Access rule does: block (53003), or demand a compliant device (53000), a domain-joined
+#: device (53001) or a managed device (530003). A device-based rule blocks device code outright (530033).
+CA_ACTIONS = ("block", "compliant_device", "domain_joined", "managed_device")
+#: The AADSTS code of each device-based action outside device code.
+DEVICE_CA_CODES = {"compliant_device": 53000, "domain_joined": 53001, "managed_device": 530003}
 
 
 @dataclass
