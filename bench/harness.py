@@ -366,7 +366,8 @@ def devicecode_sign_in(emu: Emulator, invocation: Invocation) -> Run:
     from akslogin.emulator import devicecode
 
     emu.entra.settings.device_code_interval = 1  # poll every second, not every 5
-    started = spawn(invocation.argv, invocation.env)
+    # The person is there (they approve below), but no terminal is: say so, as a watched pipeline log would.
+    started = spawn(invocation.argv, {**invocation.env, "AKSLOGIN_PROMPT": "always"})
     try:
         pending = devicecode.of(emu).wait_for_code(timeout=30)
         outcome = devicecode.of(emu).approve(pending.user_code, USER, PASSWORD)

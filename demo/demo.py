@@ -74,6 +74,15 @@ class Actor:
         return self.home / ".kube" / "config"
 
 
+def _terminal() -> tuple[int, int] | None:
+    """A pseudo-terminal (master, slave) for a person's command, where the platform has them."""
+    try:
+        import pty
+    except ImportError:  # Windows: no pty; the person's environment says AKSLOGIN_PROMPT=always instead
+        return None
+    return pty.openpty()
+
+
 @dataclass
 class Story:
     emu: Emulator
@@ -123,7 +132,11 @@ class Story:
             for line in lines[1:]:
                 print(" " * (len(actor.name) + 4) + line)
         self.approvals.clear()
-        proc = subprocess.Popen(self.expand(argv), env=actor.env, cwd=actor.home, stdin=subprocess.DEVNULL,
+        # A person runs commands at a terminal: kubectl then tells akslogin someone can answer a sign-in prompt
+        # (a pipeline has none, so a device code is never printed to nobody there).
+        terminal = _terminal() if actor.upn else None
+        proc = subprocess.Popen(self.expand(argv), env=actor.env, cwd=actor.home,
+                                stdin=terminal[1] if terminal else subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         stop = threading.Event()
         approver = threading.Thread(target=self._approve_device_codes, args=(actor, stop), daemon=True)
@@ -139,6 +152,9 @@ class Story:
             stop.set()
             if approver.is_alive():
                 approver.join(timeout=5)
+            for fd in terminal or ():
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         result = subprocess.CompletedProcess(proc.args, proc.returncode, output, "")
         if not quiet:
             self._print_output(output, max_lines, tail)
@@ -206,6 +222,8 @@ class Story:
         env.pop("https_proxy", None)
         env.update(HOME=str(home), KUBECONFIG=str(home / ".kube" / "config"),
                    PATH=BIN_DIR + os.pathsep + env.get("PATH", os.defpath), **extra)
+        if upn and os.name == "nt":  # no pseudo-terminal there (see _terminal): the person is said to be present
+            env["AKSLOGIN_PROMPT"] = "always"
         return Actor(name, home, env, upn)
 
     def token_requests(self) -> list[str]:

@@ -20,8 +20,8 @@ from support.run import clean_env, user_args
 def test_device_code_not_finished_within_timeout_explains_70016(tmp_path: Path, user_emu: Emulator,
                                                                 timeout: str) -> None:
     out, err = io.StringIO(), io.StringIO()
-    rc = run(user_args(user_emu, "devicecode", tmp_path / "c", "--timeout", timeout)[1:], clean_env(tmp_path),
-             out, err)
+    rc = run(user_args(user_emu, "devicecode", tmp_path / "c", "--timeout", timeout)[1:],
+             clean_env(tmp_path, AKSLOGIN_PROMPT="always"), out, err)  # in process: no terminal, a prompt all the same
     assert rc == 1 and out.getvalue() == "", err.getvalue()
     assert "AADSTS70016" in err.getvalue() and "--timeout" in err.getvalue()
     assert "internal error" not in err.getvalue()

@@ -6,7 +6,8 @@ of KUBERNETES_EXEC_INFO is true only when kubectl's stdin is a terminal and the 
 device code printed there is seen by nobody while the call waits for --timeout; int128/kubelogin's users see
 browser tabs pile up from the same cause. The rule:
 
-- a prompt is shown only when kubectl says interactive, or stderr is a terminal (a person ran the command);
+- a prompt is shown only when kubectl says interactive, or stderr (or stdin) is a terminal: a person ran the
+  command (kubectl gives a plugin no stdin unless it says interactive, so under kubectl that is stderr);
 - otherwise a saved sign-in is redeemed silently if there is one, and else the call fails at once (before any
   network request) with the one command a person should run: ``akslogin login --context <name>``;
 - after a prompt that ran out of time or was abandoned (Ctrl-C, the process killed), the same identity does not
@@ -39,18 +40,21 @@ class UnattendedSignIn(AuthenticationError):
     that signs in once, in a terminal."""
 
 
-def attended(kubectl_says_interactive: bool, stderr: TextIO, environ: Mapping[str, str]) -> bool:
-    """Whether a prompt can be answered: kubectl says so, or stderr is a terminal (AKSLOGIN_PROMPT decides
-    otherwise when set to always or never)."""
+def attended(kubectl_says_interactive: bool, stderr: TextIO, environ: Mapping[str, str],
+             stdin: TextIO | None = None) -> bool:
+    """Whether a prompt can be answered: kubectl says so, or stderr (or ``stdin``) is a terminal
+    (AKSLOGIN_PROMPT decides otherwise when set to always or never)."""
     policy = environ.get(VARIABLE, "").strip().lower()
     if policy == "always":
         return True
     if policy == "never":
         return False
-    if kubectl_says_interactive:
-        return True
+    return kubectl_says_interactive or _tty(stderr) or _tty(stdin)
+
+
+def _tty(stream: TextIO | None) -> bool:
     try:
-        return stderr.isatty()
+        return stream is not None and stream.isatty()
     except (AttributeError, ValueError):
         return False
 

@@ -94,8 +94,10 @@ def _cached_or_acquired(opts: options.TokenOptions, environ: Mapping[str, str], 
     from akslogin.credentials.attendance import attended as someone_there
     from akslogin.usecases.acquire import acquire
 
-    if attended is None:
-        attended = someone_there(False, stderr, environ)
+    if attended is None:  # a command a person runs (whoami, rbac bind, ...): their terminal is the sign
+        import sys
+
+        attended = someone_there(False, stderr, environ, sys.stdin)
     return acquire(opts, key, cache_dir, environ, log, clock, stderr, min_remaining=min_remaining,
                    pop_key=pop_key, attended=attended, explicit_sign_in=explicit_sign_in), False
 

@@ -170,8 +170,7 @@ def run(req: BindRequest, environ: Mapping[str, str], stdout: TextIO, stderr: Te
         runner: Runner = subprocess.run) -> int:
     if not req.role:
         raise UsageError("--role is required (cluster-admin, admin, edit, view, or any ClusterRole/Role name).")
-    if req.apply:
-        ct.open_context(req.kubeconfig, req.context, environ)  # the kubeconfig and context exist (else exit 2)
+    target = ct.open_context(req.kubeconfig, req.context, environ) if req.apply else None  # exists, else exit 2
     subject = choose_subject(req, environ, stderr, clock)
     doc = manifest.binding_manifest(subject, req.role, req.role_kind, req.namespace, req.name)
     if req.output == "json":
@@ -179,6 +178,10 @@ def run(req: BindRequest, environ: Mapping[str, str], stdout: TextIO, stderr: Te
     else:
         stdout.write(manifest.to_yaml(doc))
     stdout.flush()
-    if req.apply:
+    if target is not None:
+        if target.plan.kind == ct.GET_TOKEN:
+            # Sign in here, where the person sees any prompt, before kubectl runs the plugin with its output
+            # captured (a device code there would reach the screen only after kubectl gave up).
+            ct.obtain_token(target.plan, target.ctx, environ, clock=clock, stderr=stderr)
         return apply_manifest(doc, req, environ, stdout, stderr, runner)
     return 0
