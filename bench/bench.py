@@ -29,9 +29,8 @@ from akslogin import options
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID, World
 from akslogin.tokencache import store
-from akslogin.tokencache.key import identity_key
+from akslogin.tokencache.key import authority_for_key, identity_key
 from akslogin.usecases.fleet import DEFAULT_CONCURRENCY
-from akslogin.usecases.get_token import authority_for_key
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

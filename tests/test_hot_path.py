@@ -23,15 +23,14 @@ from akslogin import exec_credential, jsonlite, options
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.errors import UsageError
 from akslogin.tokencache import store
-from akslogin.tokencache.key import identity_fields, identity_key
-from akslogin.usecases.get_token import authority_for_key
+from akslogin.tokencache.key import authority_for_key, identity_fields, identity_key
 from support.run import akslogin_bin, clean_env
 from support.worlds import TENANT_ID
 
 #: Modules a cache hit must never load: the network stack, YAML, crypto, and the costly stdlib helpers.
 FORBIDDEN = (
     "msal", "requests", "urllib3", "yaml", "cryptography", "jwt", "akslogin.http", "akslogin.credentials",
-    "akslogin.usecases.acquire", "typing", "dataclasses", "inspect", "re", "json", "hashlib", "_hashlib",
+    "akslogin.tokens.acquire", "typing", "dataclasses", "inspect", "re", "json", "hashlib", "_hashlib",
     "argparse", "tempfile", "ssl", "socket", "logging", "fcntl",
     # a module each, for a cache hit that needs neither: annotations are quoted instead of postponed, and the
     # error classes are imported where an error is raised

@@ -18,7 +18,7 @@ import pytest
 from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
 from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD, parse_entry
-from akslogin.usecases import refresh_ahead
+from akslogin.tokens import refresh_ahead
 from support.run import akslogin_bin, clean_env, run_akslogin, spn_args, user_args
 from support.worlds import PASSWORD, USER_DOMAIN, AppInfo
 

@@ -147,7 +147,7 @@ def _from_context(ctx: ContextUser, environ: Mapping[str, str],
     """A context user's get-token options (its exec ``env`` applied), with ``options`` on top."""
     from akslogin import options as opts_module
     from akslogin.kubectx.user import plugin_environment
-    from akslogin.usecases.access import options_from_exec_args
+    from akslogin.tokens.source import options_from_exec_args
 
     env = plugin_environment(ctx, environ)
     opts = options_from_exec_args(ctx.args, env)
@@ -173,7 +173,7 @@ def get_token(context: str | None = None, kubeconfig: PathLike | None = None, *,
     without any network request. Device-code prompts, when a mode needs one, go to stderr.
     """
     from akslogin.log import Log
-    from akslogin.usecases.access import obtain
+    from akslogin.tokens.source import obtain
 
     opts, env = _resolve(context, kubeconfig, login, options, environ)
     return obtain(opts, env, sys.stderr, Log(opts.verbosity_level, sys.stderr))
@@ -298,7 +298,7 @@ class _TokenRefresher:
 
     def __call__(self, configuration: Any) -> None:
         from akslogin.log import Log
-        from akslogin.usecases.access import obtain
+        from akslogin.tokens.source import obtain
 
         with self.lock:
             if self.expires_on - self.clock() > REFRESH_MARGIN:

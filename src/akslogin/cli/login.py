@@ -139,12 +139,13 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    from akslogin.usecases import access, login
+    from akslogin.tokens import source
+    from akslogin.usecases import login
 
     environ = os.environ
     flags = signin_options(args, environ)
     if args.all or (args.context is None and args.kubeconfig is None and not login.names_an_identity(flags)):
-        cache_dir = access.cache_dir_for(flags, environ)
+        cache_dir = source.cache_dir_for(flags, environ)
         removed = login.remove_all(cache_dir)
         emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed},
              lambda _paint: f"Removed {len(removed)} cached token file(s) from {cache_dir}.")

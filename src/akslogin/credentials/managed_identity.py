@@ -151,7 +151,7 @@ class ManagedIdentityCredential:
         ctx.log(2, f"managed identity via {self._source.name} at {_origin(self._source.endpoint)}"
                    + (f", {selector[0]}={selector[1]}" if selector else ", system-assigned"))
         http = ManagedIdentityHttp(opts.timeout_seconds, opts.certificate_authority, ctx.environ)
-        self.http = http  # its last answer's Date tells the endpoint's clock (see usecases.acquire.server_skew)
+        self.http = http  # its last answer's Date tells the endpoint's clock (see tokens.acquire.server_skew)
         self._arc: ArcClient | CloudShellClient | None = None
         self._client: Any = None
         if self._source.name == "Cloud Shell":

@@ -1,5 +1,5 @@
 """The token a context presents, obtained as kubectl would obtain it: in process for akslogin/kubelogin
-get-token (akslogin's cache and sign-in, :func:`akslogin.usecases.access.presented`), by running any other exec
+get-token (akslogin's cache and sign-in, :func:`akslogin.tokens.source.presented`), by running any other exec
 plugin, or as written in the kubeconfig."""
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ Clock = Callable[[], float]
 def token_in_process(opts: options.TokenOptions, environ: Mapping[str, str], clock: Clock,
                      stderr: TextIO) -> PresentedToken:
     """get-token's own steps (cache first, then a single-flight sign-in; a PoP proof for Azure Arc), without
-    printing an ExecCredential: :func:`akslogin.usecases.access.presented`, the one token source."""
-    from akslogin.usecases import access
+    printing an ExecCredential: :func:`akslogin.tokens.source.presented`, the one token source."""
+    from akslogin.tokens import source
 
-    value, until, cached = access.presented(opts, environ, stderr, Log(opts.verbosity_level, stderr), clock)
+    value, until, cached = source.presented(opts, environ, stderr, Log(opts.verbosity_level, stderr), clock)
     return PresentedToken(value, until, "akslogin's token cache" if cached else "a new sign-in (now cached)")
 
 

@@ -12,7 +12,7 @@ ENTRY_VERSION = 1
 #: A cached token is handed out only while it has more than this many seconds left.
 MIN_REMAINING = 300
 #: Inside the last this-many seconds before MIN_REMAINING, get-token still serves the cached token and renews
-#: it in the background (akslogin.usecases.refresh_ahead).
+#: it in the background (akslogin.tokens.refresh_ahead).
 REFRESH_LEAD = 120.0
 #: Cache entries are a few kilobytes; the limit is generous (an answer body is capped at 4 MiB, see
 #: akslogin.http), and a file that reaches it is treated as unreadable, never parsed cut short.

@@ -35,6 +35,15 @@ def _builtin_sha256() -> "Callable[[bytes], Any]":
 _sha256 = _builtin_sha256()
 
 
+def authority_for_key(opts: "TokenOptions") -> str:
+    """The authority host that goes into the key, without importing the network stack."""
+    if opts.authority_host:
+        return opts.authority_host
+    from akslogin.clouds import cloud
+
+    return cloud(opts.environment).authority_host
+
+
 def identity_fields(opts: "TokenOptions", authority: str, environ: "Mapping[str, str] | None" = None,
                     pop_kid: str = "") -> dict[str, str]:
     """The parts of the options that select a token. Secrets are deliberately not part of it; a PoP token

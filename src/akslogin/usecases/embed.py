@@ -19,7 +19,7 @@ from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache.entry import MIN_REMAINING, AccessToken
-from akslogin.usecases import access
+from akslogin.tokens import source
 
 BACKUP_SUFFIX = ".akslogin-backup"
 
@@ -31,8 +31,8 @@ def _values(opts: TokenOptions) -> dict[str, Any]:
 
 def _token_for(args: Sequence[str], environ: Mapping[str, str], stderr: TextIO, log: Log,
                clock: Callable[[], float], min_remaining: float) -> tuple[TokenOptions, AccessToken]:
-    opts = access.options_from_exec_args(args, environ)
-    return opts, access.obtain(opts, environ, stderr, log, clock, min_remaining)
+    opts = source.options_from_exec_args(args, environ)
+    return opts, source.obtain(opts, environ, stderr, log, clock, min_remaining)
 
 
 def embed_users(config: KubeConfig, users: Sequence[str], style: str, environ: Mapping[str, str], stderr: TextIO,

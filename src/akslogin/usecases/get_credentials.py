@@ -22,7 +22,7 @@ from akslogin.kubeconfig.model import KubeConfig
 from akslogin.log import Log
 from akslogin.output import printable
 from akslogin.retry import RetryPolicy
-from akslogin.usecases import access
+from akslogin.tokens import source
 from akslogin.usecases.convert import ConvertOptions, convert
 
 #: Modes where the client id names the identity itself, so the one used for ARM goes into the exec block.
@@ -56,9 +56,9 @@ def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stder
     endpoint = arm_endpoint or cloud.arm_endpoint
     if not endpoint.startswith("https://"):
         raise UsageError(f"--arm-endpoint must be an https URL, not {endpoint[:80]!r}.")
-    arm_opts = access.for_arm(signin, arm_resource or cloud.arm_resource)
+    arm_opts = source.for_arm(signin, arm_resource or cloud.arm_resource)
     log(1, f"signing in to Resource Manager ({arm_opts.server_id}) with --login {arm_opts.login}")
-    token = access.obtain(arm_opts, environ, stderr, log, clock)
+    token = source.obtain(arm_opts, environ, stderr, log, clock)
     # The ARM client retries (and honours Retry-After) itself, within what is left of --timeout.
     http = HttpClient(arm_opts.timeout_seconds, arm_opts.certificate_authority, environ, pool_maxsize=pool_size,
                       retry=RetryPolicy(attempts=1), deadline=started + arm_opts.timeout_seconds)

@@ -1,15 +1,15 @@
 """get-token: print an ExecCredential, from the cache when possible (the hot path is stdlib only).
 
 hot path:  options → identity key → read cache entry → fresh (> 5 min left)? → print
-slow path: per-identity lock → re-read (another process may have refreshed) → credential → write → print
+slow path: :func:`akslogin.tokens.source.presented` (per-identity lock, re-read, credential, write) → print
 """
 
 import time
 
 from akslogin import exec_credential, options
 from akslogin.log import Log
-from akslogin.tokencache.entry import AccessToken, read_entry
-from akslogin.tokencache.key import identity_key
+from akslogin.tokencache.entry import read_entry
+from akslogin.tokencache.key import authority_for_key, identity_key
 
 # Annotations only: importing typing/collections.abc here would cost more than the rest of a cache hit.
 TYPE_CHECKING = False
@@ -18,15 +18,6 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     Clock = Callable[[], float]
-
-
-def authority_for_key(opts: options.TokenOptions) -> str:
-    """The authority host that goes into the cache key, without importing the network stack."""
-    if opts.authority_host:
-        return opts.authority_host
-    from akslogin.clouds import cloud
-
-    return cloud(opts.environment).authority_host
 
 
 def run(
@@ -64,18 +55,14 @@ def run(
         log(5, f"options: {opts.describe()}")
         log(3, f"identity key {key}, cache {cache_dir}")
         cached = read_entry(cache_dir, key)
-        if environ.get("AKSLOGIN_BACKGROUND_REFRESH"):  # the detached renewal refresh_ahead.start runs
-            from akslogin.leanimport import import_requests
-            from akslogin.usecases import refresh_ahead
-
-            import_requests()  # before MSAL imports it
-            return refresh_ahead.renew(opts, key, cache_dir, environ, clock, pop_key, cached)
         now = clock()
         if cached is not None and cached.fresh(now):
             log(2, "served from the cache")
-            token: AccessToken = cached
+            value, expires_on = cached.token, cached.expires_on
+            if pop_key is not None:
+                value, expires_on = pop.presentation(value, expires_on, pop_key, opts.pop_claims, now)
             if cached.renew_soon(now):
-                from akslogin.usecases import refresh_ahead
+                from akslogin.tokens import refresh_ahead
 
                 if log.level >= 1:
                     failure = refresh_ahead.last_failure(cache_dir, key)
@@ -83,24 +70,8 @@ def run(
                         log(1, failure)
                 refresh_ahead.start(argv, environ, cache_dir, key, now, log)
         else:
-            from akslogin.leanimport import import_requests
-
-            import_requests()  # before MSAL imports it
-            from akslogin.credentials.attendance import UnattendedSignIn, attended
-            from akslogin.usecases.acquire import acquire
-
-            try:
-                token = acquire(opts, key, cache_dir, environ, log, clock, stderr, pop_key=pop_key,
-                                attended=attended(info.interactive, stderr, environ))
-            except UnattendedSignIn as exc:
-                from akslogin.usecases.login import login_command
-
-                exc.hint = (f"Run '{login_command(list(argv), environ)}' once in a terminal; later kubectl calls "
-                            "use the saved sign-in without asking.")
-                raise
-        value, expires_on = token.token, token.expires_on
-        if pop_key is not None:
-            value, expires_on = pop.presentation(value, expires_on, pop_key, opts.pop_claims, clock())
+            value, expires_on = _slow_path(argv, opts, environ, stderr, log, clock, info.interactive, pop_key,
+                                           key, cached)
         stdout.write(exec_credential.render(info, value, expires_on) + "\n")
         stdout.flush()
         return 0
@@ -111,3 +82,26 @@ def run(
         from akslogin.errors import report  # the one top-level handler (errors.guarded's), imported on failure
 
         return report(exc, stderr, environ)
+
+
+def _slow_path(argv: "Sequence[str]", opts: options.TokenOptions, environ: "Mapping[str, str]", stderr: "TextIO",
+               log: Log, clock: "Clock", interactive: bool, pop_key: object, key: str,
+               cached: object) -> "tuple[str, float]":
+    """The token source every command shares (tokens/source.py), with what the hot path already computed; a
+    sign-in nobody can answer names the one command a person should run."""
+    from akslogin.leanimport import import_requests
+
+    import_requests()  # before MSAL imports it
+    from akslogin.credentials.attendance import UnattendedSignIn, attended
+    from akslogin.tokens.source import presented
+
+    try:
+        value, until, _ = presented(opts, environ, stderr, log, clock, pop_key=pop_key, key=key, cached=cached,
+                                    attended=attended(interactive, stderr, environ))
+    except UnattendedSignIn as exc:
+        from akslogin.usecases.login import login_command
+
+        exc.hint = (f"Run '{login_command(list(argv), environ)}' once in a terminal; later kubectl calls use the "
+                    "saved sign-in without asking.")
+        raise
+    return value, until

@@ -19,7 +19,7 @@ from akslogin import clouds, options
 from akslogin.clouds import AKS_SERVER_APP_ID as AKS_SERVER_ID
 from akslogin.kubeconfig.model import KubeConfig
 from akslogin.tokencache.entry import AccessToken
-from akslogin.usecases import access
+from akslogin.tokens import source
 
 _KEYED = re.compile(r"^([0-9a-f]{40})(\..*)?$")
 MAX_DEPTH = 3
@@ -43,7 +43,7 @@ def identity_for(flags: options.TokenOptions, kubeconfig: str | None, context: s
         return flags, environ
     ctx = context_user(kubeconfig, context, environ)
     env = plugin_environment(ctx, environ)
-    opts = access.options_from_exec_args(ctx.args, env)
+    opts = source.options_from_exec_args(ctx.args, env)
     for dest in NOT_IDENTITY & flags.explicit:  # e.g. -v, --cache-dir given on the command line
         setattr(opts, dest, getattr(flags, dest))
     return opts, env
@@ -89,16 +89,16 @@ def login(identity: options.TokenOptions, environ: Mapping[str, str], stderr: Te
     """Sign in now (or find the token cached) where get-token looks for it."""
     from akslogin.log import Log
 
-    opts = access.for_resource(identity, identity.server_id or AKS_SERVER_ID)
+    opts = source.for_resource(identity, identity.server_id or AKS_SERVER_ID)
     # The person asked to sign in: prompt even if an earlier kubectl prompt went unanswered.
-    token = access.obtain(opts, environ, stderr, Log(opts.verbosity_level, stderr), attended=True,
+    token = source.obtain(opts, environ, stderr, Log(opts.verbosity_level, stderr), attended=True,
                           explicit_sign_in=True)
-    return SignedIn(opts, token, access.cache_dir_for(opts, environ))
+    return SignedIn(opts, token, source.cache_dir_for(opts, environ))
 
 
 def logout(opts: options.TokenOptions, environ: Mapping[str, str]) -> tuple[str, list[str]]:
     """Forget one identity's tokens: (cache directory, files removed)."""
-    cache_dir = access.cache_dir_for(opts, environ)
+    cache_dir = source.cache_dir_for(opts, environ)
     return cache_dir, remove_identity(cache_dir, identity_keys(opts, servers_of(opts), environ))
 
 
@@ -107,9 +107,9 @@ def identity_keys(opts: options.TokenOptions, server_ids: Iterable[str],
     """The cache keys one identity may have: one per server (resource) it signed in to."""
     keys = set()
     for server in server_ids:
-        keys.add(access.key_for(access.for_resource(opts, server), environ))
+        keys.add(source.key_for(source.for_resource(opts, server), environ))
         # users sign in to ARM with Azure CLI's client
-        keys.add(access.key_for(access.for_arm(opts, server), environ))
+        keys.add(source.key_for(source.for_arm(opts, server), environ))
     return keys
 
 

@@ -41,8 +41,6 @@ LEAD = REFRESH_LEAD
 #: A background renewal is started at most this often per identity (a failing IdP is not hammered; the
 #: renewal itself also honours the back-off a failed refresh records).
 RETRY_SPACING = 60.0
-#: Set in the background process's environment: it renews instead of serving the cache.
-BACKGROUND_VARIABLE = "AKSLOGIN_BACKGROUND_REFRESH"
 
 def marker_path(cache_dir: str, key: str) -> str:
     return os.path.join(cache_dir, "locks", key + ".refresh")
@@ -121,12 +119,12 @@ def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: 
     process gets get-token's arguments on its stdin (they may hold --client-secret), not on its command line."""
     if not claim(cache_dir, key, now):
         return False
-    env = {**environ, BACKGROUND_VARIABLE: "1"}
+    env = dict(environ)
     from akslogin import jsonlite
 
     payload = ("[" + ",".join(jsonlite.quote(str(a)) for a in argv) + "]").encode("utf-8")
     try:
-        (spawn or spawn_detached)([sys.executable, "-m", "akslogin.usecases.refresh_ahead"], env, payload)
+        (spawn or spawn_detached)([sys.executable, "-m", "akslogin.tokens.refresh_ahead"], env, payload)
     except OSError as exc:
         log(1, f"could not start the background token renewal ({exc.strerror}); the next calls renew it")
         return False
@@ -143,7 +141,7 @@ def renew(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, st
 
     from akslogin.errors import AksloginError
     from akslogin.log import Log
-    from akslogin.usecases.acquire import acquire
+    from akslogin.tokens.acquire import acquire
 
     path = error_path(cache_dir, key)
     notes = io.StringIO()
@@ -194,9 +192,10 @@ def last_failure(cache_dir: str, key: str) -> str | None:
 
 
 def main() -> int:
-    """The background process's entrance: get-token's arguments come on stdin (bounded), then get-token runs
-    with the background variable set, which renews instead of serving the cache."""
-    from akslogin import jsonlite
+    """The background process's entrance (``python -m akslogin.tokens.refresh_ahead``): get-token's arguments
+    come on stdin (bounded), and the renewal runs with the same options, key and cache get-token used."""
+    from akslogin import jsonlite, options
+    from akslogin.errors import AksloginError
 
     raw = sys.stdin.buffer.read(MAX_ARGS_BYTES + 1)
     try:
@@ -206,10 +205,21 @@ def main() -> int:
     if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
         return 2
     from akslogin.leanimport import import_requests
-    from akslogin.usecases.get_token import run
 
-    import_requests()
-    return run(argv, {**os.environ, BACKGROUND_VARIABLE: "1"}, sys.stdout, sys.stderr)
+    import_requests()  # before MSAL imports it
+    from akslogin.tokencache.entry import read_entry
+    from akslogin.tokens import source
+
+    try:
+        opts = options.parse_args(argv)
+        options.apply_env(opts, os.environ)
+        options.validate(opts)
+        cache_dir = source.cache_dir_for(opts, os.environ)
+        pop_key = source.pop_key_for(opts, cache_dir, sys.stderr)
+        key = source.key_for(opts, os.environ, pop_key.kid if pop_key is not None else "")
+    except (AksloginError, options.HelpRequested):
+        return 2
+    return renew(opts, key, cache_dir, os.environ, time.time, pop_key, read_entry(cache_dir, key))
 
 
 if __name__ == "__main__":
