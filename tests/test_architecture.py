@@ -23,8 +23,8 @@ EMULATOR_MAY_IMPORT: frozenset[str] = frozenset()
 MAY_START_EMULATOR = frozenset({"akslogin.cli.emulator"})
 #: Everything a cache hit imports at module level, from the console script's ``akslogin.entry`` on.
 HOT_PATH = frozenset({
-    "akslogin", "akslogin.entry", "akslogin.usecases", "akslogin.usecases.get_token", "akslogin.options",
-    "akslogin.exec_credential", "akslogin.jsonlite", "akslogin.log", "akslogin.tokencache",
+    "akslogin", "akslogin._version", "akslogin.entry", "akslogin.usecases", "akslogin.usecases.get_token",
+    "akslogin.options", "akslogin.exec_credential", "akslogin.jsonlite", "akslogin.log", "akslogin.tokencache",
     "akslogin.tokencache.entry", "akslogin.tokencache.key",
 })
 

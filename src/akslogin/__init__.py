@@ -4,7 +4,7 @@ The Python API (:mod:`akslogin.api`) is re-exported here lazily: ``import akslog
 because every kubectl command runs ``akslogin get-token`` and pays for whatever this module loads.
 """
 
-__version__ = "0.1.0"
+from akslogin._version import __version__
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -21,14 +21,12 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
-from akslogin import __version__
+from akslogin._version import USER_AGENT
 from akslogin.deadline import Watchdog, watched_pool_classes
 from akslogin.errors import DeadlineError, NetworkError, TLSError, UnsafeResponseError
 from akslogin.netreason import HEADER_TOO_LARGE, conn_reason, tls_reason
 from akslogin.retry import RETRY_STATUSES, RetryPolicy, is_safe_to_retry
 from akslogin.tlstrust import Trust, file_id, verify_failed
-
-USER_AGENT = f"akslogin/{__version__}"
 
 
 class _PlainAdapter(HTTPAdapter):

@@ -24,13 +24,13 @@ from typing import Any
 
 import urllib3
 
-from akslogin import __version__, jsonlite
+from akslogin import jsonlite
+from akslogin._version import USER_AGENT
 from akslogin.deadline import Watchdog, watched_pool_classes
 from akslogin.errors import ConfigError, DeadlineError, NetworkError, ServiceError, TLSError
 from akslogin.kubeconfig.resolved import ClusterEndpoint
 from akslogin.tlstrust import system_context
 
-USER_AGENT = f"akslogin/{__version__}"
 #: Largest answer read from an API server (RBAC listings of big clusters are a few MiB at most).
 MAX_BODY_BYTES = 32 << 20
 

@@ -361,8 +361,10 @@ class TokenOptions:
         return " ".join(parts)
 
 
-def parse_args(argv: "Sequence[str]") -> "TokenOptions":
-    """Parse get-token flags (no positional arguments)."""
+def parse_args(argv: "Sequence[str]", *, lenient: bool = False) -> "TokenOptions":
+    """Parse get-token flags (no positional arguments). ``lenient`` reads an exec block written by any
+    kubelogin or akslogin: an unknown flag (a newer kubelogin's) is skipped with its value, as are stray
+    words, a flag without its value and an odd boolean, instead of failing; ``explicit`` says what was there."""
     for arg in argv:
         if not arg.isascii():
             check_utf8(arg)
@@ -372,11 +374,15 @@ def parse_args(argv: "Sequence[str]") -> "TokenOptions":
         arg = argv[i]
         i += 1
         if arg in ("-h", "--help"):
+            if lenient:
+                continue
             raise HelpRequested
         name, eq, inline = arg.partition("=")
         if name in KLOG_SWITCHES:  # kubelogin's root log switches, taken anywhere as cobra does; no effect here
             continue
         if not name.startswith("-") or arg in ("-", "--"):
+            if lenient:
+                continue
             raise _usage(f"unexpected argument {arg[:60]!r}: get-token takes only flags.",
                              "Run 'akslogin get-token --help'.")
         flag = _BY_NAME.get(name)
@@ -384,18 +390,24 @@ def parse_args(argv: "Sequence[str]") -> "TokenOptions":
             # -lspn / -v5: short flag with the value attached
             flag, eq, inline = _BY_NAME.get(name[:2]), "=", name[2:] + (("=" + inline) if eq else "")
         if flag is None:
+            if lenient:
+                if not eq and i < len(argv) and not argv[i].startswith("-"):
+                    i += 1  # an unknown flag's value
+                continue
             raise _usage(f"unknown flag {name[:60]!r} for get-token.", "Run 'akslogin get-token --help'.")
         if flag.boolean:
             value: str | bool = True
             if eq:
                 lowered = inline.lower()
-                if lowered not in ("true", "false", "1", "0", "t", "f"):
+                if lowered not in ("true", "false", "1", "0", "t", "f") and not lenient:
                     raise _usage(f"{flag.long} takes true or false, not {inline[:30]!r}.")
                 value = lowered in ("true", "1", "t")
         elif eq:
             value = inline
         else:
             if i >= len(argv):
+                if lenient:
+                    continue
                 raise _usage(f"flag {flag.long} needs a value ({flag.metavar}).")
             value = argv[i]
             i += 1

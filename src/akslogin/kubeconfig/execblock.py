@@ -1,4 +1,5 @@
-"""The one place that writes an akslogin exec block (get-credentials, convert-kubeconfig and login use it).
+"""The one place that reads and writes akslogin exec blocks (get-credentials, convert-kubeconfig, login, and the
+diagnostics that run a context's plugin in process), with one rule for "is this block ours?".
 
 Which ``get-token`` flags are written per login mode follows Azure/kubelogin's convert-kubeconfig: values
 read from the existing user entry (``source``) and values the user gave (``given``) are combined; for modes
@@ -9,6 +10,7 @@ password, certificate password) are written only when explicitly allowed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -150,3 +152,74 @@ def exec_block(login: str, args: Sequence[str], *, command: str = COMMAND, hint:
         "interactiveMode": "IfAvailable" if login in INTERACTIVE else "Never",
         "provideClusterInfo": False,
     }
+
+
+# -- reading: what an exec block (or a legacy user entry) says about its sign-in ----------------------------
+
+#: Exec commands whose get-token flags akslogin understands (kubelogin's are the same).
+PLUGINS = ("akslogin", "kubelogin")
+_AUTH_PROVIDER_KEYS = {"apiserver-id": "server_id", "client-id": "client_id", "tenant-id": "tenant_id",
+                       "environment": "environment"}
+#: What is read back from an existing kubelogin/akslogin exec block.
+RECOVERED = frozenset({
+    "login", "server_id", "client_id", "tenant_id", "environment", "legacy", "cache_dir", "pop_enabled",
+    "pop_claims", "redirect_url", "login_hint", "authority_host", "disable_instance_discovery",
+    "certificate_authority", "use_azurerm_env_vars", "timeout",
+})
+
+
+def plugin_of(block: Mapping[str, Any]) -> str:
+    """"akslogin" or "kubelogin" when ``block`` runs one of them (kubelogin's rule: the command's name contains
+    it, any case, ``.exe`` or a version suffix included), else ""."""
+    name = os.path.basename(str(block.get("command") or "")).lower()
+    return next((plugin for plugin in PLUGINS if plugin in name), "")
+
+
+def is_ours(block: Mapping[str, Any]) -> bool:
+    """Whether akslogin can run ``block`` itself: an akslogin/kubelogin exec block whose command is get-token."""
+    args = block.get("args")
+    return bool(plugin_of(block)) and isinstance(args, list) and [str(a) for a in args[:1]] == ["get-token"]
+
+
+def parse_exec_args(args: Sequence[Any]) -> dict[str, Any]:
+    """get-token flags from an exec block: the flag table's lenient mode (unknown flags of a newer kubelogin
+    are skipped), as TokenOptions field → value for the flags that are there."""
+    opts = options.parse_args([str(a) for a in args], lenient=True)
+    return {dest: getattr(opts, dest) for dest in opts.explicit}
+
+
+def is_entra_user(user: Mapping[str, Any]) -> bool:
+    """A user entry that signs in with Entra ID through akslogin/kubelogin, the legacy azure provider, or a
+    token akslogin embedded: what convert-kubeconfig converts."""
+    from akslogin.kubeconfig import embedded
+
+    if embedded.embedded_args(user) is not None:
+        return True
+    provider = user.get("auth-provider")
+    if isinstance(provider, dict) and provider.get("name") == "azure":
+        return True
+    block = user.get("exec")
+    return isinstance(block, dict) and bool(plugin_of(block))
+
+
+def source_values(user: Mapping[str, Any]) -> dict[str, Any]:
+    """What an Entra user entry says about its sign-in (TokenOptions field names)."""
+    from akslogin.kubeconfig import embedded
+
+    recorded = embedded.embedded_args(user)
+    if recorded is not None:  # an embedded token: its recorded get-token arguments say it all
+        return {k: v for k, v in parse_exec_args(recorded).items() if k in RECOVERED}
+    provider = user.get("auth-provider")
+    if isinstance(provider, dict) and provider.get("name") == "azure":
+        raw = provider.get("config")
+        config: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        values: dict[str, Any] = {dest: str(config[key]) for key, dest in _AUTH_PROVIDER_KEYS.items()
+                                  if config.get(key)}
+        # The old kubectl plugin's config-mode: "" or "0" asked for the spn: audience (kubelogin's --legacy).
+        values["legacy"] = str(config.get("config-mode") or "") in ("", "0")
+        return values
+    block = user.get("exec")
+    if isinstance(block, dict):
+        parsed = parse_exec_args(block.get("args") or [])
+        return {k: v for k, v in parsed.items() if k in RECOVERED}
+    return {}

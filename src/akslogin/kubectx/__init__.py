@@ -15,7 +15,6 @@ from akslogin.kubectx.plan import (
     EXEC,
     GET_TOKEN,
     NONE,
-    PLUGINS,
     TOKEN,
     CredentialPlan,
     ExecSpec,
@@ -31,7 +30,7 @@ from akslogin.kubectx.signin import obtain_token, token_in_process
 from akslogin.kubectx.target import Target, api_client, open_context, request_timeout
 
 __all__ = [
-    "AUTH_PROVIDER", "BASIC", "CERTIFICATE", "EXEC", "GET_TOKEN", "NONE", "PLUGINS", "TOKEN", "CredentialPlan",
+    "AUTH_PROVIDER", "BASIC", "CERTIFICATE", "EXEC", "GET_TOKEN", "NONE", "TOKEN", "CredentialPlan",
     "ExecSpec", "PlanKind", "PresentedToken", "Target", "api_client", "missing_plugin", "obtain_token",
     "open_context", "plan_credential", "request_timeout", "set_verbosity", "token_in_process", "unusable",
     "validated_options", "with_exec_env",

@@ -19,6 +19,7 @@ from typing import Any
 from akslogin import options
 from akslogin.certinfo import CertificateInfo, decode_data, describe_certificate
 from akslogin.errors import AksloginError, ConfigError, UsageError
+from akslogin.kubeconfig import execblock
 from akslogin.kubeconfig.model import KubeconfigError
 from akslogin.kubeconfig.resolved import ResolvedContext
 from akslogin.kubeconfig.view import resolve_path
@@ -47,8 +48,6 @@ class PlanKind(str, Enum):
 GET_TOKEN, EXEC, TOKEN, CERTIFICATE = PlanKind.GET_TOKEN, PlanKind.EXEC, PlanKind.TOKEN, PlanKind.CERTIFICATE
 AUTH_PROVIDER, BASIC, NONE = PlanKind.AUTH_PROVIDER, PlanKind.BASIC, PlanKind.NONE
 
-#: Exec commands whose get-token flags akslogin understands (kubelogin's are the same).
-PLUGINS = ("akslogin", "kubelogin")
 
 
 @dataclass
@@ -128,11 +127,6 @@ def _find_executable(command: str, source: str, environ: Mapping[str, str]) -> s
     return shutil.which(command, path=environ.get("PATH", os.defpath))
 
 
-def _plugin_name(command: str, args: list[str]) -> str:
-    base = os.path.basename(command).lower().removesuffix(".exe")
-    return base if base in PLUGINS and args[:1] == ["get-token"] else ""
-
-
 def _exec_spec(block: dict[str, Any], ctx: ResolvedContext, environ: Mapping[str, str]) -> ExecSpec:
     where = f"user {ctx.user_name!r} in {ctx.user_source}"
     command = str(block.get("command") or "")
@@ -185,9 +179,9 @@ def plan_credential(ctx: ResolvedContext, environ: Mapping[str, str]) -> Credent
     block = user.get("exec")
     if isinstance(block, dict):
         spec = _exec_spec(block, ctx, environ)
-        plugin = _plugin_name(spec.command, spec.args)
-        if not plugin:
+        if not execblock.is_ours(block):
             return CredentialPlan(EXEC, exec=spec)
+        plugin = execblock.plugin_of(block)
         plan = CredentialPlan(GET_TOKEN, exec=spec, plugin=plugin)
         try:
             opts = options.parse_args(spec.args[1:])

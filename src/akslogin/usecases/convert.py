@@ -14,28 +14,13 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from akslogin import options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, execblock, files
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError, MissingKubeconfigError, known_contexts
-
-_AUTH_PROVIDER_KEYS = {"apiserver-id": "server_id", "client-id": "client_id", "tenant-id": "tenant_id",
-                       "environment": "environment"}
-#: What is read back from an existing kubelogin/akslogin exec block.
-_RECOVERED = frozenset({
-    "login", "server_id", "client_id", "tenant_id", "environment", "legacy", "cache_dir", "pop_enabled",
-    "pop_claims", "redirect_url", "login_hint", "authority_host", "disable_instance_discovery",
-    "certificate_authority", "use_azurerm_env_vars", "timeout",
-})
-_BY_NAME: dict[str, options.Flag] = {}
-for _flag in options.FLAGS:
-    _BY_NAME[_flag.long] = _flag
-    if _flag.short:
-        _BY_NAME[_flag.short] = _flag
 
 
 @dataclass
@@ -62,71 +47,6 @@ class ConvertResult:
     secrets_written: list[str] = field(default_factory=list)
 
 
-def is_entra_user(user: Mapping[str, Any]) -> bool:
-    if embedded.embedded_args(user) is not None:
-        return True
-    provider = user.get("auth-provider")
-    if isinstance(provider, dict) and provider.get("name") == "azure":
-        return True
-    block = user.get("exec")
-    if isinstance(block, dict):
-        command = os.path.basename(str(block.get("command") or "")).lower()
-        return "kubelogin" in command or "akslogin" in command
-    return False
-
-
-def parse_exec_args(args: Sequence[Any]) -> dict[str, Any]:
-    """get-token flags from an exec block, leniently: unknown flags (a newer kubelogin) are skipped."""
-    values: dict[str, Any] = {}
-    items = [str(a) for a in args]
-    i = 0
-    while i < len(items):
-        arg = items[i]
-        i += 1
-        name, eq, inline = arg.partition("=")
-        flag = _BY_NAME.get(name)
-        if flag is None:
-            if arg.startswith("-") and not eq and i < len(items) and not items[i].startswith("-"):
-                i += 1  # an unknown flag's value
-            continue
-        value: Any
-        if flag.boolean:
-            value = inline.lower() in ("true", "1", "t") if eq else True
-        elif eq:
-            value = inline
-        elif i < len(items):
-            value = items[i]
-            i += 1
-        else:
-            continue
-        if flag.repeatable:
-            values.setdefault(flag.dest, []).append(value)
-        else:
-            values[flag.dest] = value
-    return values
-
-
-def source_values(user: Mapping[str, Any]) -> dict[str, Any]:
-    """What an Entra user entry says about its sign-in (TokenOptions field names)."""
-    recorded = embedded.embedded_args(user)
-    if recorded is not None:  # an embedded token: its recorded get-token arguments say it all
-        return {k: v for k, v in parse_exec_args(recorded).items() if k in _RECOVERED}
-    provider = user.get("auth-provider")
-    if isinstance(provider, dict) and provider.get("name") == "azure":
-        raw = provider.get("config")
-        config: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        values: dict[str, Any] = {dest: str(config[key]) for key, dest in _AUTH_PROVIDER_KEYS.items()
-                                  if config.get(key)}
-        # The old kubectl plugin's config-mode: "" or "0" asked for the spn: audience (kubelogin's --legacy).
-        values["legacy"] = str(config.get("config-mode") or "") in ("", "0")
-        return values
-    block = user.get("exec")
-    if isinstance(block, dict):
-        parsed = parse_exec_args(block.get("args") or [])
-        return {k: v for k, v in parsed.items() if k in _RECOVERED}
-    return {}
-
-
 def _user_names(config: KubeConfig, context: str | None) -> list[str]:
     if context is None:
         return config.names("users")
@@ -142,7 +62,7 @@ def _user_names(config: KubeConfig, context: str | None) -> list[str]:
 
 def convert_user(user: Mapping[str, Any], opts: ConvertOptions) -> tuple[dict[str, Any], list[str]]:
     """The converted user body (fields other than the credential are kept) and the secret flags written."""
-    source = source_values(user)
+    source = execblock.source_values(user)
     login = opts.login or str(source.get("login") or "devicecode")
     login = login.strip().lower()
     args = execblock.exec_args(login, source, opts.given, allow_secrets=opts.allow_secrets)
@@ -169,7 +89,7 @@ def convert(config: KubeConfig, opts: ConvertOptions) -> ConvertResult:
         user = config.get("users", name)
         if user is None:
             continue
-        if not is_entra_user(user):
+        if not execblock.is_entra_user(user):
             result.untouched.append(name)
             continue
         try:
@@ -192,8 +112,8 @@ def modes_in(path: str, opts: ConvertOptions) -> set[str]:
     config = files.load(path, missing_ok=False)
     names = [opts.user] if opts.user is not None else _user_names(config, opts.context)
     users = [config.get("users", n) for n in names]
-    return {str(source_values(u).get("login") or "devicecode").strip().lower()
-            for u in users if u is not None and is_entra_user(u)}
+    return {str(execblock.source_values(u).get("login") or "devicecode").strip().lower()
+            for u in users if u is not None and execblock.is_entra_user(u)}
 
 
 @dataclass
