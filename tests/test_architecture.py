@@ -4,6 +4,8 @@
   from inside the command, so no other command pays for it.
 - The emulator imports nothing of the product: it is the oracle the product is tested against, so a bug
   shared through common code would pass unnoticed.
+- Dependencies point down the floors below (an import inside a function counts too): a module may import its
+  own floor and the floors under it, never one above; no import loop joins more than two modules.
 - What a cached get-token loads at module level is exactly the list below; anything else is imported inside
   the function that needs it (the slow path), so a new top-level import on the hot path fails here first.
 """
@@ -21,6 +23,21 @@ EMULATOR = "akslogin.emulator"
 EMULATOR_MAY_IMPORT: frozenset[str] = frozenset()
 #: Product modules that may import the emulator, inside a function.
 MAY_START_EMULATOR = frozenset({"akslogin.cli.emulator"})
+#: The product's floors, top first; a module belongs to the first entry that is it or its package.
+FLOORS: tuple[tuple[str, ...], ...] = (
+    ("akslogin", "akslogin.__main__", "akslogin.entry", "akslogin.cli", "akslogin.api"),
+    ("akslogin.usecases",),
+    ("akslogin.kubectx", "akslogin.audit"),
+    ("akslogin.tokens",),
+    ("akslogin.credentials", "akslogin.arm", "akslogin.graph", "akslogin.kubeapi", "akslogin.tokenverify",
+     "akslogin.rbac"),
+    ("akslogin.tokencache", "akslogin.kubeconfig", "akslogin.http", "akslogin.options", "akslogin.pop",
+     "akslogin.exec_credential", "akslogin.aadsts"),
+    ("akslogin._version", "akslogin.errors", "akslogin.output", "akslogin.term", "akslogin.yaml11",
+     "akslogin.jsonlite", "akslogin.log", "akslogin.redact", "akslogin.fileops", "akslogin.deadline",
+     "akslogin.netreason", "akslogin.retry", "akslogin.clouds", "akslogin.certinfo", "akslogin.tokeninfo",
+     "akslogin.leanimport", "akslogin.tlstrust"),
+)
 #: Everything a cache hit imports at module level, from the console script's ``akslogin.entry`` on.
 HOT_PATH = frozenset({
     "akslogin", "akslogin._version", "akslogin.entry", "akslogin.usecases", "akslogin.usecases.get_token",
@@ -157,3 +174,76 @@ def test_docs_architecture_lists_every_module() -> None:
     modules = {str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
                if "__pycache__" not in p.parts and p.name != "__main__.py"}
     assert sorted(modules - names) == [] and sorted(names - modules) == []
+
+
+def _floor(module: str) -> int:
+    """0 is the top floor; the most specific entry wins (``akslogin`` itself is the package's top)."""
+    best = (-1, -1)
+    for level, names in enumerate(FLOORS):
+        for name in names:
+            if module == name or module.startswith(name + "."):
+                best = max(best, (len(name), level))
+    assert best[1] >= 0, f"{module} is on no floor: add it to FLOORS (and docs/architecture.md)"
+    return best[1]
+
+
+def _product_graph() -> dict[str, set[str]]:
+    modules = {m: p for m, p in _modules().items() if not (m == EMULATOR or m.startswith(EMULATOR + "."))}
+    return {m: {d for d in _imports(m, p, top_level_only=False) if d in modules} for m, p in modules.items()}
+
+
+def test_no_import_runs_back_up_a_floor() -> None:
+    upward = sorted(f"{m} -> {d}" for m, deps in _product_graph().items() for d in deps
+                    if _floor(d) < _floor(m))
+    assert upward == []
+
+
+def _loops(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, ())))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def test_the_loop_finder_finds_a_loop() -> None:
+    assert _loops({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _loops({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_loop_joins_more_than_two_modules() -> None:
+    assert [loop for loop in _loops(_product_graph()) if len(loop) > 2] == []

@@ -28,7 +28,7 @@ from akslogin.errors import ConfigError
 from akslogin.kubeconfig.model import KubeConfig, MissingKubeconfigError
 
 if TYPE_CHECKING:
-    from akslogin.kubectx.user import ContextUser
+    from akslogin.kubectx.login_args import ContextUser
     from akslogin.options import TokenOptions
 
 __all__ = [
@@ -127,7 +127,7 @@ def _resolve(context: str | None, kubeconfig: PathLike | None, login: str | None
              environ: Mapping[str, str] | None) -> tuple[TokenOptions, Mapping[str, str]]:
     """The validated options to sign in with, and the environment the sign-in runs in."""
     from akslogin import options as opts_module
-    from akslogin.kubectx.user import context_user
+    from akslogin.kubectx.login_args import context_user
 
     _check_call(context, kubeconfig, login, environ)
     env: Mapping[str, str] = os.environ if environ is None else environ
@@ -146,7 +146,7 @@ def _from_context(ctx: ContextUser, environ: Mapping[str, str],
                   options: Mapping[str, Any]) -> tuple[TokenOptions, Mapping[str, str]]:
     """A context user's get-token options (its exec ``env`` applied), with ``options`` on top."""
     from akslogin import options as opts_module
-    from akslogin.kubectx.user import plugin_environment
+    from akslogin.kubectx.login_args import plugin_environment
     from akslogin.tokens.source import options_from_exec_args
 
     env = plugin_environment(ctx, environ)
@@ -204,7 +204,7 @@ def load_kubeconfig(path: PathLike | None = None, *, environ: Mapping[str, str] 
     """
     from akslogin.kubeconfig import files
     from akslogin.kubeconfig.view import load_merged
-    from akslogin.kubectx.user import as_kubeconfig
+    from akslogin.kubectx.login_args import as_kubeconfig
 
     _expect(path, (str, os.PathLike), "path", "a path (str or os.PathLike) or None")
     _check_call(None, None, None, environ)
@@ -334,7 +334,7 @@ def configure_kubernetes_client(context: str | None = None, kubeconfig: PathLike
                           "pip install 'akslogin[kubernetes]'") from None
     from akslogin.kubeconfig.resolved import resolve
     from akslogin.kubeconfig.view import load_merged
-    from akslogin.kubectx.user import cluster_entry, context_user
+    from akslogin.kubectx.login_args import cluster_entry, context_user
 
     env: Mapping[str, str] = os.environ if environ is None else environ
     explicit = os.fspath(kubeconfig) if kubeconfig is not None else None

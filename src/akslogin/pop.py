@@ -3,7 +3,7 @@
 Arc's API server accepts an Entra token only inside a JWS signed by the key the token is bound to (its
 ``cnf.kid``), so a token copied off a machine is useless without the key. The flow, as Azure/kubelogin's:
 
-1. one 2048-bit RSA key per cache directory, kept at rest like refresh tokens (tokencache.secure: encrypted
+1. one 2048-bit RSA key per cache directory, kept at rest like refresh tokens (tokencache.popkey: encrypted
    with a key in the OS secret store, else a 0600 file), so a cached access token stays usable across runs;
 2. the token request adds ``token_type=pop`` and ``req_cnf`` = base64url of
    ``{"kid": <RFC 7638 SHA-256 thumbprint of the public JWK>, "xms_ksl": "sw"}``;
@@ -17,13 +17,11 @@ nothing heavy (option validation uses it); the rest imports cryptography when a 
 
 from __future__ import annotations
 
-import os
-
 from akslogin.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from typing import Any
 
 #: The u claim: Arc's API server compares it with its own resource id.
 U_CLAIM = "u"
@@ -31,7 +29,6 @@ U_CLAIM = "u"
 #: long-running client (k9s, kubectl -w) asks for a freshly signed one before the server would refuse it.
 PRESENTATION_LIFETIME = 240
 KEY_BITS = 2048
-KEY_FILE = os.path.join("pop", "rsa-key.pem")
 _CLAIMS_HINT = ("Pass --pop-claims as comma-separated key=value pairs with the cluster's ARM id in u, e.g. "
                 "--pop-claims \"u=/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.Kubernetes/"
                 "connectedClusters/<name>\".")
@@ -142,35 +139,3 @@ def presentation(access_token: str, expires_on: float, key: PopKey, claims: str,
     server refuses an older ``ts``, so the credential must be asked for again before then)."""
     return (present(access_token, key, parse_claims(claims)[U_CLAIM], now),
             min(expires_on, now + PRESENTATION_LIFETIME))
-
-
-def key_path(cache_dir: str) -> str:
-    return os.path.join(cache_dir, KEY_FILE)
-
-
-def load_or_create(cache_dir: str, storage: str, stderr: TextIO | None, timeout: float) -> PopKey:
-    """This cache directory's PoP key; made once (under a lock, so parallel first runs agree on one key)."""
-    from akslogin.tokencache import store
-    from akslogin.tokencache.secure import SecretFiles
-
-    files = SecretFiles(cache_dir, storage, stderr)
-    path = key_path(cache_dir)
-    existing = _read(files, path)
-    if existing is not None:
-        return existing
-    store.prepare(cache_dir)
-    with store.identity_lock(cache_dir, "pop-key", timeout):
-        existing = _read(files, path)
-        if existing is not None:
-            return existing
-        if os.path.exists(path) and stderr is not None:
-            stderr.write(f"akslogin: warning: the proof-of-possession key {path} could not be read (damaged, or "
-                         "its encryption key is gone); making a new one, so the next token is requested anew.\n")
-        key = PopKey.generate()
-        files.write(path, key.to_pem())
-        return key
-
-
-def _read(files: Any, path: str) -> PopKey | None:
-    raw = files.read(path)
-    return PopKey.from_pem(raw) if raw else None

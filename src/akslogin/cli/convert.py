@@ -9,7 +9,7 @@ from typing import Any
 
 from akslogin import options
 from akslogin.cli.common import add_exec_api_version_arg, exec_api_version
-from akslogin.cli.signin import add_signin_flags, check_login, signin_options
+from akslogin.cli.signin_flags import add_signin_flags, check_login, signin_options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, files, paths
 from akslogin.kubeconfig.execblock import SECRET_DESTS, flag_for

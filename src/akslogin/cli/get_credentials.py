@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from akslogin.cli.common import add_exec_api_version_arg, exec_api_version
-from akslogin.cli.signin import add_signin_flags, check_login, signin_options
+from akslogin.cli.signin_flags import add_signin_flags, check_login, signin_options
 from akslogin.errors import UsageError
 from akslogin.kubeconfig import embedded, paths
 from akslogin.log import Log

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from akslogin.cli.signin import add_signin_flags, check_login, signin_options
+from akslogin.cli.signin_flags import add_signin_flags, check_login, signin_options
 from akslogin.options import TokenOptions
 from akslogin.output import add_output_flag, emit
 

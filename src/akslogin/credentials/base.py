@@ -165,6 +165,11 @@ class CredentialContext:
         """Extra token-request parameters for MSAL's ``data=`` (the PoP binding, or none)."""
         return self.pop_key.request_data() if self.pop_key is not None else {}
 
+    def tell(self, message: str) -> None:
+        """Show the person signing in what to do (a device code); flushed, since kubectl may be waiting."""
+        self.stderr.write(message.rstrip() + "\n")
+        self.stderr.flush()
+
 
 #: login mode → "module:factory"; the factory takes a CredentialContext and returns a Credential.
 LOGIN_MODES: dict[str, str] = {

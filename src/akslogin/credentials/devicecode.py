@@ -2,7 +2,7 @@
 
 The prompt goes to stderr, which kubectl shows. The refresh token is kept (see :mod:`usercache`), so
 later runs are silent until Entra stops accepting it. ``--legacy`` switches to the v1 endpoint and the
-``spn:`` audience (see :mod:`legacy_devicecode`).
+``spn:`` audience (see :mod:`v1_devicecode`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class DeviceCodeCredential(UserCredential):
         if "user_code" not in flow:
             raise describe_idp_error(flow)
         fallback = f"To sign in, open {flow.get('verification_uri')} and enter the code {flow['user_code']}."
-        prompt(self.ctx, str(flow.get("message") or fallback))
+        self.ctx.tell(str(flow.get("message") or fallback))
 
         def step() -> dict[str, Any]:
             # One poll per call: MSAL's own loop would spin without sleeping on an interval below 1.
@@ -46,15 +46,10 @@ class DeviceCodeCredential(UserCredential):
         return devicepoll.poll(step, lambda: float(flow["interval"]), self.deadline, self.ctx.clock, self._sleep)
 
 
-def prompt(ctx: CredentialContext, message: str) -> None:
-    ctx.stderr.write(message.rstrip() + "\n")
-    ctx.stderr.flush()
-
-
 def create(ctx: CredentialContext) -> Credential:
     """The registry's factory: v2 device code, or the v1 client with --legacy."""
     if ctx.opts.legacy:
-        from akslogin.credentials.legacy_devicecode import LegacyDeviceCodeCredential
+        from akslogin.credentials.v1_devicecode import LegacyDeviceCodeCredential
 
         return LegacyDeviceCodeCredential(ctx)
     return DeviceCodeCredential(ctx)

@@ -66,7 +66,7 @@ class ServicePrincipalCredential:
         self._legacy: Any = None
         self._app: Any = None
         if opts.legacy:
-            from akslogin.credentials.legacy import V1ClientCredentials
+            from akslogin.credentials.v1_spn import V1ClientCredentials
 
             self._legacy = V1ClientCredentials(ctx.authority, opts.client_id, secret, ctx.http, ctx.clock)
         else:

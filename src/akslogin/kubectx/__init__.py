@@ -26,7 +26,7 @@ from akslogin.kubectx.plan import (
     unusable,
     validated_options,
 )
-from akslogin.kubectx.signin import obtain_token, token_in_process
+from akslogin.kubectx.presented import obtain_token, token_in_process
 from akslogin.kubectx.target import Target, api_client, open_context, request_timeout
 
 __all__ = [

@@ -64,9 +64,9 @@ def pop_key_for(opts: options.TokenOptions, cache_dir: str, stderr: TextIO) -> A
     """This cache's proof-of-possession key (Azure Arc), or None when the options do not ask for PoP."""
     if not opts.pop_enabled:
         return None
-    from akslogin import pop
+    from akslogin.tokencache import popkey
 
-    return pop.load_or_create(cache_dir, opts.cache_storage, stderr, opts.timeout_seconds)
+    return popkey.load_or_create(cache_dir, opts.cache_storage, stderr, opts.timeout_seconds)
 
 
 def obtain(
@@ -100,6 +100,7 @@ def presented(opts: options.TokenOptions, environ: Mapping[str, str], stderr: Te
                                             False, cached, key)
     if pop_key is None:
         return token.token, token.expires_on, from_cache
+
     from akslogin import pop
 
     value, until = pop.presentation(token.token, token.expires_on, pop_key, opts.pop_claims, clock())

@@ -49,8 +49,9 @@ def run(
         pop_key = None
         if opts.pop_enabled:  # Azure Arc: the token is bound to this cache's key, and presented signed by it
             from akslogin import pop
+            from akslogin.tokencache import popkey
 
-            pop_key = pop.load_or_create(cache_dir, opts.cache_storage, stderr, opts.timeout_seconds)
+            pop_key = popkey.load_or_create(cache_dir, opts.cache_storage, stderr, opts.timeout_seconds)
         key = identity_key(opts, authority_for_key(opts), environ, pop_key.kid if pop_key is not None else "")
         log(5, f"options: {opts.describe()}")
         log(3, f"identity key {key}, cache {cache_dir}")

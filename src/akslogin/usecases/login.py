@@ -37,7 +37,7 @@ def identity_for(flags: options.TokenOptions, kubeconfig: str | None, context: s
     """The identity login/logout act on, and the environment its plugin runs with: the flags given, or a
     kubeconfig context's exec plugin (its ``env`` applied) when a context is named or no identity flag is
     given. Cache and verbosity flags given on the command line apply either way."""
-    from akslogin.kubectx.user import context_user, plugin_environment
+    from akslogin.kubectx.login_args import context_user, plugin_environment
 
     if context is None and kubeconfig is None and names_an_identity(flags):
         return flags, environ

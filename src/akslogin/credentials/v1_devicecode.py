@@ -17,7 +17,6 @@ from akslogin import jsonlite
 from akslogin.aadsts import describe_idp_error
 from akslogin.credentials import attendance, devicepoll, usercache
 from akslogin.credentials.base import AccessToken, CredentialContext, require
-from akslogin.credentials.devicecode import prompt
 from akslogin.credentials.msal_app import token_from_result
 from akslogin.credentials.user import SIGN_IN_AGAIN, requirements, sign_in_again_notice
 from akslogin.errors import AuthenticationError, NetworkError
@@ -71,7 +70,7 @@ class LegacyDeviceCodeCredential:
         if "device_code" not in flow or "user_code" not in flow:
             raise describe_idp_error(flow)
         uri = flow.get("verification_url") or flow.get("verification_uri")
-        prompt(self.ctx, str(flow.get("message") or f"To sign in, open {uri} and enter the code {flow['user_code']}."))
+        self.ctx.tell(str(flow.get("message") or f"To sign in, open {uri} and enter the code {flow['user_code']}."))
         state = {"interval": _seconds(flow.get("interval"), 5.0)}
         form = {"grant_type": DEVICE_CODE_GRANT, "client_id": opts.client_id, "code": str(flow["device_code"]),
                 "resource": resource}
