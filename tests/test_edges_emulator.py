@@ -47,9 +47,12 @@ def _tls(emu: Emulator) -> ssl.SSLSocket:
 
 @pytest.mark.parametrize("length", ["-1", "-100", "abc", str(10 << 20)])
 def test_a_body_length_that_is_negative_odd_or_huge_is_refused_before_reading(small: Emulator, length: str) -> None:
+    """Only the head is sent: the answer comes at once, so the server did not wait for (or read) the body it was
+    promised. (Sending body bytes too would race the server's close and fail the write, not the server.)"""
     with _tls(small) as sock:
+        sock.settimeout(10)
         sock.sendall(f"POST /{TENANT}/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n"
-                     "Content-Type: application/x-www-form-urlencoded\r\n\r\n".encode() + b"a" * 65536)
+                     "Content-Type: application/x-www-form-urlencoded\r\n\r\n".encode())
         answer = sock.recv(4096).decode("latin-1")
     status = int(answer.split()[1])
     assert status in (400, 413), answer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 from collections.abc import Iterator
@@ -250,3 +251,22 @@ def test_a_binding_the_identity_already_has_is_not_suggested_again() -> None:
     assert already_bound([match], sug) is match
     elsewhere = BindingMatch(Binding("RoleBinding", "x", "prod", "ClusterRole", "edit", ()), "user", False, True, True)
     assert already_bound([elsewhere], sug) is None
+
+
+def test_a_message_pipe_that_never_ends_is_cut_off_with_advice(tmp_path: Path) -> None:
+    """--message - reads at most 1 MiB: `yes | akslogin explain-forbidden --message -` ends with exit 2 instead
+    of filling memory, and nothing is read from the cluster."""
+    kc = tmp_path / "config"
+    kc.write_text("apiVersion: v1\nkind: Config\n")
+    proc = subprocess.Popen([akslogin_bin(), "explain-forbidden", "--kubeconfig", str(kc), "--message", "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env_for(tmp_path))
+    assert proc.stdin is not None
+    line = b'pods is forbidden: User "x" cannot list resource "pods"\n' * 1024
+    with contextlib.suppress(BrokenPipeError):
+        for _ in range(64):  # 3.5 MiB, more than the reader takes
+            proc.stdin.write(line)
+        proc.stdin.close()
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert b"longer than 1 MiB" in err and b"Traceback" not in err and out == b""

@@ -151,3 +151,36 @@ def test_serial_and_parallel_fetch_give_the_same_result(runner: Runner, emu: Emu
         assert len(fetched) == SUBS * PER_SUB - 1 and len(failures) == 1
         results[workers] = sorted(str(item[0]) for item in fetched)
     assert results[1] == results[16]
+
+
+def test_get_credentials_builds_its_http_client_with_what_the_caller_hands_in(runner: Runner, emu: Emulator,
+                                                                              tmp_path: Path) -> None:
+    """The use case names no HTTP class: every ARM request of a whole --all import goes through the client the
+    caller's ``make_http`` built (one client, shared by the pool), and nothing reaches ARM another way."""
+    from akslogin.http import HttpClient
+    from akslogin.usecases.get_credentials import GetCredentialsRequest, run
+
+    built: list[HttpClient] = []
+    sent: list[str] = []
+
+    class Recording(HttpClient):
+        def request(self, method: str | bytes, url: str | bytes, *args: object, **kwargs: object) -> object:
+            sent.append(str(url))
+            return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
+
+    def make_http(*args: object, **kwargs: object) -> HttpClient:
+        built.append(Recording(*args, **kwargs))  # type: ignore[arg-type]
+        return built[-1]
+
+    env = runner.env(FLEETBOT)
+    opts = options.parse_args(runner.signin(FLEETBOT))
+    options.apply_env(opts, env)
+    target = tmp_path / "fleet.kubeconfig"
+    req = GetCredentialsRequest(signin=opts, all=True, file=str(target), arm_endpoint=emu.server_url("arm"),
+                                exec_command=akslogin_bin())
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert run(req, env, stdout, stderr, make_http=make_http) == 1  # the one denied cluster
+    arm_requests = len(emu.request_log.entries("arm"))
+    assert len(built) == 1 and arm_requests > SUBS
+    assert len([u for u in sent if u.startswith(emu.server_url("arm"))]) == arm_requests
+    assert len(yaml.safe_load(target.read_text())["contexts"]) == SUBS * PER_SUB - 1

@@ -98,7 +98,7 @@ def test_corrupt_cache_is_moved_aside_with_a_warning(tmp_path: Path) -> None:
 
     from akslogin.log import Log
     from akslogin.options import TokenOptions
-    from akslogin.usecases import acquire as acquire_mod
+    from akslogin.tokens import acquire as acquire_mod
 
     cache = str(tmp_path / "cache")
     store.prepare(cache)

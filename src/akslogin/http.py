@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -265,6 +265,16 @@ class HttpClient(requests.Session):
 
 
 #: Token-answer fields that MSAL reads as whole seconds (Entra sends integers, or integer strings in v1).
+class MakeHttp(Protocol):
+    """What builds an HttpClient. Use cases take one (default: HttpClient itself) instead of naming the class,
+    so the one place that decides timeouts, trust and retries is the caller's choice and a test can hand in its
+    own (one that records, or fails on purpose)."""
+
+    def __call__(self, timeout: float, extra_cas: Sequence[str] = (), environ: Mapping[str, str] | None = None, *,
+                 retry: RetryPolicy | None = None, pool_maxsize: int = 10,
+                 deadline: float | None = None) -> HttpClient: ...
+
+
 _WHOLE_SECONDS = ("expires_in", "ext_expires_in", "refresh_in", "expires_on")
 
 

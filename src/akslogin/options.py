@@ -469,13 +469,18 @@ def _refused(flag: "Flag", value: str) -> str:
 UNKNOWN_ENVIRONMENT_NOTE = "--environment "
 
 
+def check_login(opts: "TokenOptions") -> None:
+    """--login as kubelogin takes it (any case, spaces around); an unknown mode is a usage error."""
+    opts.login = opts.login.strip().lower()
+    if opts.login not in LOGIN_MODES:
+        raise _usage(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(LOGIN_MODES) + ".")
+
+
 def validate(opts: "TokenOptions") -> list[str]:
     """Checks every mode shares (each login mode declares its own: credentials/<mode>.requirements). Returns notes
     for the user (an environment name only --authority-host makes usable)."""
     notes: list[str] = []
-    opts.login = opts.login.strip().lower()
-    if opts.login not in LOGIN_MODES:
-        raise _usage(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(LOGIN_MODES) + ".")
+    check_login(opts)
     if opts.cache_storage not in CACHE_STORAGES:
         raise _usage(
             f"--cache-storage must be one of {', '.join(CACHE_STORAGES)}, not {opts.cache_storage[:30]!r}.")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from akslogin.cli.common import add_context_args, add_output_arg
+from akslogin.errors import UsageError
+
+#: A Forbidden message is one line; a pipe that keeps going (a whole log) is cut off, not read to the end.
+MAX_MESSAGE_CHARS = 1 << 20
 
 EPILOG = """\
 Give the request as for 'kubectl auth can-i', or paste the Forbidden message (use '-' to read it from
@@ -49,7 +53,16 @@ def run(args: argparse.Namespace) -> int:
     from akslogin.usecases.explain import ExplainRequest
     from akslogin.usecases.explain import run as explain
 
-    message = sys.stdin.read() if args.message == "-" else args.message
+    message = _read_message(sys.stdin) if args.message == "-" else args.message
     req = ExplainRequest(kubeconfig=args.kubeconfig, context=args.context, verb=args.verb, resource=args.resource,
                          namespace=args.namespace, subresource=args.subresource, message=message, output=args.output)
     return explain(req, os.environ, sys.stdout, sys.stderr)
+
+
+def _read_message(stream: TextIO) -> str:
+    text = stream.read(MAX_MESSAGE_CHARS + 1)
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise UsageError("the message on stdin is longer than 1 MiB; a Forbidden message is one line.",
+                         "Pipe only kubectl's error (e.g. kubectl get pods 2>&1 >/dev/null | akslogin "
+                         "explain-forbidden --message -), or give the request: explain-forbidden list pods -n dev.")
+    return text

@@ -7,12 +7,11 @@ import os
 import sys
 from typing import Any
 
+from akslogin import options
 from akslogin.cli.common import add_exec_api_version_arg, exec_api_version
-from akslogin.cli.signin_flags import add_signin_flags, check_login, signin_options
-from akslogin.errors import UsageError
-from akslogin.kubeconfig import embedded, paths
-from akslogin.log import Log
-from akslogin.output import add_output_flag, emit
+from akslogin.cli.signin_flags import add_signin_flags, signin_options
+from akslogin.kubeconfig import embedded
+from akslogin.output import add_output_flag
 
 EPILOG = """\
 The kubeconfig is merged like kubectl and az do: --file, else the first KUBECONFIG entry, else ~/.kube/config
@@ -100,78 +99,18 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-def _check(args: argparse.Namespace) -> None:
-    if args.all:
-        if args.resource_group or args.name or args.context:
-            raise UsageError("--all imports every cluster; it does not take --resource-group, --name or --context.")
-    else:
-        if not args.resource_group or not args.name:
-            raise UsageError("--resource-group and --name are required (or --all).",
-                             "e.g. akslogin get-credentials -g rg-prod -n aks-prod --login spn -t <tenant>")
-        if args.subscriptions and len(args.subscriptions) > 1:
-            raise UsageError("give one --subscription for one cluster (several only with --all).")
-    if args.admin and args.format:
-        raise UsageError("--format can only be specified when requesting clusterUser credential.")
-    if args.admin and args.user != "clusterUser":
-        raise UsageError("--admin and --user clusterMonitoringUser are different credentials; pick one.")
-    if args.embed_tokens and args.no_convert:
-        raise UsageError("--embed-tokens needs the converted entry; drop --no-convert.")
-    if args.file == "-" and args.output != "table":
-        raise UsageError("--file - prints the kubeconfig itself; --output json|yaml describes an import into a file.")
-    if args.max_concurrency < 1 or args.max_concurrency > 64:
-        raise UsageError("--max-concurrency takes a number from 1 to 64.")
-
-
 def run(args: argparse.Namespace) -> int:
-    from akslogin.usecases import fleet
-    from akslogin.usecases.get_credentials import (
-        ADMIN_WARNING,
-        ImportSettings,
-        conversion_for,
-        import_one,
-        note_unwritten_secrets,
-        open_session,
-        report_prepared,
-        resolve_subscription,
-        subscription_ids,
-    )
+    from akslogin.usecases.get_credentials import GetCredentialsRequest
+    from akslogin.usecases.get_credentials import run as get_credentials
 
-    _check(args)
-    environ = os.environ
-    signin = signin_options(args, environ)
-    check_login(signin)
-    if signin.login == "azurecli" and args.subscriptions and len(args.subscriptions) == 1:
-        signin.subscription = args.subscriptions[0]  # az picks the subscription's tenant for the ARM token
-    stderr = sys.stderr
-    log = Log(signin.verbosity_level, stderr)
-    target = "-" if args.file == "-" else paths.write_path(args.file, environ)
-    kind = "admin" if args.admin else "monitoring" if args.user == "clusterMonitoringUser" else "user"
-    settings = ImportSettings(
-        kind=kind, fmt=args.format, public_fqdn=args.public_fqdn, convert=not args.no_convert,
-        convert_opts=conversion_for(signin, command=args.exec_command, allow_secrets=args.allow_secrets_in_kubeconfig,
-                                    azure_config_dir=args.azure_config_dir, api_version=exec_api_version(args)),
-        embed_style=args.embed_tokens, overwrite=args.overwrite_existing,
-    )
-    if args.admin:
-        stderr.write(ADMIN_WARNING + "\n")
-    if not args.allow_secrets_in_kubeconfig and not args.no_convert:
-        note_unwritten_secrets(signin, stderr)
-    session = open_session(signin, environ, stderr, log, arm_endpoint=args.arm_endpoint,
-                           arm_resource=args.arm_resource, pool_size=max(10, args.max_concurrency))
-    if not args.all:
-        subscription = resolve_subscription(session, (args.subscriptions or [None])[0])
-        context = import_one(session, subscription, args.resource_group, args.name, settings, context=args.context,
-                             target=target, out=sys.stdout)
-        if args.output != "table":
-            data = {"context": context, "file": target, "subscription": subscription,
-                    "resource_group": args.resource_group, "name": args.name, "credential": kind}
-            emit(sys.stdout, args.output, data, lambda _painter: "")
-        return 0
-    subscriptions = subscription_ids(session, args.subscriptions) if args.subscriptions else None
-    result = fleet.import_fleet(session, subscriptions=subscriptions, settings=settings, target=target,
-                                max_concurrency=args.max_concurrency, progress=stderr, out=sys.stdout)
-    summary = sys.stderr if target == "-" else sys.stdout
-    emit(summary, args.output, fleet.summary_data(result, target),
-         lambda painter: fleet.render_summary(result, target, painter))
-    report_prepared(stderr, result.prepared, target)
-    return 1 if result.failed else 0
+    signin = signin_options(args, os.environ)
+    req = GetCredentialsRequest(
+        signin=signin, resource_group=args.resource_group, name=args.name, subscriptions=args.subscriptions or [],
+        all=args.all, max_concurrency=args.max_concurrency, admin=args.admin, user=args.user, format=args.format,
+        public_fqdn=args.public_fqdn, file=args.file, overwrite=args.overwrite_existing, context=args.context,
+        convert=not args.no_convert, exec_command=args.exec_command, allow_secrets=args.allow_secrets_in_kubeconfig,
+        embed_tokens=args.embed_tokens, azure_config_dir=args.azure_config_dir, exec_api_version=exec_api_version(args),
+        output=args.output, arm_endpoint=args.arm_endpoint, arm_resource=args.arm_resource)
+    req.check()
+    options.check_login(signin)
+    return get_credentials(req, os.environ, sys.stdout, sys.stderr)

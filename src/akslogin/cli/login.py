@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 from typing import Any
 
-from akslogin.cli.signin_flags import add_signin_flags, check_login, signin_options
-from akslogin.options import TokenOptions
-from akslogin.output import add_output_flag, emit
+from akslogin.cli.signin_flags import add_signin_flags, signin_options
+from akslogin.output import add_output_flag
 
 LOGIN_EPILOG = """\
 Signs in now and caches the token exactly where 'akslogin get-token' (and so kubectl) looks for it, so later
@@ -85,26 +83,10 @@ def register_remove_cache_dir(sub: Any) -> None:
 
 
 def run_remove_cache_dir(args: argparse.Namespace) -> int:
-    from akslogin import options
-    from akslogin.usecases import login
+    from akslogin.usecases.login import RemoveCacheDirRequest
+    from akslogin.usecases.login import run_remove_cache_dir as remove_cache_dir
 
-    cache_dir = os.path.abspath(os.path.expanduser(args.cache_dir or os.environ.get("KUBECACHEDIR", "")
-                                                   or options.default_cache_dir(os.environ)))
-    if not os.path.isdir(cache_dir):
-        emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": [], "kept": []},
-             lambda _paint: f"Nothing to remove: {cache_dir} does not exist.")
-        return 0
-    removed, kept = login.remove_cache_dir(cache_dir)
-
-    def text(_paint: Any) -> str:
-        line = f"Removed {len(removed)} file(s) from {cache_dir}"
-        if kept:
-            shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
-            return line + f"; kept {len(kept)} that akslogin did not write or another process holds: {shown}."
-        return line + ("; the directory is gone." if not os.path.exists(cache_dir) else ".")
-
-    emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed, "kept": kept}, text)
-    return 0
+    return remove_cache_dir(RemoveCacheDirRequest(args.cache_dir, args.output), os.environ, sys.stdout)
 
 
 def _kubeconfig_flags(p: argparse.ArgumentParser) -> None:
@@ -112,49 +94,18 @@ def _kubeconfig_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--context", metavar="NAME", help="take the sign-in flags from this context's exec plugin")
 
 
-def _identity(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[TokenOptions, Mapping[str, str]]:
-    from akslogin.usecases import login
-
-    flags = signin_options(args, environ)
-    opts, env = login.identity_for(flags, args.kubeconfig, args.context, environ)
-    if opts is flags:
-        check_login(flags)
-    return opts, env
-
-
 def run_login(args: argparse.Namespace) -> int:
-    from akslogin.exec_credential import format_timestamp
-    from akslogin.usecases import login
+    from akslogin.usecases.login import LoginRequest
+    from akslogin.usecases.login import run_login as login
 
-    identity, environ = _identity(args, os.environ)
-    done = login.login(identity, environ, sys.stderr)
-    opts, until = done.opts, format_timestamp(done.token.expires_on)
-    who = f"client {opts.client_id}" if opts.client_id else "the default identity"
-    data = {"login": opts.login, "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None,
-            "server_id": opts.server_id, "expires_on": until, "cache_dir": done.cache_dir}
-    emit(sys.stdout, args.output, data, lambda paint: (
-        f"{paint.ok('Signed in')} with --login {opts.login} ({who}, tenant {opts.tenant_id or '-'}): token for "
-        f"{opts.server_id} valid until {until}, cached in {done.cache_dir}."))
-    return 0
+    req = LoginRequest(signin_options(args, os.environ), args.kubeconfig, args.context, output=args.output)
+    return login(req, os.environ, sys.stdout, sys.stderr)
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    from akslogin.tokens import source
-    from akslogin.usecases import login
+    from akslogin.usecases.login import LoginRequest
+    from akslogin.usecases.login import run_logout as logout
 
-    environ = os.environ
-    flags = signin_options(args, environ)
-    if args.all or (args.context is None and args.kubeconfig is None and not login.names_an_identity(flags)):
-        cache_dir = source.cache_dir_for(flags, environ)
-        removed = login.remove_all(cache_dir)
-        emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed},
-             lambda _paint: f"Removed {len(removed)} cached token file(s) from {cache_dir}.")
-        return 0
-    opts, plugin_env = _identity(args, environ)
-    cache_dir, removed = login.logout(opts, plugin_env)
-    who = f"client {opts.client_id}" if opts.client_id else f"--login {opts.login}"
-    emit(sys.stdout, args.output, {"cache_dir": cache_dir, "removed": removed, "login": opts.login,
-                                   "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None},
-         lambda _paint: f"Removed {len(removed)} cached token file(s) for {who} (tenant {opts.tenant_id or '-'}) "
-                        f"from {cache_dir}.")
-    return 0
+    req = LoginRequest(signin_options(args, os.environ), args.kubeconfig, args.context, all=args.all,
+                       output=args.output)
+    return logout(req, os.environ, sys.stdout)

@@ -8,8 +8,6 @@ import sys
 from typing import Any
 
 from akslogin.errors import UsageError
-from akslogin.kubeconfig import paths
-from akslogin.log import Log
 from akslogin.options import parse_duration
 
 EPILOG = """\
@@ -43,40 +41,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from akslogin.usecases.embed import refresh_kubeconfig, warn_embedded
+    from akslogin.usecases.refresh import RefreshRequest
+    from akslogin.usecases.refresh import run as refresh
 
     try:
         level = int(args.verbosity)
     except ValueError:
         raise UsageError(f"-v takes a number from 0 to 10, not {args.verbosity!r}.") from None
-    min_remaining = parse_duration(args.min_remaining)
-    environ = os.environ
-    log = Log(level, sys.stderr)
-    targets = [p for p in paths.read_paths(args.kubeconfig, environ) if os.path.exists(p)]
-    if not targets:
-        raise UsageError("no kubeconfig found.", "Pass --kubeconfig or set KUBECONFIG.")
-    failed = 0
-    for path in targets:
-        if args.context is not None and len(targets) > 1 and not _has_context(path, args.context):
-            continue
-        result = refresh_kubeconfig(path, context=args.context, min_remaining=min_remaining, force=args.force,
-                                    environ=environ, stderr=sys.stderr, log=log)
-        for name, reason in result.failed:
-            sys.stderr.write(f"akslogin: could not renew the token of user {name!r} in {path}: {reason}\n")
-        failed += len(result.failed)
-        if result.renewed:
-            print(f"Renewed {len(result.renewed)} embedded token(s) in {path}: {', '.join(result.renewed)}"
-                  f" (backup: {path}.akslogin-backup)")
-            warn_embedded(sys.stderr, path, len(result.renewed), result.earliest)
-        if result.still_fresh:
-            print(f"{len(result.still_fresh)} token(s) in {path} still have more than {args.min_remaining} left: "
-                  f"{', '.join(result.still_fresh)}")
-        if not (result.renewed or result.still_fresh or result.failed):
-            print(f"No token embedded by akslogin in {path}.")
-    return 1 if failed else 0
-
-
-def _has_context(path: str, context: str) -> bool:
-    from akslogin.kubeconfig import files
-
-    return files.load(path).get("contexts", context) is not None
+    req = RefreshRequest(kubeconfig=args.kubeconfig, context=args.context, force=args.force, verbosity=level,
+                         min_remaining=parse_duration(args.min_remaining), min_remaining_text=args.min_remaining)
+    return refresh(req, os.environ, sys.stdout, sys.stderr)

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any
 
-from akslogin.output import add_output_flag, emit
+from akslogin.output import add_output_flag
 
 EPILOG = """\
 examples:
@@ -35,18 +35,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from akslogin.usecases.shim import install
+    from akslogin.usecases.shim import ShimRequest
+    from akslogin.usecases.shim import run as install
 
-    result = install(args.dir, os.environ, force=args.force)
-
-    def text(_paint: Any) -> str:
-        line = f"Installed {result.path}: it runs {result.target}."
-        if result.replaced:
-            line += f" (replaced {result.replaced})"
-        if not result.on_path:
-            line += f" {os.path.dirname(result.path)} is not on PATH: add it, or kubectl will not find kubelogin."
-        return line
-
-    emit(sys.stdout, args.output, {"path": result.path, "runs": result.target, "replaced": result.replaced,
-                                   "on_path": result.on_path}, text)
-    return 0
+    return install(ShimRequest(directory=args.dir, force=args.force, output=args.output), os.environ, sys.stdout)

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from akslogin import options
-from akslogin.errors import UsageError
 
 
 def _boolean(text: str) -> bool:
@@ -52,10 +51,3 @@ def signin_options(args: argparse.Namespace, environ: Mapping[str, str], *, env:
     if env:
         options.apply_env(opts, environ)
     return opts
-
-
-def check_login(opts: options.TokenOptions) -> None:
-    opts.login = opts.login.strip().lower()
-    if opts.login not in options.LOGIN_MODES:
-        raise UsageError(f"unknown login mode {opts.login[:40]!r}.", "Use one of: " + ", ".join(options.LOGIN_MODES)
-                         + ".")

@@ -14,13 +14,16 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from akslogin.errors import CacheError, DeadlineError, NetworkError, TLSError, UnsafeResponseError
 from akslogin.log import Log
 from akslogin.options import TokenOptions
 from akslogin.tokencache import store
 from akslogin.tokencache.entry import MIN_REMAINING, AccessToken, entry_path, parse_entry, read_private
+
+if TYPE_CHECKING:
+    from akslogin.http import MakeHttp
 
 # Libraries (MSAL, urllib3) log through the logging module; without a handler Python prints their warnings,
 # with tracebacks, on stderr. akslogin reports failures itself, so their records go nowhere.
@@ -47,13 +50,15 @@ def acquire(
     pop_key: Any = None,
     attended: bool = True,
     explicit_sign_in: bool = False,
+    make_http: MakeHttp | None = None,
 ) -> AccessToken:
     """``pop_key`` (akslogin.pop.PopKey): bind the token to it (Azure Arc).
 
     ``min_remaining``: a cached token with less time left than this is replaced (refresh-kubeconfig asks
     for more than get-token's five minutes). A token that is inside that margin but still valid is served
     when the refresh fails, when a recent failure says to wait, or when the lock wait times out. ``attended``:
-    a person can answer a sign-in prompt (credentials/attendance.py); ``explicit_sign_in``: they asked for it."""
+    a person can answer a sign-in prompt (credentials/attendance.py); ``explicit_sign_in``: they asked for it.
+    ``make_http``: what builds the HTTP client the login mode uses (default: akslogin.http.HttpClient)."""
     out = stderr if stderr is not None else sys.stderr
     store.prepare(cache_dir)
     started = clock()
@@ -75,9 +80,9 @@ def acquire(
                       "a read-only file system); signing in without it, so every kubectl call signs in again. "
                       "Pass a writable --cache-dir or set KUBECACHEDIR.\n")
             return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key,
-                               cacheable=False, attendance=(attended, explicit_sign_in))
+                               cacheable=False, attendance=(attended, explicit_sign_in), make_http=make_http)
         return _under_lock(opts, key, cache_dir, environ, log, clock, out, min_remaining, pop_key,
-                           queued_since=started, attendance=(attended, explicit_sign_in))
+                           queued_since=started, attendance=(attended, explicit_sign_in), make_http=make_http)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -110,7 +115,7 @@ def _backoff_state(raw: bytes | None) -> tuple[float, float]:
 def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], log: Log,
                 clock: Callable[[], float], out: TextIO, min_remaining: float, pop_key: Any, *,
                 cacheable: bool = True, queued_since: float | None = None,
-                attendance: tuple[bool, bool] = (True, False)) -> AccessToken:
+                attendance: tuple[bool, bool] = (True, False), make_http: MakeHttp | None = None) -> AccessToken:
     """``cacheable``: False when the cache cannot be written (nothing is moved aside or written then).
     ``queued_since``: when this process began waiting for the lock; a failure the holder before it recorded
     since then is this process's answer too (a process that came later tries for itself)."""
@@ -142,7 +147,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
     from akslogin.credentials.msal_app import resolve_authority
     from akslogin.http import HttpClient
 
-    http = HttpClient(opts.timeout_seconds, opts.certificate_authority, environ)
+    http = (make_http or HttpClient)(opts.timeout_seconds, opts.certificate_authority, environ)
     ctx = CredentialContext(
         opts=opts,
         authority=resolve_authority(opts, cache_dir),

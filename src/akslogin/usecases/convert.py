@@ -1,7 +1,8 @@
 """convert-kubeconfig: turn Entra users of a kubeconfig into akslogin exec plugin users.
 
 ``convert`` is a pure function over a KubeConfig; ``convert_file`` applies it to a file (snapshot, then a
-locked re-read and atomic write with a backup). Converted: users with the legacy ``auth-provider: azure``
+locked re-read and atomic write with a backup); ``run`` is the command (a ConvertRequest over every file of
+the kubeconfig list, or the one holding ``--context``). Converted: users with the legacy ``auth-provider: azure``
 (apiserver-id, client-id, tenant-id, environment and config-mode → --server-id, --client-id, --tenant-id,
 --environment, --legacy), users whose exec command is kubelogin or akslogin (their get-token arguments are read
 back) and users with a token embedded by akslogin. Every other user is left exactly as it is. Values the user
@@ -16,11 +17,17 @@ import copy
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
+from akslogin import options
 from akslogin.errors import UsageError
-from akslogin.kubeconfig import embedded, execblock, files
+from akslogin.kubeconfig import embedded, execblock, files, paths
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError, MissingKubeconfigError, known_contexts
+from akslogin.log import Log
+from akslogin.output import summarize_list
+
+#: Users named in the one-line summary (a 5000-user file gets a count, not a wall of names).
+USERS_SHOWN = 20
 
 
 @dataclass
@@ -158,3 +165,106 @@ def convert_file(path: str, opts: ConvertOptions, *, embed_style: str | None = N
 
     files.update(path, apply, keep_backup=True, backup_path=done.backup)
     return done
+
+
+@dataclass
+class ConvertRequest:
+    """What the convert-kubeconfig flags say; ``signin`` holds the sign-in flags given (no environment applied:
+    variables are read at kubectl time, not written)."""
+
+    signin: options.TokenOptions
+    kubeconfig: str | None = None
+    context: str | None = None
+    exec_command: str = execblock.COMMAND
+    allow_secrets: bool = False
+    azure_config_dir: str | None = None
+    api_version: str | None = None
+    embed_tokens: str | None = None
+
+
+def run(req: ConvertRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    """Convert every Entra user of the kubeconfig (or the context's); exit code."""
+    from akslogin.usecases.embed import embed_users, warn_embedded
+
+    flags = req.signin
+    secrets = sorted(d for d in execblock.SECRET_DESTS if d in flags.explicit)
+    login: str | None = flags.login if "login" in flags.explicit else None
+    if login is None and not flags.disable_environment_override and environ.get("AAD_LOGIN_METHOD"):
+        login = environ["AAD_LOGIN_METHOD"]
+    if login is not None:
+        flags.login = login
+        options.check_login(flags)
+        login = flags.login
+    given = {d: getattr(flags, d) for d in flags.explicit if d not in ("login", "verbosity")}
+    opts = ConvertOptions(login=login, given=given, context=req.context, command=req.exec_command,
+                          allow_secrets=req.allow_secrets, azure_config_dir=req.azure_config_dir,
+                          api_version=req.api_version)
+    log = Log(flags.verbosity_level, stderr)
+    targets = _targets(req.kubeconfig, req.context, environ)
+    if secrets and not req.allow_secrets:
+        _check_secrets(secrets, targets, opts, stderr)
+    converted = 0
+    for path, user in targets:
+        opts.user = user
+        done = convert_file(path, opts, embed_style=req.embed_tokens,
+                            embed_with=lambda cfg, users, style: embed_users(cfg, users, style, environ, stderr, log))
+        converted += len(done.result.converted)
+        if done.changed:
+            stdout.write(f"Converted {len(done.changed)} user(s) in {path}: "
+                         f"{summarize_list(done.changed, USERS_SHOWN)} (backup: {done.backup})\n")
+        elif done.result.converted:
+            stdout.write(f"{path} is already converted ({summarize_list(done.result.converted, USERS_SHOWN)}); "
+                         "nothing changed.\n")
+        if done.result.secrets_written:
+            stderr.write(f"akslogin: warning: {', '.join(done.result.secrets_written)} written in clear text "
+                         f"into {path}. Anyone who can read the file can sign in as this identity.\n")
+        if done.embedded:
+            warn_embedded(stderr, path, done.embedded, done.earliest_expiry)
+    if not converted:
+        stdout.write("No Entra ID user to convert (only users with auth-provider azure or a kubelogin/akslogin exec "
+                     "command are converted).\n")
+    return 0
+
+
+def _check_secrets(secrets: list[str], targets: list[tuple[str, str | None]], opts: ConvertOptions,
+                   stderr: TextIO) -> None:
+    """A secret flag is refused only where it would be written (kubelogin writes --client-secret for spn, and
+    --password for ropc, nothing else); for the other modes it is not written, which one note says."""
+    modes: set[str] = set()
+    for path, user in targets:
+        opts.user = user
+        modes |= modes_in(path, opts)
+    opts.user = None
+    written = [d for d in secrets if any(execblock.writes(mode, d) for mode in modes)]
+    if written:
+        names = ", ".join(execblock.flag_for(d) for d in written)
+        variables = ", ".join(f"{options.variable_for(d)} for {execblock.flag_for(d)}" for d in written)
+        raise UsageError(f"{names} would be written in clear text into the kubeconfig.",
+                         "Pass --allow-secrets-in-kubeconfig if you mean it, or leave it out and provide it at kubectl "
+                         f"time through the environment ({variables}); nothing was changed.")
+    for dest in secrets:
+        used_by = ", ".join(f"--login {m}" for m in sorted(modes)) or "the users converted here"
+        stderr.write(f"akslogin: note: {execblock.flag_for(dest)} is not used by {used_by}; it is not written.\n")
+
+
+def _targets(explicit: str | None, context: str | None, environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """(file, only this user) pairs: every readable kubeconfig file, or the file holding the context's user."""
+    candidates = paths.read_paths(explicit, environ)
+    existing = [p for p in candidates if os.path.exists(p)]
+    if explicit and not existing:
+        raise UsageError(f"the kubeconfig {explicit} does not exist.")
+    if not existing:
+        raise UsageError(f"no kubeconfig found (looked at {', '.join(candidates)}).",
+                         "Pass --kubeconfig or set KUBECONFIG.")
+    if context is None:
+        return [(p, None) for p in existing]
+    loaded = [(p, files.load(p)) for p in existing]
+    body = next((cfg.get("contexts", context) for _, cfg in loaded if cfg.get("contexts", context) is not None), None)
+    if body is None:
+        known = sorted({n for _, cfg in loaded for n in cfg.names("contexts")})
+        raise UsageError(f"no context exists with the name: {context!r}.", known_contexts(known))
+    user = str(body.get("user") or "")
+    holder = next((p for p, cfg in loaded if cfg.get("users", user) is not None), None)
+    if holder is None:
+        raise UsageError(f"context {context!r} refers to user {user!r}, which no kubeconfig file defines.")
+    return [(holder, user)]

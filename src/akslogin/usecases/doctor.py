@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from akslogin import kubectx as ct
 from akslogin.clouds import AKS_SERVER_APP_ID
@@ -30,6 +30,9 @@ from akslogin.term import Painter
 from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.usecases.explain import Explanation, explain
 from akslogin.usecases.explain import render as render_explanation
+
+if TYPE_CHECKING:
+    from akslogin.http import MakeHttp
 
 Clock = Callable[[], float]
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
@@ -68,8 +71,10 @@ class Doctor:
     #: The checks in the order they run: each needs what the ones before it found (step name, method).
     CHECKS: tuple[tuple[str, Callable[[Doctor], Step]], ...] = ()
 
-    def __init__(self, req: DoctorRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> None:
+    def __init__(self, req: DoctorRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock,
+                 make_http: MakeHttp | None = None) -> None:
         self.req = req
+        self.make_http = make_http
         self.environ = environ
         self.stderr = stderr
         self.clock = clock
@@ -218,8 +223,8 @@ class Doctor:
                                            "directly")
         authority = resolve_authority(opts)
         assert plan.exec is not None
-        http = HttpClient(opts.timeout_seconds, opts.certificate_authority,
-                          ct.with_exec_env(self.environ, plan.exec.env))
+        http = (self.make_http or HttpClient)(opts.timeout_seconds, opts.certificate_authority,
+                                              ct.with_exec_env(self.environ, plan.exec.env))
         url = f"{authority.url}/v2.0/.well-known/openid-configuration"
         response = http.get(url)
         if response.status_code >= 400:
@@ -422,8 +427,8 @@ Doctor.CHECKS = (
 
 
 def run(req: DoctorRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO,
-        clock: Clock = time.time) -> int:
-    doctor = Doctor(req, environ, stderr, clock)
+        clock: Clock = time.time, make_http: MakeHttp | None = None) -> int:
+    doctor = Doctor(req, environ, stderr, clock, make_http)
     steps = doctor.run()
     ok = not any(s.status == FAIL for s in steps)
     if req.output != "table":

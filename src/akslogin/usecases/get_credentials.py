@@ -1,5 +1,7 @@
 """get-credentials: from an identity to a working kubectl context, through ARM.
 
+``run`` takes a GetCredentialsRequest (what the flags said) and does the whole command:
+
 sign in for ARM (any login mode, cached like get-token) → list{User,Admin,MonitoringUser}Credential →
 rename (--context, admin contexts) → convert Entra users to the akslogin exec plugin for the chosen login
 mode (or embed a token) → merge into the kubeconfig under its lock, or print it with ``--file -``.
@@ -16,11 +18,11 @@ from typing import Any, TextIO
 from akslogin import clouds, options
 from akslogin.arm import ArmClient, Subscription
 from akslogin.errors import UsageError
-from akslogin.http import HttpClient
-from akslogin.kubeconfig import files, merge
+from akslogin.http import HttpClient, MakeHttp
+from akslogin.kubeconfig import files, merge, paths
 from akslogin.kubeconfig.model import KubeConfig
 from akslogin.log import Log
-from akslogin.output import printable
+from akslogin.output import emit, printable
 from akslogin.retry import RetryPolicy
 from akslogin.tokens import source
 from akslogin.usecases.convert import ConvertOptions, convert
@@ -47,9 +49,108 @@ class Session:
     clock: Callable[[], float] = time.time
 
 
+@dataclass
+class GetCredentialsRequest:
+    """What the get-credentials flags say; ``signin`` holds the sign-in flags (``explicit``: those given)."""
+
+    signin: options.TokenOptions
+    resource_group: str | None = None
+    name: str | None = None
+    subscriptions: list[str] = field(default_factory=list)
+    all: bool = False
+    max_concurrency: int = 16
+    admin: bool = False
+    user: str = "clusterUser"  # clusterUser | clusterMonitoringUser
+    format: str | None = None
+    public_fqdn: bool = False
+    file: str | None = None
+    overwrite: bool = False
+    context: str | None = None
+    convert: bool = True
+    exec_command: str = "akslogin"
+    allow_secrets: bool = False
+    embed_tokens: str | None = None
+    azure_config_dir: str | None = None
+    exec_api_version: str | None = None
+    output: str = "table"
+    arm_endpoint: str | None = None
+    arm_resource: str | None = None
+
+    def check(self) -> None:
+        """The flag combinations that cannot work, refused before anything signs in."""
+        if self.all:
+            if self.resource_group or self.name or self.context:
+                raise UsageError("--all imports every cluster; it does not take --resource-group, --name or "
+                                 "--context.")
+        else:
+            if not self.resource_group or not self.name:
+                raise UsageError("--resource-group and --name are required (or --all).",
+                                 "e.g. akslogin get-credentials -g rg-prod -n aks-prod --login spn -t <tenant>")
+            if len(self.subscriptions) > 1:
+                raise UsageError("give one --subscription for one cluster (several only with --all).")
+        if self.admin and self.format:
+            raise UsageError("--format can only be specified when requesting clusterUser credential.")
+        if self.admin and self.user != "clusterUser":
+            raise UsageError("--admin and --user clusterMonitoringUser are different credentials; pick one.")
+        if self.embed_tokens and not self.convert:
+            raise UsageError("--embed-tokens needs the converted entry; drop --no-convert.")
+        if self.file == "-" and self.output != "table":
+            raise UsageError("--file - prints the kubeconfig itself; --output json|yaml describes an import into a "
+                             "file.")
+        if self.max_concurrency < 1 or self.max_concurrency > 64:
+            raise UsageError("--max-concurrency takes a number from 1 to 64.")
+
+    @property
+    def kind(self) -> str:
+        return "admin" if self.admin else "monitoring" if self.user == "clusterMonitoringUser" else "user"
+
+
+def run(req: GetCredentialsRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO, *,
+        make_http: MakeHttp = HttpClient) -> int:
+    """One cluster (or, with --all, every cluster the identity sees) merged into the kubeconfig; exit code."""
+    from akslogin.usecases import fleet
+
+    req.check()
+    signin = req.signin
+    if signin.login == "azurecli" and len(req.subscriptions) == 1:
+        signin.subscription = req.subscriptions[0]  # az picks the subscription's tenant for the ARM token
+    log = Log(signin.verbosity_level, stderr)
+    target = "-" if req.file == "-" else paths.write_path(req.file, environ)
+    settings = ImportSettings(
+        kind=req.kind, fmt=req.format, public_fqdn=req.public_fqdn, convert=req.convert,
+        convert_opts=conversion_for(signin, command=req.exec_command, allow_secrets=req.allow_secrets,
+                                    azure_config_dir=req.azure_config_dir, api_version=req.exec_api_version),
+        embed_style=req.embed_tokens, overwrite=req.overwrite,
+    )
+    if req.admin:
+        stderr.write(ADMIN_WARNING + "\n")
+    if not req.allow_secrets and req.convert:
+        note_unwritten_secrets(signin, stderr)
+    session = open_session(signin, environ, stderr, log, arm_endpoint=req.arm_endpoint,
+                           arm_resource=req.arm_resource, pool_size=max(10, req.max_concurrency), make_http=make_http)
+    if not req.all:
+        assert req.resource_group is not None and req.name is not None  # check() said so
+        subscription = resolve_subscription(session, req.subscriptions[0] if req.subscriptions else None)
+        context = import_one(session, subscription, req.resource_group, req.name, settings, context=req.context,
+                             target=target, out=stdout)
+        if req.output != "table":
+            data = {"context": context, "file": target, "subscription": subscription,
+                    "resource_group": req.resource_group, "name": req.name, "credential": req.kind}
+            emit(stdout, req.output, data, lambda _painter: "")
+        return 0
+    subscriptions = subscription_ids(session, req.subscriptions) if req.subscriptions else None
+    result = fleet.import_fleet(session, subscriptions=subscriptions, settings=settings, target=target,
+                                max_concurrency=req.max_concurrency, progress=stderr, out=stdout)
+    summary = stderr if target == "-" else stdout
+    emit(summary, req.output, fleet.summary_data(result, target),
+         lambda painter: fleet.render_summary(result, target, painter))
+    report_prepared(stderr, result.prepared, target)
+    return 1 if result.failed else 0
+
+
 def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log, *,
                  arm_endpoint: str | None = None, arm_resource: str | None = None, pool_size: int = 10,
-                 clock: Callable[[], float] = time.time) -> Session:
+                 clock: Callable[[], float] = time.time, make_http: MakeHttp = HttpClient) -> Session:
     """Sign in for Resource Manager with the command's sign-in flags and open the client."""
     started = time.monotonic()  # --timeout bounds the whole command: the sign-in, every ARM call, every wait
     cloud = clouds.cloud(signin.environment)
@@ -60,8 +161,8 @@ def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stder
     log(1, f"signing in to Resource Manager ({arm_opts.server_id}) with --login {arm_opts.login}")
     token = source.obtain(arm_opts, environ, stderr, log, clock)
     # The ARM client retries (and honours Retry-After) itself, within what is left of --timeout.
-    http = HttpClient(arm_opts.timeout_seconds, arm_opts.certificate_authority, environ, pool_maxsize=pool_size,
-                      retry=RetryPolicy(attempts=1), deadline=started + arm_opts.timeout_seconds)
+    http = make_http(arm_opts.timeout_seconds, arm_opts.certificate_authority, environ, pool_maxsize=pool_size,
+                     retry=RetryPolicy(attempts=1), deadline=started + arm_opts.timeout_seconds)
     return Session(ArmClient(http, endpoint, token.token, log), signin, environ, stderr, log, clock)
 
 

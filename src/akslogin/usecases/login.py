@@ -13,11 +13,12 @@ import re
 import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from akslogin import clouds, options
 from akslogin.clouds import AKS_SERVER_APP_ID as AKS_SERVER_ID
 from akslogin.kubeconfig.model import KubeConfig
+from akslogin.output import emit
 from akslogin.tokencache.entry import AccessToken
 from akslogin.tokens import source
 
@@ -197,3 +198,80 @@ def remove_cache_dir(cache_dir: str) -> tuple[list[str], list[str]]:
         with contextlib.suppress(OSError):
             os.rmdir(root)  # only when empty
     return removed, kept
+
+
+@dataclass
+class LoginRequest:
+    """What the login / logout flags say: sign-in flags (``explicit``: those given), or a kubeconfig context."""
+
+    signin: options.TokenOptions
+    kubeconfig: str | None = None
+    context: str | None = None
+    #: logout only: every cached token of the cache directory.
+    all: bool = False
+    output: str = "table"
+
+
+def _identity(req: LoginRequest, environ: Mapping[str, str]) -> tuple[options.TokenOptions, Mapping[str, str]]:
+    opts, env = identity_for(req.signin, req.kubeconfig, req.context, environ)
+    if opts is req.signin:
+        options.check_login(opts)
+    return opts, env
+
+
+def run_login(req: LoginRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO) -> int:
+    from akslogin.exec_credential import format_timestamp
+
+    identity, plugin_env = _identity(req, environ)
+    done = login(identity, plugin_env, stderr)
+    opts, until = done.opts, format_timestamp(done.token.expires_on)
+    who = f"client {opts.client_id}" if opts.client_id else "the default identity"
+    data = {"login": opts.login, "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None,
+            "server_id": opts.server_id, "expires_on": until, "cache_dir": done.cache_dir}
+    emit(stdout, req.output, data, lambda paint: (
+        f"{paint.ok('Signed in')} with --login {opts.login} ({who}, tenant {opts.tenant_id or '-'}): token for "
+        f"{opts.server_id} valid until {until}, cached in {done.cache_dir}."))
+    return 0
+
+
+def run_logout(req: LoginRequest, environ: Mapping[str, str], stdout: TextIO) -> int:
+    if req.all or (req.context is None and req.kubeconfig is None and not names_an_identity(req.signin)):
+        cache_dir = source.cache_dir_for(req.signin, environ)
+        removed = remove_all(cache_dir)
+        emit(stdout, req.output, {"cache_dir": cache_dir, "removed": removed},
+             lambda _paint: f"Removed {len(removed)} cached token file(s) from {cache_dir}.")
+        return 0
+    opts, plugin_env = _identity(req, environ)
+    cache_dir, removed = logout(opts, plugin_env)
+    who = f"client {opts.client_id}" if opts.client_id else f"--login {opts.login}"
+    emit(stdout, req.output, {"cache_dir": cache_dir, "removed": removed, "login": opts.login,
+                              "client_id": opts.client_id or None, "tenant_id": opts.tenant_id or None},
+         lambda _paint: f"Removed {len(removed)} cached token file(s) for {who} (tenant {opts.tenant_id or '-'}) "
+                        f"from {cache_dir}.")
+    return 0
+
+
+@dataclass
+class RemoveCacheDirRequest:
+    cache_dir: str = ""  # empty: $KUBECACHEDIR, else the default
+    output: str = "table"
+
+
+def run_remove_cache_dir(req: RemoveCacheDirRequest, environ: Mapping[str, str], stdout: TextIO) -> int:
+    cache_dir = os.path.abspath(os.path.expanduser(req.cache_dir or environ.get("KUBECACHEDIR", "")
+                                                   or options.default_cache_dir(environ)))
+    if not os.path.isdir(cache_dir):
+        emit(stdout, req.output, {"cache_dir": cache_dir, "removed": [], "kept": []},
+             lambda _paint: f"Nothing to remove: {cache_dir} does not exist.")
+        return 0
+    removed, kept = remove_cache_dir(cache_dir)
+
+    def text(_paint: Any) -> str:
+        line = f"Removed {len(removed)} file(s) from {cache_dir}"
+        if kept:
+            shown = ", ".join(kept[:5]) + (f" and {len(kept) - 5} more" if len(kept) > 5 else "")
+            return line + f"; kept {len(kept)} that akslogin did not write or another process holds: {shown}."
+        return line + ("; the directory is gone." if not os.path.exists(cache_dir) else ".")
+
+    emit(stdout, req.output, {"cache_dir": cache_dir, "removed": removed, "kept": kept}, text)
+    return 0

@@ -13,13 +13,16 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from akslogin import kubectx as ct
 from akslogin.errors import AksloginError, ConfigError, UsageError
 from akslogin.output import paragraph
 from akslogin.rbac import manifest
 from akslogin.tokeninfo import TokenInfo, decode_token
+
+if TYPE_CHECKING:
+    from akslogin.http import MakeHttp
 
 Clock = Callable[[], float]
 Runner = Callable[..., "subprocess.CompletedProcess[bytes]"]
@@ -53,7 +56,8 @@ def _warn(stderr: TextIO, text: str) -> None:
     stderr.write(paragraph(text, indent=0, first="akslogin: ") + "\n")
 
 
-def graph_access(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> GraphAccess:
+def graph_access(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock,
+                 make_http: MakeHttp | None = None) -> GraphAccess:
     """A Graph client signed in with the context's own login (resource = Graph); raises when not possible."""
     from akslogin.graph import GraphClient, graph_resource_and_endpoint
     from akslogin.http import HttpClient
@@ -66,19 +70,19 @@ def graph_access(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, c
     resource, endpoint = graph_resource_and_endpoint(opts.environment, req.graph_endpoint, environ)
     opts.server_id, opts.legacy = resource, False
     token = ct.token_in_process(opts, ct.with_exec_env(environ, target.plan.exec.env), clock, stderr)
-    http = HttpClient(opts.timeout_seconds, opts.certificate_authority, environ)
+    http = (make_http or HttpClient)(opts.timeout_seconds, opts.certificate_authority, environ)
     return GraphAccess(GraphClient(http, endpoint, token.token), decode_token(token.token))
 
 
 def _service_principal(value: str, req: BindRequest, environ: Mapping[str, str], stderr: TextIO,
-                       clock: Clock) -> manifest.Subject:
+                       clock: Clock, make_http: MakeHttp | None = None) -> manifest.Subject:
     if not manifest.is_guid(value):
         raise UsageError(f"--service-principal takes an app id or an object id (a GUID), not {value!r}.",
                          "AKS matches service principals and managed identities by object id.")
     if not req.resolve:
         return manifest.service_principal_subject(value)
     try:
-        access = graph_access(req, environ, stderr, clock)
+        access = graph_access(req, environ, stderr, clock, make_http)
         caller = access.caller
         if caller is not None and caller.app_id.lower() == value.lower() and caller.object_id:
             found: dict[str, Any] | None = {"id": caller.object_id, "appId": caller.app_id, "displayName": ""}
@@ -107,11 +111,11 @@ def _service_principal(value: str, req: BindRequest, environ: Mapping[str, str],
 
 
 def _group(value: str, req: BindRequest, environ: Mapping[str, str], stderr: TextIO,
-           clock: Clock) -> manifest.Subject:
+           clock: Clock, make_http: MakeHttp | None = None) -> manifest.Subject:
     if manifest.is_guid(value) or not req.resolve:
         return manifest.group_subject(value)
     try:
-        groups = graph_access(req, environ, stderr, clock).client.groups_named(value)
+        groups = graph_access(req, environ, stderr, clock, make_http).client.groups_named(value)
     except AksloginError as exc:
         raise UsageError(f"--group takes the group's object id; {value!r} looks like a display name and it cannot "
                          f"be looked up ({exc.message.rstrip('.')}).",
@@ -124,7 +128,8 @@ def _group(value: str, req: BindRequest, environ: Mapping[str, str], stderr: Tex
     return manifest.group_subject(oid, value)
 
 
-def choose_subject(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> manifest.Subject:
+def choose_subject(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock,
+                   make_http: MakeHttp | None = None) -> manifest.Subject:
     given = [(flag, v) for flag, v in (("--user", req.user), ("--group", req.group),
                                        ("--service-principal", req.service_principal), ("--guest", req.guest)) if v]
     if len(given) != 1:
@@ -136,8 +141,8 @@ def choose_subject(req: BindRequest, environ: Mapping[str, str], stderr: TextIO,
     if flag == "--guest":
         return manifest.guest_subject(value)
     if flag == "--group":
-        return _group(value, req, environ, stderr, clock)
-    return _service_principal(value, req, environ, stderr, clock)
+        return _group(value, req, environ, stderr, clock, make_http)
+    return _service_principal(value, req, environ, stderr, clock, make_http)
 
 
 def apply_manifest(doc: dict[str, Any], req: BindRequest, environ: Mapping[str, str], stdout: TextIO,
@@ -167,11 +172,11 @@ def apply_manifest(doc: dict[str, Any], req: BindRequest, environ: Mapping[str, 
 
 
 def run(req: BindRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO, clock: Clock = time.time,
-        runner: Runner = subprocess.run) -> int:
+        runner: Runner = subprocess.run, make_http: MakeHttp | None = None) -> int:
     if not req.role:
         raise UsageError("--role is required (cluster-admin, admin, edit, view, or any ClusterRole/Role name).")
     target = ct.open_context(req.kubeconfig, req.context, environ) if req.apply else None  # exists, else exit 2
-    subject = choose_subject(req, environ, stderr, clock)
+    subject = choose_subject(req, environ, stderr, clock, make_http)
     doc = manifest.binding_manifest(subject, req.role, req.role_kind, req.namespace, req.name)
     if req.output == "json":
         stdout.write(json.dumps(doc, indent=2) + "\n")

@@ -11,9 +11,11 @@ import shutil
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, TextIO
 
 from akslogin.errors import ConfigError
 from akslogin.fileops import write_atomic
+from akslogin.output import emit
 
 MARK = "akslogin-kubelogin-shim"
 
@@ -62,3 +64,26 @@ def install(directory: str, environ: Mapping[str, str], *, force: bool = False, 
         raise ConfigError(f"cannot write {path}: {exc.strerror}.", "Pass a writable --dir that is on PATH.") from None
     on_path = any(os.path.abspath(p) == directory for p in environ.get("PATH", "").split(os.pathsep) if p)
     return ShimResult(path, target, replaced, on_path)
+
+
+@dataclass
+class ShimRequest:
+    directory: str
+    force: bool = False
+    output: str = "table"
+
+
+def run(req: ShimRequest, environ: Mapping[str, str], stdout: TextIO) -> int:
+    result = install(req.directory, environ, force=req.force)
+
+    def text(_paint: Any) -> str:
+        line = f"Installed {result.path}: it runs {result.target}."
+        if result.replaced:
+            line += f" (replaced {result.replaced})"
+        if not result.on_path:
+            line += f" {os.path.dirname(result.path)} is not on PATH: add it, or kubectl will not find kubelogin."
+        return line
+
+    emit(stdout, req.output, {"path": result.path, "runs": result.target, "replaced": result.replaced,
+                              "on_path": result.on_path}, text)
+    return 0

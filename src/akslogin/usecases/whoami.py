@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from akslogin import kubectx as ct
 from akslogin.certinfo import CertificateInfo
@@ -20,6 +20,9 @@ from akslogin.kubeapi import ApiUnauthorized, KubeApiError
 from akslogin.output import columns, paragraph, printable, summarize_list, when, write_data
 from akslogin.tokeninfo import TokenInfo, decode_token
 from akslogin.tokenverify import Verification, verify_token
+
+if TYPE_CHECKING:
+    from akslogin.http import MakeHttp
 
 Clock = Callable[[], float]
 #: A token with less than this left is flagged.
@@ -58,7 +61,7 @@ class WhoamiResult:
 
 
 def _verify(req: WhoamiRequest, target: ct.Target, token: str, info: TokenInfo, environ: Mapping[str, str],
-            now: float) -> Verification:
+            now: float, make_http: MakeHttp | None) -> Verification:
     from akslogin.clouds import cloud
     from akslogin.http import HttpClient
 
@@ -72,11 +75,12 @@ def _verify(req: WhoamiRequest, target: ct.Target, token: str, info: TokenInfo, 
         host = cloud("AzurePublicCloud").authority_host
     if opts is not None:
         cas = list(opts.certificate_authority) + cas
-    http = HttpClient(ct.request_timeout(target.plan), cas, environ)
+    http = (make_http or HttpClient)(ct.request_timeout(target.plan), cas, environ)
     return verify_token(token, info, http, host, now)
 
 
-def inspect(req: WhoamiRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock) -> WhoamiResult:
+def inspect(req: WhoamiRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock,
+            make_http: MakeHttp | None = None) -> WhoamiResult:
     target = ct.open_context(req.kubeconfig, req.context, environ)
     ct.set_verbosity(target.plan, req.verbosity)
     result = WhoamiResult(target)
@@ -91,7 +95,7 @@ def inspect(req: WhoamiRequest, environ: Mapping[str, str], stderr: TextIO, cloc
         result.token = decode_token(presented.token)
         result.opaque_token = result.token is None
         if req.verify and result.token is not None:
-            result.verification = _verify(req, target, presented.token, result.token, environ, clock())
+            result.verification = _verify(req, target, presented.token, result.token, environ, clock(), make_http)
     try:
         client = ct.api_client(target, presented, environ, timeout=ct.request_timeout(plan))
         result.cluster = client.self_subject_review()
@@ -255,8 +259,8 @@ def render(result: WhoamiResult, now: float) -> str:
 
 
 def run(req: WhoamiRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO,
-        clock: Clock = time.time) -> int:
-    result = inspect(req, environ, stderr, clock)
+        clock: Clock = time.time, make_http: MakeHttp | None = None) -> int:
+    result = inspect(req, environ, stderr, clock, make_http)
     if req.output != "table":
         write_data(stdout, to_json(result), req.output)
     else:
