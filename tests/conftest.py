@@ -176,7 +176,7 @@ def _fresh_emulator_state(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def machine_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Emulator, Any]]:
-    from machine_world import build_machine_world
+    from support.machine_world import build_machine_world
 
     mw = build_machine_world(tmp_path_factory.mktemp("machine-world"))
     world = World.load(mw.directory / "machines.yaml")

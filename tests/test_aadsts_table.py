@@ -18,8 +18,8 @@ from akslogin.aadsts import AADSTS, describe_idp_error
 from akslogin.emulator import Emulator, devicecode, userflows
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
-from machine_world import TENANT as MACHINE_TENANT
-from machine_world import WI_APP, token_args
+from support.machine_world import TENANT as MACHINE_TENANT
+from support.machine_world import WI_APP, token_args
 from support.run import clean_env, spn_args, user_args
 from support.worlds import (
     AKS_CLIENT_ID,

@@ -17,7 +17,7 @@ from akslogin.errors import NetworkError
 from akslogin.http import HttpClient
 from akslogin.log import Log
 from akslogin.retry import RetryPolicy
-from armworld import BREAKGLASS, DEPLOYER, Principal, single_spec, sub_id
+from support.armworld import BREAKGLASS, DEPLOYER, Principal, single_spec, sub_id
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import World, WorldError
-from armworld import AKS_SERVER, BREAKGLASS, DEPLOYER, OUTSIDER, TENANT, Principal, single_spec, sub_id
+from support.armworld import AKS_SERVER, BREAKGLASS, DEPLOYER, OUTSIDER, TENANT, Principal, single_spec, sub_id
 
 API = "2025-07-01"
 

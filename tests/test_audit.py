@@ -16,7 +16,7 @@ import yaml
 
 from akslogin.emulator.tlsmaterial import new_rsa_key
 from akslogin.usecases.audit import AuditRequest, run
-from explainworld import Streams, b64, client_cert, env_for, flat
+from support.explainworld import Streams, b64, client_cert, env_for, flat
 from support.run import akslogin_bin, run_akslogin
 
 SECRETS = ("s3cr3t-in-args", "s3cr3t-in-env", "REFRESH-0.AAAA-legacy", "ACCESS-legacy", "0123456789abcdef" * 2)

@@ -54,7 +54,7 @@ def test_clock_an_hour_behind_does_not_stretch_a_managed_identity_token(tmp_path
     import time
 
     from akslogin.emulator.managed_identity import managed_identities
-    from machine_world import token_args
+    from support.machine_world import token_args
     from support.run import decode_jwt_payload
 
     machine_emulator.clock.advance(3600)  # the services run an hour ahead of this machine

@@ -21,7 +21,7 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.world import World
 from akslogin.output import render_data, table
 from akslogin.term import Painter, color_enabled
-from armworld import DEPLOYER, Runner, single_spec, sub_id
+from support.armworld import DEPLOYER, Runner, single_spec, sub_id
 from support.run import akslogin_bin, clean_env, run_akslogin
 
 S1 = sub_id(1)
@@ -184,7 +184,7 @@ def test_colour_only_when_wanted(runner: Runner, tmp_path: Path) -> None:
 
 
 def test_whoami_audit_doctor_speak_yaml_and_colour_findings(runner: Runner, tmp_path: Path) -> None:
-    from armworld import BREAKGLASS
+    from support.armworld import BREAKGLASS
 
     assert runner.get_credentials("-g", "rg-apps", "-n", "aks1", "--subscription", S1).returncode == 0
     whoami = run_akslogin(["whoami", "-o", "yaml"], runner.env())

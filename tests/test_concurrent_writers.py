@@ -13,7 +13,7 @@ import pytest
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import World
 from akslogin.kubeconfig import files
-from armworld import FLEETBOT, Runner, fleet_spec, sub_id
+from support.armworld import FLEETBOT, Runner, fleet_spec, sub_id
 from support.run import akslogin_bin
 
 SUBS, PER_SUB = 5, 10  # 50 clusters

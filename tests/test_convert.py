@@ -18,7 +18,7 @@ from akslogin.errors import UsageError
 from akslogin.kubeconfig import execblock
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
 from akslogin.usecases.convert import ConvertOptions, convert
-from armworld import AKS_SERVER, DEPLOYER, TENANT, Runner, named, single_spec, sub_id
+from support.armworld import AKS_SERVER, DEPLOYER, TENANT, Runner, named, single_spec, sub_id
 from support.run import akslogin_bin, kubectl
 
 AKS_CLIENT = "80faf920-1908-4b52-b5ef-a8e7bedfc67a"

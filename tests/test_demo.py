@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from support.paths import REPO
 from support.run import clean_env
 
-DEMO = Path(__file__).resolve().parent.parent / "demo" / "demo.py"
+DEMO = REPO / "demo" / "demo.py"
 
 
 @pytest.mark.demo

@@ -15,7 +15,7 @@ from akslogin.credentials.base import LOGIN_MODES
 from akslogin.emulator import Emulator
 from akslogin.options import LOGIN_MODES as ALL_MODES
 from akslogin.usecases.doctor import DoctorRequest, run
-from explainworld import (
+from support.explainworld import (
     APPS,
     CUSTOM_SERVER_ID,
     OTHER_TENANT,

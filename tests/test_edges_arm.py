@@ -16,7 +16,7 @@ import pytest
 from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
 from akslogin.emulator.world import World
-from armworld import Runner, single_spec, sub_id
+from support.armworld import Runner, single_spec, sub_id
 from test_edges_yaml import BOMB
 
 S1 = sub_id(1)
@@ -78,7 +78,7 @@ def test_an_admin_certificate_written_into_a_0644_kubeconfig_makes_it_private(ru
     runner.kubeconfig.parent.mkdir(parents=True)
     runner.kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
     runner.kubeconfig.chmod(0o644)
-    from armworld import BREAKGLASS
+    from support.armworld import BREAKGLASS
 
     result = runner.get_credentials("-g", "rg-apps", "-n", "aks1", "-s", S1, "--admin", principal=BREAKGLASS)
     assert result.returncode == 0, result.stderr

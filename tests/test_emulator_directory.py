@@ -14,7 +14,7 @@ import yaml
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, World, WorldError
-from explainworld import APPS, BULK, DEVS, GUEST_UPN, TENANT, USERS, start, user_token
+from support.explainworld import APPS, BULK, DEVS, GUEST_UPN, TENANT, USERS, start, user_token
 from support.run import KUBECTL, decode_jwt_payload
 
 

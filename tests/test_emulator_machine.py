@@ -13,7 +13,7 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.federation import federation
 from akslogin.emulator.managed_identity import managed_identities
 from akslogin.emulator.world import AKS_SERVER_APP_ID, World, WorldError
-from machine_world import ADO_CONNECTION, OBJECT_IDS, UAMI_CLIENT, UAMI_OBJECT
+from support.machine_world import ADO_CONNECTION, OBJECT_IDS, UAMI_CLIENT, UAMI_OBJECT
 from support.run import decode_jwt_payload
 
 

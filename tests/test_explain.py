@@ -23,7 +23,7 @@ from akslogin.rbac.rules import (
     rule_allows,
 )
 from akslogin.usecases.explain import ExplainRequest, run
-from explainworld import APPS, DEVS, USERS, Streams, env_for, flat, kubeconfig, start, user_token
+from support.explainworld import APPS, DEVS, USERS, Streams, env_for, flat, kubeconfig, start, user_token
 from support.run import akslogin_bin, kubectl, run_akslogin
 
 

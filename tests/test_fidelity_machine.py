@@ -20,7 +20,7 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.federation import federation
 from akslogin.emulator.managed_identity import managed_identities
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from machine_world import (
+from support.machine_world import (
     ADO_APP,
     ADO_CONNECTION,
     GH_APP,

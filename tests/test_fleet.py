@@ -16,7 +16,7 @@ from akslogin.emulator.world import World
 from akslogin.log import Log
 from akslogin.usecases.fleet import collect, unique_names
 from akslogin.usecases.get_credentials import ImportSettings, open_session
-from armworld import FLEETBOT, Runner, fleet_spec, named, sub_id
+from support.armworld import FLEETBOT, Runner, fleet_spec, named, sub_id
 from support.run import akslogin_bin, kubectl
 
 SUBS, PER_SUB = 5, 11

@@ -18,8 +18,9 @@ import yaml
 from akslogin.emulator import Emulator
 from akslogin.emulator.requestlog import RequestLog
 from akslogin.emulator.world import World
+from support.paths import BENCH
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(BENCH))
 from harness import (
     CREDENTIAL_PATH,
     LISTING_PATH,

@@ -13,7 +13,7 @@ import yaml
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import World
-from armworld import AKS_SERVER, BREAKGLASS, DEPLOYER, OUTSIDER, TENANT, Runner, named, single_spec, sub_id
+from support.armworld import AKS_SERVER, BREAKGLASS, DEPLOYER, OUTSIDER, TENANT, Runner, named, single_spec, sub_id
 from support.run import akslogin_bin, kubectl
 
 S1, S2 = sub_id(1), sub_id(2)

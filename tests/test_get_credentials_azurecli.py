@@ -13,8 +13,8 @@ import yaml
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import World
-from armworld import DEPLOYER, TENANT, named, single_spec, sub_id
-from machine_world import calls, install_fake_az
+from support.armworld import DEPLOYER, TENANT, named, single_spec, sub_id
+from support.machine_world import calls, install_fake_az
 from support.run import akslogin_bin, clean_env, kubectl, run_akslogin
 
 S1, S2 = sub_id(1), sub_id(2)

@@ -20,7 +20,7 @@ from akslogin.credentials.azure_cli import parse_az_output
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.errors import AuthenticationError
-from machine_world import (
+from support.machine_world import (
     OBJECT_IDS,
     TENANT,
     az_login,

@@ -15,7 +15,7 @@ from akslogin.credentials.federated import TokenFileAssertion
 from akslogin.emulator import Emulator
 from akslogin.emulator.federation import federation
 from akslogin.errors import ConfigError
-from machine_world import ADO_APP, ADO_CONNECTION, GH_APP, OBJECT_IDS, TENANT, WI_APP, token_args
+from support.machine_world import ADO_APP, ADO_CONNECTION, GH_APP, OBJECT_IDS, TENANT, WI_APP, token_args
 from support.run import clean_env, kubectl, run_akslogin, write_kubeconfig
 
 

@@ -22,7 +22,8 @@ from akslogin.emulator import Emulator, authorize
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.errors import UsageError
 from akslogin.usecases.get_token import run
-from chromium_signin import CHROMIUM, sign_in, spki_hash
+from support.chromium_signin import CHROMIUM, sign_in, spki_hash
+from support.paths import SUPPORT
 from support.run import (
     KubectlRun,
     clean_env,
@@ -41,7 +42,7 @@ needs_chromium = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian
 def _browser_env(tmp_path: Path, emu: Emulator, username: str, password: str) -> dict[str, str]:
     """BROWSER pointing at the Chromium driver, as a user's desktop would point at their browser."""
     wrapper = tmp_path / "browser.sh"
-    helper = Path(__file__).with_name("chromium_signin.py")
+    helper = SUPPORT / "chromium_signin.py"
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{helper}" "$@"\n')
     wrapper.chmod(0o755)
     return clean_env(tmp_path, BROWSER=str(wrapper), SIGNIN_USERNAME=username, SIGNIN_PASSWORD=password,

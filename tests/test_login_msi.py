@@ -16,7 +16,7 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.faults import Fault
 from akslogin.emulator.managed_identity import managed_identities
 from akslogin.errors import AuthenticationError, ConfigError
-from machine_world import OBJECT_IDS, STRAY_CLIENT, UAMI_CLIENT, UAMI_OBJECT, UAMI_RESOURCE, token_args
+from support.machine_world import OBJECT_IDS, STRAY_CLIENT, UAMI_CLIENT, UAMI_OBJECT, UAMI_RESOURCE, token_args
 from support.run import clean_env, decode_jwt_payload, kubectl, run_akslogin, write_kubeconfig
 
 
@@ -220,7 +220,7 @@ def test_cloud_shell_gets_the_signed_in_users_token_through_kubectl(tmp_path: Pa
                                                                      machine_emulator: Emulator) -> None:
     """Azure Cloud Shell sets MSI_ENDPOINT (no MSI_SECRET): --login msi there is the user signed in to the shell,
     as with kubelogin (azidentity). The emulated shell's endpoint answers only a POST with Metadata: true."""
-    from machine_world import CLOUD_SHELL_USER
+    from support.machine_world import CLOUD_SHELL_USER
 
     user, stderr = _kubectl_as(tmp_path, machine_emulator, "shell")
     assert user == CLOUD_SHELL_USER, stderr

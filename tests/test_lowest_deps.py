@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from support.paths import REPO
+
+ROOT = REPO
 
 
 def _oldest_python() -> str | None:

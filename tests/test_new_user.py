@@ -61,7 +61,7 @@ def test_whoami_sees_the_token_kubectl_would_get_after_az_changes(tmp_path: Path
     """whoami and get-token share one cache key for azurecli: the az sign-in state is part of it."""
     import os
 
-    from machine_world import OBJECT_IDS, az_logout, calls, install_fake_az, token_args
+    from support.machine_world import OBJECT_IDS, az_logout, calls, install_fake_az, token_args
     from support.run import kubectl, run_akslogin, write_kubeconfig
 
     config = tmp_path / "azure-config"

@@ -11,7 +11,7 @@ import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import World
-from armworld import DEPLOYER, OUTSIDER, Runner, named, single_spec, sub_id
+from support.armworld import DEPLOYER, OUTSIDER, Runner, named, single_spec, sub_id
 
 S1, S2, S3 = sub_id(1), sub_id(2), sub_id(3)
 

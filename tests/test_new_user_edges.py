@@ -13,6 +13,7 @@ import pytest
 from akslogin.errors import CacheError
 from akslogin.tokencache import store
 from support.mounts import _mounted_read_only
+from support.paths import REPO
 from support.run import clean_env, run_akslogin
 
 
@@ -196,6 +197,6 @@ def test_azure_cli_timeout_without_a_unit_is_seconds_as_the_migration_guide_says
     opts = options.TokenOptions(login="azurecli", server_id="x")
     notes = options.apply_env(opts, {"AZURE_CLI_TIMEOUT": "90"})
     assert opts.timeout_seconds == 90 and notes == []
-    guide = (Path(__file__).resolve().parents[1] / "docs" / "migrating-from-kubelogin.md").read_text()
+    guide = (REPO / "docs" / "migrating-from-kubelogin.md").read_text()
     line = next(line for line in guide.splitlines() if "`AZURE_CLI_TIMEOUT`" in line)
     assert "`90`" in line and "seconds" in line

@@ -14,7 +14,7 @@ import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.federation import federation
-from machine_world import ADO_APP, ADO_CONNECTION, AZ_SECRET, GH_APP, TENANT, WI_APP, token_args
+from support.machine_world import ADO_APP, ADO_CONNECTION, AZ_SECRET, GH_APP, TENANT, WI_APP, token_args
 from support.run import clean_env, run_akslogin, spn_args, user_args
 from support.worlds import PASSWORD, USER_DOMAIN, AppInfo
 from test_login_cli_tools import _az_env

@@ -18,11 +18,12 @@ import pytest
 
 from akslogin import fileops, options
 from akslogin.emulator import Emulator
+from support.paths import BENCH, SUPPORT
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(BENCH))
 from harness import exec_credential_token, spn_invocation, swarm, world
 
-WINDOWS_LIKE = Path(__file__).resolve().parent / "support" / "windows_like"
+WINDOWS_LIKE = SUPPORT / "windows_like"
 
 
 @pytest.fixture(scope="module")

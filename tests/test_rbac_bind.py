@@ -13,7 +13,7 @@ import yaml
 
 from akslogin.emulator import Emulator
 from akslogin.usecases.rbac_bind import BindRequest, run
-from explainworld import APPS, DEVS, GUEST_UPN, Streams, env_for, flat, kubeconfig, start
+from support.explainworld import APPS, DEVS, GUEST_UPN, Streams, env_for, flat, kubeconfig, start
 from support.run import kubectl, run_akslogin
 
 

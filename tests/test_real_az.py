@@ -24,10 +24,11 @@ import yaml
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_SERVER_APP_ID, World
-from armworld import BREAKGLASS, DEPLOYER, TENANT, Principal, named, single_spec, sub_id
+from support.armworld import BREAKGLASS, DEPLOYER, TENANT, Principal, named, single_spec, sub_id
+from support.paths import REPO
 from support.run import akslogin_bin, decode_jwt_payload
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO
 AZ = os.environ.get("AKSLOGIN_TEST_AZ") or str(ROOT / ".venv-az" / "bin" / "az")
 S1, S2 = sub_id(1), sub_id(2)
 

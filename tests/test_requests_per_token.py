@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
+from support.paths import BENCH
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(BENCH))
 from harness import (
     REQUEST_SCENARIOS,
     Scenario,

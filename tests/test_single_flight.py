@@ -17,8 +17,9 @@ import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.tokencache.entry import parse_entry
+from support.paths import BENCH
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(BENCH))
 from harness import (
     SWARM_SCENARIOS,
     Invocation,

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from akslogin.emulator import Emulator
 from akslogin.emulator.tlsmaterial import new_rsa_key, thumbprints
 from akslogin.emulator.world import AKS_SERVER_APP_ID
-from machine_world import OBJECT_IDS, SNI_APP, TENANT, _issue, new_ca, token_args
+from support.machine_world import OBJECT_IDS, SNI_APP, TENANT, _issue, new_ca, token_args
 from support.run import (
     clean_env,
     decode_jwt_payload,

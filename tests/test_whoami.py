@@ -16,7 +16,7 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.tlsmaterial import new_rsa_key
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.whoami import WhoamiRequest, run
-from explainworld import (
+from support.explainworld import (
     APPS,
     BULK,
     DEVS,
