@@ -25,17 +25,17 @@ lint: $(STAMP)
 # mostly waits on kubectl, subprocesses and sockets; side by side, a fresh-clone run took 12 minutes instead of 21.
 # Both must pass; the fuzz process's report is printed after the main one.
 test: lint
-	@echo "$(BIN)/pytest -q -m 'not fuzz'   (and, beside it, $(BIN)/pytest -q -m fuzz)"
-	@$(BIN)/pytest -q -p no:cacheprovider -m fuzz > $(VENV)/fuzz-report.txt 2>&1 & fuzz=$$!; \
+	@echo "$(BIN)/pytest -q tests/unit tests/emulated tests/e2e   (and, beside it, $(BIN)/pytest -q tests/fuzz)"
+	@$(BIN)/pytest -q -p no:cacheprovider tests/fuzz > $(VENV)/fuzz-report.txt 2>&1 & fuzz=$$!; \
 	trap 'kill $$fuzz 2>/dev/null' INT TERM; \
-	$(BIN)/pytest -q -m 'not fuzz'; rest=$$?; \
+	$(BIN)/pytest -q tests/unit tests/emulated tests/e2e; rest=$$?; \
 	wait $$fuzz; fz=$$?; \
-	echo "--- hypothesis suites (pytest -m fuzz) ---"; cat $(VENV)/fuzz-report.txt; \
+	echo "--- hypothesis suites (tests/fuzz) ---"; cat $(VENV)/fuzz-report.txt; \
 	test $$rest -eq 0 && test $$fz -eq 0
 
-# Seconds, not minutes: the tests that use no emulator, process or socket (tests/conftest.py marks them).
+# Seconds, not minutes: the tests that use no emulator, process or socket (tests/unit/; conftest enforces it).
 test-unit: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider -m 'unit and not fuzz'
+	$(BIN)/pytest -q -p no:cacheprovider tests/unit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -870,7 +870,7 @@ def main(argv: list[str]) -> int:
         *req_lines,
         "",
         f"Result: {'met' if req_ok else 'NOT met'} for every scenario (each is one `Scenario` line in "
-        "`bench/harness.py` `REQUEST_SCENARIOS`, shared with `tests/test_requests_per_token.py`). What each "
+        "`bench/harness.py` `REQUEST_SCENARIOS`, shared with `tests/emulated/test_requests_per_token.py`). What each "
         "measures: **spn** and **workloadidentity**: a second identity in a tenant this machine already signed in "
         "to (the OpenID configuration comes from `discovery.json`); **refresh token**: the user signed in once "
         "(ropc with a password, devicecode with a code approved on the emulator) while the emulator issued "
@@ -887,7 +887,7 @@ def main(argv: list[str]) -> int:
         "processes start with an expired access token and a valid refresh token. During the swarm the emulator "
         "treats refresh tokens as single-use (Entra rotates them), so a second concurrent refresh would have been "
         "refused. \"Saved sign-in\" valid: the MSAL cache file is 0600, parses, and holds a refresh token and "
-        "the new access token (`tests/test_single_flight.py` also redeems that rotated refresh token afterwards).",
+        "the new access token (`tests/emulated/test_single_flight.py` also redeems that rotated refresh token afterwards).",
         "",
         "Killed lock holder:",
         "",
@@ -908,7 +908,7 @@ def main(argv: list[str]) -> int:
         f"one call at a time (target ≥ 8×: {'met' if fleet['speedup_' + str(DEFAULT_CONCURRENCY)] >= 8 else 'NOT met'}"
         f"); every run imported all clusters with the same requests and within its bound: "
         f"{'yes' if fleet['ok'] else 'NO'}; 429 `Retry-After` honoured: {'yes' if fleet['retry_ok'] else 'NO'}. "
-        "`tests/test_fleet_bounds.py` checks the bound and the Retry-After waits by counts on every test run.",
+        "`tests/{unit,emulated}/test_fleet_bounds.py` checks the bound and the Retry-After waits by counts on every test run.",
         "",
         "## 5. Scaling with kubeconfig size and cache size (target: no growth)",
         "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -109,54 +110,58 @@ def apps(test_world: tuple[WorldInfo, dict[str, Any]]) -> dict[str, AppInfo]:
     return test_world[0].apps
 
 
-# -- the unit tier (`make test-unit`): no emulator, no subprocess, no socket --------------------------------
+# -- tiers: the folder a test lives in is its tier (and its marker) ---------------------------------------
+#   unit/      in process: no emulator, no subprocess, no socket (`make test-unit`, seconds)
+#   emulated/  akslogin (in process or as its own command) against the emulator; no outside client
+#   e2e/       through a real client we did not write: kubectl, the Azure CLI, Chromium, an installer, the demo
+#   fuzz/      hypothesis suites of 10,000 cases each (`make test` runs them beside the rest)
+TIERS = ("unit", "emulated", "e2e", "fuzz")
+#: Programs only the e2e tier may start (an emulated test that needs one belongs in e2e/).
+OUTSIDE_CLIENTS = frozenset({"kubectl", "chromium", "chromium-browser", "google-chrome"})
 
-#: The only fixtures a unit test may use: pytest's own (every fixture of ours serves or starts something).
-_UNIT_FIXTURES = frozenset({"tmp_path", "tmp_path_factory", "monkeypatch", "request", "capsys", "capfd", "caplog",
-                            "recwarn", "pytestconfig"})
-#: Names in a test's own source that start a process or reach a server.
-_PROCESS_NAMES = ("subprocess", "run_akslogin", "kubectl(", "KubectlRun", "Popen", "akslogin_bin", "Emulator(",
-                  "EmulatorProcess", "requests.", "_imported(", "make ", "_mounted")
 
-
-def _is_unit(item: pytest.Item) -> bool:
-    import inspect
-
-    if item.get_closest_marker("fuzz") or item.get_closest_marker("demo"):
-        return False
-    callspec = getattr(item, "callspec", None)
-    params = set(callspec.params) if callspec is not None else set()
-    if any(name not in _UNIT_FIXTURES and name not in params and not name.startswith("_")
-           for name in getattr(item, "fixturenames", ())):
-        return False
-    function = getattr(item, "function", None)
-    try:
-        source = inspect.getsource(function) if function is not None else ""
-    except (OSError, TypeError):
-        return False
-    return not any(name in source for name in _PROCESS_NAMES)
+def _tier(item: pytest.Item) -> str | None:
+    parts = item.path.relative_to(item.config.rootpath / "tests").parts if item.path.is_relative_to(
+        item.config.rootpath / "tests") else ()
+    return parts[0] if len(parts) > 1 and parts[0] in TIERS else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if _is_unit(item):
-            item.add_marker(pytest.mark.unit)
+        tier = _tier(item)
+        if tier is None:
+            raise pytest.UsageError(f"{item.nodeid} is in no tier folder; put it in tests/{{{','.join(TIERS)}}}/")
+        item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(autouse=True)
-def _unit_stays_in_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test classified as unit that starts a process or opens a TCP connection fails here (then the
-    classification above needs the name it used), so the unit tier stays what it says."""
-    if request.node.get_closest_marker("unit") is None:
-        return
-    import socket
+def _tier_stays_what_it_says(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test that starts a process or opens a TCP connection, or an emulated test that starts kubectl or
+    a browser, fails here: the fix is to move it to the tier it needs."""
+    tier = _tier(request.node)
+    if tier == "unit":
+        import socket
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError(f"{request.node.nodeid} is in the unit tier but starts a process or a connection; "
-                             "add the helper it uses to _PROCESS_NAMES in tests/conftest.py")
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError(f"{request.node.nodeid} is in the unit tier but starts a process or a connection; "
+                                 "move it to tests/emulated/ (or tests/e2e/)")
 
-    monkeypatch.setattr(subprocess, "Popen", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
+        monkeypatch.setattr(subprocess, "Popen", refuse)
+        monkeypatch.setattr(socket.socket, "connect", refuse)
+    elif tier == "emulated":
+        monkeypatch.setattr(subprocess, "Popen", _popen_without_outside_clients(request.node.nodeid))
+
+
+def _popen_without_outside_clients(nodeid: str) -> type[subprocess.Popen[Any]]:
+    class Guarded(subprocess.Popen):  # type: ignore[type-arg]
+        def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+            argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+            program = os.path.basename(os.fsdecode(argv[0])) if argv else ""
+            if program in OUTSIDE_CLIENTS:
+                raise AssertionError(f"{nodeid} is in the emulated tier but runs {program}; move it to tests/e2e/")
+            super().__init__(args, *rest, **kwargs)
+
+    return Guarded
 
 
 @pytest.fixture(autouse=True)

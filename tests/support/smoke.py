@@ -1,6 +1,6 @@
 """An end-to-end smoke of an installed akslogin, run by that installation's own interpreter (no test code or
 checkout on its path): the emulator, get-credentials with a service principal, real kubectl through the exec
-plugin, whoami. tests/test_lowest_deps.py runs it in a venv holding the lowest versions pyproject.toml allows, on
+plugin, whoami. tests/e2e/test_lowest_deps.py runs it in a venv holding the lowest versions pyproject.toml allows, on
 the oldest supported Python. Prints one line per step; exits non-zero at the first failure."""
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Tenants whose Conditional Access wants a compliant device accept a sign-in the OS broker vouches for. MSAL
 talks to the broker through its ``pymsalruntime`` package (``pip install 'akslogin[broker]'``); akslogin only
 opts in, with ``AKSLOGIN_BROKER=1``, and says plainly when that cannot work here. What is checked on this Linux
-machine: the options handed to MSAL per platform and every refusal below (tests/test_broker.py); what is not:
+machine: the options handed to MSAL per platform and every refusal below (tests/{unit,emulated}/test_broker.py); what is not:
 the OS broker itself (MSAL falls back to its own browser flow where the broker is unavailable, e.g. Intel Macs).
 """
 

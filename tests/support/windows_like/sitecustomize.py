@@ -1,4 +1,4 @@
-"""Makes a Linux interpreter lock files as Windows does, for tests/test_portability.py's subprocesses.
+"""Makes a Linux interpreter lock files as Windows does, for tests/{unit,emulated}/test_portability.py's subprocesses.
 
 Put on PYTHONPATH, it hides ``fcntl`` (``import fcntl`` raises ImportError, as on Windows) and provides an
 ``msvcrt`` whose ``locking()`` keeps Windows' contract (``LK_NBLCK`` fails at once with EACCES when another
