@@ -27,7 +27,7 @@ import yaml
 import akslogin
 from akslogin import options
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from akslogin.emulator.world import AKS_SERVER_APP_ID, world_from_dict
 from akslogin.tokencache import store
 from akslogin.tokencache.key import authority_for_key, identity_key
 from akslogin.usecases.fleet import DEFAULT_CONCURRENCY
@@ -719,7 +719,7 @@ def kubeconfig_size(tmp: Path, rounds: int) -> tuple[list[str], dict[str, float]
     subscription = spec["subscriptions"][0]["id"]
     cluster = spec["clusters"][0]
     series: list[Series] = []
-    with Emulator(World.from_dict(spec), tmp / "kc-emu") as emu:
+    with Emulator(world_from_dict(spec), tmp / "kc-emu") as emu:
         for n in KUBECONFIG_SIZES:
             home = tmp / f"kc-{n}"
             home.mkdir()
@@ -887,7 +887,8 @@ def main(argv: list[str]) -> int:
         "processes start with an expired access token and a valid refresh token. During the swarm the emulator "
         "treats refresh tokens as single-use (Entra rotates them), so a second concurrent refresh would have been "
         "refused. \"Saved sign-in\" valid: the MSAL cache file is 0600, parses, and holds a refresh token and "
-        "the new access token (`tests/emulated/test_single_flight.py` also redeems that rotated refresh token afterwards).",
+        "the new access token (`tests/emulated/test_single_flight.py` also redeems that rotated refresh token "
+        "afterwards).",
         "",
         "Killed lock holder:",
         "",
@@ -908,7 +909,8 @@ def main(argv: list[str]) -> int:
         f"one call at a time (target ≥ 8×: {'met' if fleet['speedup_' + str(DEFAULT_CONCURRENCY)] >= 8 else 'NOT met'}"
         f"); every run imported all clusters with the same requests and within its bound: "
         f"{'yes' if fleet['ok'] else 'NO'}; 429 `Retry-After` honoured: {'yes' if fleet['retry_ok'] else 'NO'}. "
-        "`tests/{unit,emulated}/test_fleet_bounds.py` checks the bound and the Retry-After waits by counts on every test run.",
+        "`tests/{unit,emulated}/test_fleet_bounds.py` checks the bound and the Retry-After waits by counts on every "
+        "test run.",
         "",
         "## 5. Scaling with kubeconfig size and cache size (target: no growth)",
         "",

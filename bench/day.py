@@ -36,8 +36,8 @@ from harness import (  # bench/ is on sys.path: this script's own directory, or 
 )
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.federation import federation
-from akslogin.emulator.managed_identity import managed_identities
+from akslogin.emulator.azure.managed_identity import managed_identities
+from akslogin.emulator.entra.federation import federation
 from akslogin.tokencache import entry
 from akslogin.usecases import get_token, refresh_ahead
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, World
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, World, world_from_dict
 from akslogin.tokencache.entry import parse_entry
 
 EXEC_V1 = "client.authentication.k8s.io/v1"
@@ -237,7 +237,7 @@ def killed_lock_holder(emu: Emulator, holder: Invocation, waiter: Invocation, ca
     """A get-token whose token request hangs for ``delay`` s holds the identity lock; a second get-token
     starts and waits; the holder is SIGKILLed. The waiter must then finish on its own, long before
     ``delay``: the kernel drops a dead process's flock."""
-    from akslogin.emulator.faults import Fault
+    from akslogin.emulator.net.faults import Fault
 
     slow = Fault(service="entra", path=r"/token$", kind="slow", delay=delay)
     emu.faults.add(slow)
@@ -308,7 +308,7 @@ def world() -> World:
          "federated_credentials": [{"issuer": "kubernetes", "subject": f"system:serviceaccount:bench:{name}"}]}
         for i, (name, cid) in enumerate(WORKLOADS.items(), start=1)
     ]
-    return World.from_dict({"tenants": [{
+    return world_from_dict({"tenants": [{
         "id": TENANT, "domains": ["bench.example"], "apps": apps,
         "users": [{"upn": USER, "password": PASSWORD, "object_id": "7e7e7e7e-0000-4000-8000-0000000000b1"}],
         "hosts": [{"name": MI_HOST, "kind": "vm",
@@ -336,7 +336,7 @@ def user_invocation(emu: Emulator, home: Path, login: str) -> Invocation:
 
 def workload_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
     """A pod's workload identity: the webhook's variables and a projected service-account token file."""
-    from akslogin.emulator.federation import federation
+    from akslogin.emulator.entra.federation import federation
 
     token_file = home / f"wi-{name}" / "azure-identity-token"
     token_file.parent.mkdir(parents=True, exist_ok=True)
@@ -348,7 +348,7 @@ def workload_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
 
 def msi_invocation(emu: Emulator, home: Path) -> Invocation:
     """The VM's system-assigned identity; the emulator tells where its IMDS is (as the platform would)."""
-    from akslogin.emulator.managed_identity import managed_identities
+    from akslogin.emulator.azure.managed_identity import managed_identities
 
     env = base_env(home, **managed_identities(emu).environment(MI_HOST))
     return Invocation(_token_argv(emu, "msi", home / "cache"), env)
@@ -363,7 +363,7 @@ def run_ok(invocation: Invocation) -> Run:
 
 def devicecode_sign_in(emu: Emulator, invocation: Invocation) -> Run:
     """Run a devicecode get-token and approve its code on the emulator as the user (what a person does)."""
-    from akslogin.emulator import devicecode
+    from akslogin.emulator.entra import devicecode
 
     emu.entra.settings.device_code_interval = 1  # poll every second, not every 5
     # The person is there (they approve below), but no terminal is: say so, as a watched pipeline log would.

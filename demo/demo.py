@@ -32,9 +32,8 @@ import requests
 import yaml
 
 from akslogin.cli.completion import command_table
-from akslogin.cli.emulator import load_world
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import World, packaged_world
 from akslogin.term import Painter
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
@@ -464,7 +463,7 @@ def main() -> int:
         return 1
     with tempfile.TemporaryDirectory(prefix="akslogin-demo-") as tmp:
         root = Path(tmp)
-        world = load_world(None)
+        world = packaged_world("demo")
         try:
             with Emulator(world, root / "emulator") as emu:
                 story = Story(emu, world, root, out)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import load_world, world_from_dict
 from support.worlds import (
     ASSIGNED_CLIENT_ID,
     CONFIDENTIAL_CLIENT_ID,
@@ -100,7 +100,7 @@ def test_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[WorldInfo, dic
 def emulator(test_world: tuple[WorldInfo, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory
              ) -> Iterator[Emulator]:
     _, spec = test_world
-    world = World.from_dict(spec)
+    world = world_from_dict(spec)
     with Emulator(world, tmp_path_factory.mktemp("emulator-state")) as emu:
         yield emu
 
@@ -184,7 +184,7 @@ def machine_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     from support.machine_world import build_machine_world
 
     mw = build_machine_world(tmp_path_factory.mktemp("machine-world"))
-    world = World.load(mw.directory / "machines.yaml")
+    world = load_world(mw.directory / "machines.yaml")
     with Emulator(world, tmp_path_factory.mktemp("machine-emulator")) as emu:
         yield emu, mw
 
@@ -194,7 +194,7 @@ def machine_emulator(machine_session: tuple[Emulator, Any]) -> Iterator[Emulator
     """The machine emulator, with a clean request log, clock, settings and faults after each test."""
     emu = machine_session[0]
     yield emu
-    from akslogin.emulator.managed_identity import managed_identities
+    from akslogin.emulator.azure.managed_identity import managed_identities
 
     emu.request_log.reset()
     emu.clock.reset()
@@ -263,7 +263,7 @@ USER_WORLD: dict[str, Any] = {
 
 @pytest.fixture(scope="session")
 def _user_emulator_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(USER_WORLD), tmp_path_factory.mktemp("user-emulator")) as emu:
+    with Emulator(world_from_dict(USER_WORLD), tmp_path_factory.mktemp("user-emulator")) as emu:
         emu.entra.settings.device_code_interval = 1
         yield emu
 
@@ -271,7 +271,7 @@ def _user_emulator_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator
 @pytest.fixture
 def user_emu(_user_emulator_session: Emulator) -> Iterator[Emulator]:
     """The user-world emulator, reset after each test (log, clock, settings, faults)."""
-    from akslogin.emulator import devicecode
+    from akslogin.emulator.entra import devicecode
 
     emu = _user_emulator_session
     yield emu

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from akslogin.emulator.aks import build_aks_router
-from akslogin.emulator.aksauth import AuthFailure, TokenAuthenticator, UserInfo
+from akslogin.emulator.aks.apiserver import build_aks_router
+from akslogin.emulator.aks.authn import AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.clock import Clock
-from akslogin.emulator.httpbase import HTTPSServer, Request, Response, Router
-from akslogin.emulator.tlsmaterial import TLSMaterial
-from akslogin.emulator.tokens import TokenIssuer
-from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from akslogin.emulator.entra.tokens import TokenIssuer
+from akslogin.emulator.net.httpbase import HTTPSServer, Request, Response, Router
+from akslogin.emulator.net.tlsmaterial import TLSMaterial
+from akslogin.emulator.world import AKS_SERVER_APP_ID, World, world_from_dict
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 
@@ -150,7 +150,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     if not os.path.exists(KUBECTL):
         pytest.skip("kubectl is not installed")
     root = tmp_path_factory.mktemp("aks")
-    world = World.from_dict(WORLD)
+    world = world_from_dict(WORLD)
     clock = Clock()
     issuer = TokenIssuer(clock)
     tls = TLSMaterial.create(root / "tls")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from akslogin.emulator import Emulator, devicecode, userflows
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import devicecode, userflows
 from support.login_devicecode import DEV
 from support.run import (
     KubectlRun,

@@ -13,7 +13,8 @@ import urllib.parse
 from pathlib import Path
 
 from akslogin.credentials.loopback import LoopbackReceiver
-from akslogin.emulator import Emulator, authorize
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import authorize
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
 from support.chromium_signin import sign_in, spki_hash

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from akslogin.emulator import Emulator, adfs
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import adfs
 from support.login_ropc import _kubeconfig
 from support.run import KubectlRun, clean_env, user_args, write_kubeconfig
 from support.worlds import FED2_DOMAIN, FED_DOMAIN, PASSWORD, USER_DOMAIN

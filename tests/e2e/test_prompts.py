@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from akslogin.emulator import Emulator, devicecode
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import devicecode
 from support.prompts import CONTEXT, _context
 from support.run import (
     KubectlRun,

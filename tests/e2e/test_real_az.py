@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from akslogin.emulator.world import AKS_SERVER_APP_ID, world_from_dict
 from support import real_az as shared
 from support.armworld import BREAKGLASS, DEPLOYER, TENANT, named
 from support.real_az import AZ, CERT_APP, S1, S2, VM_OBJECT_ID, Az
@@ -74,7 +74,7 @@ def test_az_login_with_a_certificate(az: Az, cert_pem_path: Path) -> None:
 def test_az_login_identity_on_a_vm(az: Az, emu: Emulator) -> None:
     """Issue 24.9: az asks IMDS for https://management.core.windows.net/, an alias the token endpoint took
     and managed identity refused (AADSTS500011)."""
-    from akslogin.emulator.managed_identity import managed_identities
+    from akslogin.emulator.azure.managed_identity import managed_identities
 
     az.env.update(managed_identities(emu).environment("build-vm"))
     az("login", "--identity", "--output", "none")
@@ -161,7 +161,7 @@ def test_az_login_with_username_and_password_on_an_emulator_on_port_443(tmp_path
 
     if not _port_443_free():
         pytest.skip("port 443 is taken or needs privileges here")
-    with Emulator(World.from_dict(USER_WORLD), tmp_path / "state", port=443) as emu443:
+    with Emulator(world_from_dict(USER_WORLD), tmp_path / "state", port=443) as emu443:
         az = Az(emu443, tmp_path)
         az("login", "-u", f"dev@{USER_DOMAIN}", "-p", PASSWORD, "--tenant", USER_WORLD["tenants"][0]["id"],
            "--allow-no-subscriptions", "--output", "none")

@@ -11,8 +11,8 @@ import requests
 
 from akslogin.arm import ArmClient, ArmError
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
-from akslogin.emulator.world import World
+from akslogin.emulator.net.faults import Fault
+from akslogin.emulator.world import world_from_dict
 from akslogin.errors import NetworkError
 from akslogin.http import HttpClient
 from akslogin.log import Log
@@ -22,7 +22,7 @@ from support.armworld import BREAKGLASS, DEPLOYER, Principal, single_spec, sub_i
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("armclient-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("armclient-emu")) as e:
         yield e
 
 

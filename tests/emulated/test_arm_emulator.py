@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import AKS_SERVER, BREAKGLASS, DEPLOYER, OUTSIDER, TENANT, Principal, single_spec, sub_id
 
 API = "2025-07-01"
@@ -25,7 +25,7 @@ API = "2025-07-01"
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("arm-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("arm-emu")) as e:
         yield e
 
 

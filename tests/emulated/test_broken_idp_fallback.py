@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
+from akslogin.emulator.net.faults import Fault
 from support.run import akslogin_bin, clean_env, run_akslogin, spn_args
 from support.worlds import AppInfo
 
@@ -53,7 +53,7 @@ def test_clock_an_hour_behind_does_not_stretch_a_managed_identity_token(tmp_path
     looked like two hours left. The token's own lifetime bounds the cache, and the offset is kept."""
     import time
 
-    from akslogin.emulator.managed_identity import managed_identities
+    from akslogin.emulator.azure.managed_identity import managed_identities
     from support.machine_world import token_args
     from support.run import decode_jwt_payload
 

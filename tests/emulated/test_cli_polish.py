@@ -19,7 +19,7 @@ import yaml
 
 from akslogin.cli.app import build_parser
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import DEPLOYER, Runner, single_spec, sub_id
 from support.cli_polish import ESC, _subparsers
 from support.run import akslogin_bin, clean_env, run_akslogin
@@ -29,7 +29,7 @@ S1 = sub_id(1)
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("polish-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("polish-emu")) as e:
         yield e
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from akslogin.kubeconfig import files
 from support.armworld import FLEETBOT, Runner, fleet_spec, sub_id
 from support.run import akslogin_bin
@@ -21,7 +21,7 @@ SUBS, PER_SUB = 5, 10  # 50 clusters
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(fleet_spec(SUBS, PER_SUB)), tmp_path_factory.mktemp("writers-emu")) as e:
+    with Emulator(world_from_dict(fleet_spec(SUBS, PER_SUB)), tmp_path_factory.mktemp("writers-emu")) as e:
         yield e
 
 

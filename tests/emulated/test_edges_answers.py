@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
+from akslogin.emulator.net.faults import Fault
 from support.run import clean_env, run_akslogin, spn_args
 from support.worlds import AppInfo
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
-from akslogin.emulator.world import World
+from akslogin.emulator.net.faults import Fault
+from akslogin.emulator.world import world_from_dict
 from support.armworld import Runner, single_spec, sub_id
 from support.edges_yaml import BOMB
 
@@ -24,7 +24,7 @@ S1 = sub_id(1)
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("edges-arm-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("edges-arm-emu")) as e:
         yield e
 
 

@@ -19,7 +19,7 @@ import requests
 import yaml
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.run import akslogin_bin, clean_env
 
 TENANT = "7a7a7a7a-0000-4000-8000-000000000001"
@@ -33,7 +33,7 @@ def _spec() -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(_spec()), tmp_path_factory.mktemp("edges-emulator"), request_log_size=50,
+    with Emulator(world_from_dict(_spec()), tmp_path_factory.mktemp("edges-emulator"), request_log_size=50,
                   idle_timeout=1.0) as emu:
         yield emu
 

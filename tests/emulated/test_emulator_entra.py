@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.tlsmaterial import new_rsa_key, thumbprints
+from akslogin.emulator.net.tlsmaterial import new_rsa_key, thumbprints
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from support.run import decode_jwt_payload
 from support.worlds import TENANT_DOMAIN, TENANT_ID, AppInfo
@@ -180,7 +180,7 @@ def test_control_api_over_https(emulator: Emulator) -> None:
 
 
 def test_fault_knobs(emulator: Emulator) -> None:
-    from akslogin.emulator.faults import Fault
+    from akslogin.emulator.net.faults import Fault
 
     emulator.faults.add(Fault(service="entra", path="/discovery/keys", kind="status", status=429, retry_after=7))
     throttled = _get(emulator, f"/{TENANT_ID}/discovery/keys")

@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.federation import federation
-from akslogin.emulator.managed_identity import managed_identities
+from akslogin.emulator.azure.managed_identity import managed_identities
+from akslogin.emulator.entra.federation import federation
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from support.machine_world import ADO_CONNECTION, OBJECT_IDS, UAMI_CLIENT, UAMI_OBJECT
 from support.run import decode_jwt_payload

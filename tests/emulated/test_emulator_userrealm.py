@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_SERVER_APP_ID, World
+from akslogin.emulator.world import AKS_SERVER_APP_ID, world_from_dict
 from conftest import USER_WORLD
 from support.emulator_userrealm import _port_443_free
 from support.worlds import AKS_CLIENT_ID, FED_DOMAIN, PASSWORD, USER_DOMAIN, USER_TENANT_ID
@@ -36,7 +36,7 @@ def test_user_realm_answers_in_any_case_of_the_path(user_emu: Emulator, path: st
 def on_443(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     if not _port_443_free():
         pytest.skip("port 443 is taken or needs privileges here (the emulator's --port 443 runs as root)")
-    with Emulator(World.from_dict(USER_WORLD), tmp_path_factory.mktemp("userrealm-443"), port=443) as emu:
+    with Emulator(world_from_dict(USER_WORLD), tmp_path_factory.mktemp("userrealm-443"), port=443) as emu:
         yield emu
 
 

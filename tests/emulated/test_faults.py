@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
+from akslogin.emulator.net.faults import Fault
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from support.run import clean_env, run_akslogin, spn_args
 from support.worlds import TENANT_ID, AppInfo

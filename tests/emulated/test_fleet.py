@@ -16,8 +16,8 @@ import yaml
 from akslogin import options
 from akslogin.emulator import Emulator
 from akslogin.log import Log
+from akslogin.usecases.arm_import import ImportSettings, open_session
 from akslogin.usecases.fleet import collect
-from akslogin.usecases.get_credentials import ImportSettings, open_session
 from support import fleet as shared
 from support.armworld import FLEETBOT, Runner, named, sub_id
 from support.fleet import PER_SUB, SUBS

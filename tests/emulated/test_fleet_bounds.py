@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
 from support.paths import BENCH
 
 sys.path.insert(0, str(BENCH))
@@ -34,6 +33,8 @@ from harness import (
     run_measured,
 )
 
+from akslogin.emulator.world import world_from_dict
+
 SUBSCRIPTIONS, PER_SUBSCRIPTION = 4, 6
 
 
@@ -46,7 +47,7 @@ ARM_CALLS = 1 + SUBSCRIPTIONS + CLUSTERS
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
-    world = World.from_dict(fleet_spec(SUBSCRIPTIONS, PER_SUBSCRIPTION))
+    world = world_from_dict(fleet_spec(SUBSCRIPTIONS, PER_SUBSCRIPTION))
     with Emulator(world, tmp_path_factory.mktemp("fleet-bounds")) as emu:
         endpoints = Endpoints.of(emu)
         endpoints.call("faults", {"latency": {"arm": 0.05}})

@@ -133,7 +133,7 @@ def test_bad_flag_combinations(runner: Runner, args: list[str], message: str) ->
 
 
 def test_arm_throttling_and_server_errors_are_retried(runner: Runner, emu: Emulator) -> None:
-    from akslogin.emulator.faults import Fault
+    from akslogin.emulator.net.faults import Fault
 
     emu.faults.add(Fault("arm", "listClusterUserCredential", "status", status=429, retry_after=1))
     emu.faults.add(Fault("arm", "listClusterUserCredential", "status", status=503))

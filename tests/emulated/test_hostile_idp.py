@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
+from akslogin.emulator.net.faults import Fault
 from support.run import akslogin_bin, clean_env, decode_jwt_payload, run_akslogin, spn_args
 from support.worlds import AppInfo
 

@@ -16,7 +16,8 @@ import pytest
 
 from akslogin.credentials import devicecode as product_devicecode
 from akslogin.credentials.base import CredentialContext
-from akslogin.emulator import Emulator, devicecode
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import devicecode
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
 from support.login_devicecode import DEV

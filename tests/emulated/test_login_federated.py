@@ -14,7 +14,7 @@ import pytest
 
 from akslogin.credentials.federated import TokenFileAssertion
 from akslogin.emulator import Emulator
-from akslogin.emulator.federation import federation
+from akslogin.emulator.entra.federation import federation
 from support.login_federated import _ado_args, _ado_job, _gh_args, _gh_env, _pod_env, _projected, _wi_args
 from support.machine_world import ADO_APP, ADO_CONNECTION, TENANT, WI_APP
 from support.run import clean_env, run_akslogin

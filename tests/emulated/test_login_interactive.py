@@ -18,7 +18,8 @@ import requests
 from akslogin.credentials.base import CredentialContext
 from akslogin.credentials.interactive import InteractiveBrowserCredential
 from akslogin.credentials.loopback import LoopbackReceiver
-from akslogin.emulator import Emulator, authorize
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import authorize
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
 from support.login_interactive import DEV

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
+from akslogin.emulator.net.faults import Fault
 from support.login_msi import _env
 from support.machine_world import STRAY_CLIENT, UAMI_CLIENT, UAMI_OBJECT, UAMI_RESOURCE, token_args
 from support.run import clean_env, decode_jwt_payload, run_akslogin

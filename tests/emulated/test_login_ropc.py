@@ -17,7 +17,7 @@ import pytest
 
 from akslogin.credentials.ropc import UsernamePasswordCredential
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
+from akslogin.emulator.net.faults import Fault
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
 from support.run import clean_env, credential_context, user_args

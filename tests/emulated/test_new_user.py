@@ -123,7 +123,7 @@ def test_typo_in_a_subcommand_flag_shows_that_subcommand_and_the_nearest_flag(tm
 
 
 def test_throttled_idp_message_is_plain(tmp_path: Path, emulator: Emulator, apps: dict[str, object]) -> None:
-    from akslogin.emulator.faults import Fault
+    from akslogin.emulator.net.faults import Fault
     from support.run import run_akslogin, spn_args
 
     emulator.faults.add(Fault("entra", r"/oauth2/v2\.0/token$", "status", status=429, retry_after=1, times=10))

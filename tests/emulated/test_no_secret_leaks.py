@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.federation import federation
+from akslogin.emulator.entra.federation import federation
 from support.login_cli_tools import _az_env
 from support.login_msi import _env as msi_env
 from support.machine_world import ADO_APP, ADO_CONNECTION, AZ_SECRET, GH_APP, TENANT, WI_APP, token_args

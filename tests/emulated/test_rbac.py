@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from akslogin.emulator import rbac
-from akslogin.emulator.aksauth import UserInfo
-from akslogin.emulator.rbac import Attributes, authorize
+from akslogin.emulator.aks import rbac
+from akslogin.emulator.aks.authn import UserInfo
+from akslogin.emulator.aks.rbac import Attributes, authorize
 from akslogin.emulator.world import Cluster
 from support import rbac as shared
 from support.rbac import allowed, user

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.faults import Fault
+from akslogin.emulator.net.faults import Fault
 from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD, parse_entry
 from akslogin.tokens import refresh_ahead
 from support.run import akslogin_bin, clean_env, run_akslogin, spn_args, user_args

@@ -117,7 +117,7 @@ def test_a_killed_lock_holder_does_not_block_the_next_process(emu: Emulator, tmp
 def test_an_outage_is_reported_as_an_outage_by_every_waiter(emu: Emulator, tmp_path: Path, outage: str) -> None:
     """Issue 23.11: with no valid token left and the IdP down, the lock holder's failure is reused by the
     processes that queued behind it (a short back-off) instead of each asking again or timing out on the lock."""
-    from akslogin.emulator.faults import Fault
+    from akslogin.emulator.net.faults import Fault
 
     invocation = spn_invocation(emu, tmp_path, "a")
     argv = list(invocation.argv)

@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.tlsmaterial import new_rsa_key, thumbprints
+from akslogin.emulator.net.tlsmaterial import new_rsa_key, thumbprints
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from support.machine_world import OBJECT_IDS, SNI_APP, TENANT, _issue, new_ca
 from support.run import (

@@ -12,7 +12,8 @@ import msal
 import pytest
 import requests
 
-from akslogin.emulator import Emulator, adfs, authorize, devicecode, userflows
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import adfs, authorize, devicecode, userflows
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from support.run import decode_jwt_payload
 from support.user_fidelity import _Form, scripted_browser

@@ -13,7 +13,7 @@ import jwt
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.tlsmaterial import new_rsa_key
+from akslogin.emulator.net.tlsmaterial import new_rsa_key
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.whoami import WhoamiRequest, run
 from support.explainworld import (

@@ -13,7 +13,8 @@ from typing import Any
 import requests
 
 from akslogin.aadsts import describe_idp_error
-from akslogin.emulator import Emulator, devicecode, userflows
+from akslogin.emulator import Emulator
+from akslogin.emulator.entra import devicecode, userflows
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 from akslogin.usecases.get_token import run
 from support.machine_world import TENANT as MACHINE_TENANT
@@ -40,7 +41,7 @@ class Case:
 
     def workload_identity(self, mint: Callable[[Any], str]) -> str:
         """A pod's get-token with a projected service-account token minted by ``mint(federation)``."""
-        from akslogin.emulator.federation import federation
+        from akslogin.emulator.entra.federation import federation
 
         token_file = self.tmp / f"wi-{uuid.uuid4().hex[:6]}"
         token_file.write_text(mint(federation(self.machine_emu)))
@@ -172,7 +173,7 @@ def _assertion(c: Case, issuer: str) -> str:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    from akslogin.emulator.tlsmaterial import thumbprints
+    from akslogin.emulator.net.tlsmaterial import thumbprints
 
     app = c.apps["cert"]
     _, sha256 = thumbprints(x509.load_pem_x509_certificate(app.cert_pem))

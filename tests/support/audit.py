@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 import yaml
 
-from akslogin.emulator.tlsmaterial import new_rsa_key
+from akslogin.emulator.net.tlsmaterial import new_rsa_key
 from akslogin.usecases.audit import AuditRequest, run
 from support.explainworld import Streams, b64, client_cert, env_for
 from support.run import akslogin_bin

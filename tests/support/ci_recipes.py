@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 
 TENANT = "3e3e3e3e-1111-4222-8333-444444444444"
 
@@ -45,7 +45,7 @@ WORLD: dict[str, Any] = {
 
 
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(WORLD), tmp_path_factory.mktemp("ci-recipes")) as e:
+    with Emulator(world_from_dict(WORLD), tmp_path_factory.mktemp("ci-recipes")) as e:
         yield e
 
 

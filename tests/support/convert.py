@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from akslogin.kubeconfig.model import KubeConfig
 from support.armworld import AKS_SERVER, TENANT, Runner, single_spec
 from support.run import akslogin_bin
@@ -50,7 +50,7 @@ def config_with(user: dict[str, Any], name: str = "u") -> KubeConfig:
 
 
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("convert-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("convert-emu")) as e:
         yield e
 
 

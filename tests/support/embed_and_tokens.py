@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import Runner, named, single_spec, sub_id
 
 S1 = sub_id(1)
@@ -19,7 +19,7 @@ USER = "clusterUser_rg-apps_aks1"
 
 
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("embed-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("embed-emu")) as e:
         yield e
 
 

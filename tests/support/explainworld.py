@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, World
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, world_from_dict
 from support.run import akslogin_bin, clean_env
 
 TENANT = "3f1c2b4a-0000-4000-8000-00000000a001"
@@ -117,7 +117,7 @@ def world_spec() -> dict[str, Any]:
 
 
 def start(tmp_path_factory: Any) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(world_spec()), tmp_path_factory.mktemp("emu5")) as emu:
+    with Emulator(world_from_dict(world_spec()), tmp_path_factory.mktemp("emu5")) as emu:
         yield emu
 
 
@@ -198,7 +198,7 @@ def client_cert(cn: str, orgs: tuple[str, ...] = (), days: float = 365, issuer_k
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
 
-    from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key
+    from akslogin.emulator.net.tlsmaterial import cert_pem, key_pem, new_rsa_key
 
     key = new_rsa_key()
     now = dt.datetime.now(dt.timezone.utc)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import Runner, fleet_spec
 
 SUBS, PER_SUB = 5, 11
@@ -18,7 +18,7 @@ DENIED = "s3-c5"
 
 
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    world = World.from_dict(fleet_spec(SUBS, PER_SUB, denied=(DENIED,)))
+    world = world_from_dict(fleet_spec(SUBS, PER_SUB, denied=(DENIED,)))
     with Emulator(world, tmp_path_factory.mktemp("fleet-emu")) as e:
         yield e
 

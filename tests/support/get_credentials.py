@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import Runner, single_spec, sub_id
 
 S1, S2 = sub_id(1), sub_id(2)
 
 
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("getcred-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("getcred-emu")) as e:
         yield e
 
 

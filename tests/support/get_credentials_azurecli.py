@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import DEPLOYER, TENANT, single_spec, sub_id
 from support.machine_world import install_fake_az
 from support.run import akslogin_bin, clean_env, run_akslogin
@@ -19,7 +19,7 @@ S1, S2 = sub_id(1), sub_id(2)
 
 
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(single_spec()), tmp_path_factory.mktemp("getcred-az-emu")) as e:
+    with Emulator(world_from_dict(single_spec()), tmp_path_factory.mktemp("getcred-az-emu")) as e:
         yield e
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.federation import federation
+from akslogin.emulator.entra.federation import federation
 from support.machine_world import ADO_CONNECTION, GH_APP, TENANT, WI_APP, token_args
 from support.run import clean_env
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.managed_identity import managed_identities
+from akslogin.emulator.azure.managed_identity import managed_identities
 from support.run import clean_env
 
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key
+from akslogin.emulator.net.tlsmaterial import cert_pem, key_pem, new_rsa_key
 from akslogin.emulator.world import AKS_SERVER_APP_ID
 
 TENANT = "22222222-3333-4444-8555-666666666666"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import Runner, single_spec, sub_id
 
 S1, S2, S3 = sub_id(1), sub_id(2), sub_id(3)
@@ -28,7 +28,7 @@ def _spec() -> dict[str, Any]:
 
 
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(World.from_dict(_spec()), tmp_path_factory.mktemp("new-user-arm")) as e:
+    with Emulator(world_from_dict(_spec()), tmp_path_factory.mktemp("new-user-arm")) as e:
         yield e
 
 

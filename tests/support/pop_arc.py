@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import ARC_SERVER_APP_ID, World
+from akslogin.emulator.world import ARC_SERVER_APP_ID, world_from_dict
 from support.run import run_akslogin
 
 TENANT = "abababab-0000-4000-8000-00000000000a"
@@ -42,13 +42,13 @@ ARC_ID = (f"/subscriptions/{SUB}/resourceGroups/arc-rg/providers/Microsoft.Kuber
 
 def arc_emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     directory = tmp_path_factory.mktemp("arc-world")
-    from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
+    from akslogin.emulator.net.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
 
     key = new_rsa_key()
     pem = directory / "arc-cert.pem"
     pem.write_bytes(key_pem(key) + cert_pem(self_signed("arc-cert.example", key)))
     pem.chmod(0o600)
-    world = World.from_dict({
+    world = world_from_dict({
         "tenants": [{
             "id": TENANT, "domains": ["arc.example"],
             "apps": [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from akslogin.emulator.aksauth import UserInfo
-from akslogin.emulator.rbac import Attributes, authorize
+from akslogin.emulator.aks.authn import UserInfo
+from akslogin.emulator.aks.rbac import Attributes, authorize
 from akslogin.emulator.world import Cluster
 
 AUTH = "system:authenticated"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 from support.armworld import TENANT, Principal, single_spec, sub_id
 from support.paths import REPO
 from support.run import akslogin_bin
@@ -32,7 +32,7 @@ CERT_APP = Principal("cert-deployer", "c1000000-0000-4000-8000-0000000000c1", "d
 
 
 def cert_pem_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
+    from akslogin.emulator.net.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
 
     key = new_rsa_key()
     path = tmp_path_factory.mktemp("real-az-cert") / "cert-deployer.pem"
@@ -52,7 +52,7 @@ def emu(tmp_path_factory: pytest.TempPathFactory, cert_pem_path: Path) -> Iterat
     tenant["hosts"] = [{"name": "build-vm", "kind": "vm", "system_identity": {"object_id": VM_OBJECT_ID}}]
     spec["arm_role_assignments"].append({"principal": {"managed_identity": "build-vm"}, "role": "reader",
                                          "scope": f"/subscriptions/{S1}"})
-    with Emulator(World.from_dict(spec), tmp_path_factory.mktemp("real-az-emu")) as e:
+    with Emulator(world_from_dict(spec), tmp_path_factory.mktemp("real-az-emu")) as e:
         yield e
 
 

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World
+from akslogin.emulator.world import world_from_dict
 
 TENANT = "5a5a5a5a-0000-4000-8000-00000000c0de"
 SUBSCRIPTION = "5b5b5b5b-0000-4000-8000-00000000c0de"
@@ -45,7 +45,7 @@ def main() -> int:
     kubectl = os.environ.get("KUBECTL", "/usr/bin/kubectl")
     with tempfile.TemporaryDirectory(prefix="akslogin-smoke-") as scratch:
         home = Path(scratch)
-        with Emulator(World.from_dict(WORLD), home / "emulator") as emu:
+        with Emulator(world_from_dict(WORLD), home / "emulator") as emu:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AAD_", "ARM_", "KUBE"))}
             env.update({"HOME": str(home), "AAD_SERVICE_PRINCIPAL_CLIENT_ID": APP["client_id"],
                         "AAD_SERVICE_PRINCIPAL_CLIENT_SECRET": APP["secrets"][0],

@@ -9,7 +9,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from akslogin.emulator.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
+from akslogin.emulator.net.tlsmaterial import cert_pem, key_pem, new_rsa_key, self_signed
 
 TENANT_ID = "11111111-2222-4333-8444-555555555555"
 

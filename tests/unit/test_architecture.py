@@ -38,6 +38,14 @@ FLOORS: tuple[tuple[str, ...], ...] = (
      "akslogin.netreason", "akslogin.retry", "akslogin.clouds", "akslogin.certinfo", "akslogin.tokeninfo",
      "akslogin.leanimport", "akslogin.tlstrust"),
 )
+#: The emulator's floors, top first: the server installs the services; services see the emulator through
+#: host.py's protocol and build on the world and the network layer.
+EMULATOR_FLOORS: tuple[tuple[str, ...], ...] = (
+    ("akslogin.emulator", "akslogin.emulator.server"),
+    ("akslogin.emulator.entra", "akslogin.emulator.aks", "akslogin.emulator.azure"),
+    ("akslogin.emulator.host",),
+    ("akslogin.emulator.world", "akslogin.emulator.net", "akslogin.emulator.clock"),
+)
 #: Everything a cache hit imports at module level, from the console script's ``akslogin.entry`` on.
 HOT_PATH = frozenset({
     "akslogin", "akslogin._version", "akslogin.entry", "akslogin.usecases", "akslogin.usecases.get_token",
@@ -176,10 +184,10 @@ def test_docs_architecture_lists_every_module() -> None:
     assert sorted(modules - names) == [] and sorted(names - modules) == []
 
 
-def _floor(module: str) -> int:
+def _floor(module: str, floors: tuple[tuple[str, ...], ...] = FLOORS) -> int:
     """0 is the top floor; the most specific entry wins (``akslogin`` itself is the package's top)."""
     best = (-1, -1)
-    for level, names in enumerate(FLOORS):
+    for level, names in enumerate(floors):
         for name in names:
             if module == name or module.startswith(name + "."):
                 best = max(best, (len(name), level))
@@ -187,15 +195,33 @@ def _floor(module: str) -> int:
     return best[1]
 
 
-def _product_graph() -> dict[str, set[str]]:
-    modules = {m: p for m, p in _modules().items() if not (m == EMULATOR or m.startswith(EMULATOR + "."))}
+def _graph(emulator: bool) -> dict[str, set[str]]:
+    """Imports among the product's modules, or among the emulator's (an import inside a function counts)."""
+    modules = {m: p for m, p in _modules().items() if (m == EMULATOR or m.startswith(EMULATOR + ".")) == emulator}
     return {m: {d for d in _imports(m, p, top_level_only=False) if d in modules} for m, p in modules.items()}
+
+
+def _product_graph() -> dict[str, set[str]]:
+    return _graph(emulator=False)
 
 
 def test_no_import_runs_back_up_a_floor() -> None:
     upward = sorted(f"{m} -> {d}" for m, deps in _product_graph().items() for d in deps
                     if _floor(d) < _floor(m))
     assert upward == []
+
+
+def test_no_import_in_the_emulator_runs_back_up_a_floor() -> None:
+    upward = sorted(f"{m} -> {d}" for m, deps in _graph(emulator=True).items() for d in deps
+                    if _floor(d, EMULATOR_FLOORS) < _floor(m, EMULATOR_FLOORS))
+    assert upward == []
+
+
+def test_a_floor_finder_that_sees_an_upward_import() -> None:
+    """The floor check can fail: a network module that imported the Entra service would be reported."""
+    graph = {"akslogin.emulator.net.httpbase": {"akslogin.emulator.entra.endpoints"}}
+    assert [f"{m} -> {d}" for m, deps in graph.items() for d in deps
+            if _floor(d, EMULATOR_FLOORS) < _floor(m, EMULATOR_FLOORS)] != []
 
 
 def _loops(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -246,4 +272,5 @@ def test_the_loop_finder_finds_a_loop() -> None:
 
 
 def test_no_import_loop_joins_more_than_two_modules() -> None:
-    assert [loop for loop in _loops(_product_graph()) if len(loop) > 2] == []
+    for emulator in (False, True):
+        assert [loop for loop in _loops(_graph(emulator)) if len(loop) > 2] == []

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from akslogin.emulator.kubewire import human_duration, request_attributes
-from akslogin.emulator.rbac import Attributes
+from akslogin.emulator.aks.rbac import Attributes
+from akslogin.emulator.aks.wire import human_duration, request_attributes
 
 
 @pytest.mark.parametrize(("method", "path", "query", "expected"), [

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from akslogin.emulator.world import World, WorldError
+from akslogin.emulator.world import WorldError, world_from_dict
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -23,7 +23,7 @@ from akslogin.emulator.world import World, WorldError
 def test_world_validates_app_credentials(change: dict[str, Any], message: str) -> None:
     spec = {"tenants": [{"id": "t1", "apps": [{"name": "a", **change}]}]}
     with pytest.raises(WorldError, match=message):
-        World.from_dict(spec)
+        world_from_dict(spec)
 
 
 @pytest.mark.parametrize(("tenant", "message"), [
@@ -32,11 +32,11 @@ def test_world_validates_app_credentials(change: dict[str, Any], message: str) -
 ])
 def test_world_validates_hosts(tenant: dict[str, Any], message: str) -> None:
     with pytest.raises(WorldError, match=message):
-        World.from_dict({"tenants": [{"id": "t1", **tenant}]})
+        world_from_dict({"tenants": [{"id": "t1", **tenant}]})
 
 
 def test_world_binds_managed_identities_by_object_id() -> None:
-    world = World.from_dict({
+    world = world_from_dict({
         "tenants": [{"id": "t1", "managed_identities": [{"name": "uami", "object_id": "o-1"}],
                      "hosts": [{"name": "vm", "system_identity": {"object_id": "o-2"}, "user_identities": ["uami"]}]}],
         "clusters": [{"name": "c", "rbac": {"bindings": [
@@ -47,5 +47,5 @@ def test_world_binds_managed_identities_by_object_id() -> None:
     _, vm = world.host("vm")
     assert vm.resource_id.endswith("/providers/Microsoft.Compute/virtualMachines/vm")
     with pytest.raises(WorldError, match="unknown managed identity"):
-        World.from_dict({"tenants": [{"id": "t1"}], "clusters": [{"name": "c", "rbac": {"bindings": [
+        world_from_dict({"tenants": [{"id": "t1"}], "clusters": [{"name": "c", "rbac": {"bindings": [
             {"role": "view", "subjects": [{"managed_identity": "nobody"}]}]}}]})

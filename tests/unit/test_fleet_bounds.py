@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from akslogin.emulator.requestlog import RequestLog
+from akslogin.emulator.net.requestlog import RequestLog
 from support.paths import BENCH
 
 sys.path.insert(0, str(BENCH))

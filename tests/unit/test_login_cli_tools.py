@@ -2,8 +2,8 @@
 CLIs' JSON contract and signs in to the emulator → the API server. The stand-ins log their arguments, so
 the tests see exactly what akslogin asked for.
 
-tests/{emulated,e2e}/test_real_az.py runs the real Azure CLI for everything it can do offline; the stand-ins stay for what it
-cannot: an az that hangs (--timeout), one that prints garbage, the pre-2.54 output without expires_on, a profile
+tests/{emulated,e2e}/test_real_az.py runs the real Azure CLI for everything it can do offline; the stand-ins stay for
+what it cannot: an az that hangs (--timeout), one that prints garbage, the pre-2.54 output without expires_on, a profile
 switched between two calls in microseconds, and azd (not on PyPI).
 
 Here: the unit tier (in process; no emulator, process or socket).

@@ -30,7 +30,7 @@ def test_jws_matches_the_spec_byte_for_byte() -> None:
                        "nonce": "n1"}
     public = jwt.PyJWK({"kty": "RSA", "n": key.jwk["n"], "e": key.jwk["e"]}).key
     jwt.PyJWS().decode_complete(token, public, algorithms=["RS256"])  # raises if the signature is wrong
-    from akslogin.emulator.arcguard import jwk_thumbprint
+    from akslogin.emulator.aks.arcguard import jwk_thumbprint
 
     assert jwk_thumbprint(key.jwk) == key.kid and len(key.kid) == 43
     # RFC 7638, section 3.1: the example key and its thumbprint.

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from akslogin.emulator import rbac
-from akslogin.emulator.rbac import Attributes, forbidden_details, forbidden_message
+from akslogin.emulator.aks import rbac
+from akslogin.emulator.aks.rbac import Attributes, forbidden_details, forbidden_message
 from akslogin.emulator.world import Cluster
 from support import rbac as shared
 from support.rbac import allowed, crb, u, user

@@ -6,7 +6,6 @@ import argparse
 import signal
 import sys
 import threading
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -75,16 +74,12 @@ def positive_int(text: str) -> int:
     return value
 
 
-def load_world(path: str | None) -> Any:
-    from akslogin.emulator.world import World, WorldError
+def _world(path: str | None) -> Any:
+    """--world's file, else the packaged demo world; a world error is a ConfigError (one paragraph, exit 1)."""
+    from akslogin.emulator.world import WorldError, load_world, packaged_world
 
     try:
-        if path:
-            return World.load(path)
-        text = resources.files("akslogin.emulator").joinpath("worlds/demo.yaml").read_text(encoding="utf-8")
-        import yaml
-
-        return World.from_dict(yaml.safe_load(text))
+        return load_world(path) if path else packaged_world("demo")
     except WorldError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -92,7 +87,7 @@ def load_world(path: str | None) -> Any:
 def run(args: argparse.Namespace) -> int:
     from akslogin.emulator import Emulator
 
-    world = load_world(args.world)
+    world = _world(args.world)
     try:
         emulator = Emulator(world, Path(args.state_dir), port=args.port, request_log_size=args.request_log_size,
                             idle_timeout=args.idle_timeout)
@@ -102,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with emulator:
-        from akslogin.emulator.managed_identity import managed_identities
+        from akslogin.emulator.azure.managed_identity import managed_identities
 
         identities = managed_identities(emulator)
         state = str(Path(args.state_dir) / "emulator.json")

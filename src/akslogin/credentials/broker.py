@@ -3,8 +3,9 @@
 Tenants whose Conditional Access wants a compliant device accept a sign-in the OS broker vouches for. MSAL
 talks to the broker through its ``pymsalruntime`` package (``pip install 'akslogin[broker]'``); akslogin only
 opts in, with ``AKSLOGIN_BROKER=1``, and says plainly when that cannot work here. What is checked on this Linux
-machine: the options handed to MSAL per platform and every refusal below (tests/{unit,emulated}/test_broker.py); what is not:
-the OS broker itself (MSAL falls back to its own browser flow where the broker is unavailable, e.g. Intel Macs).
+machine: the options handed to MSAL per platform and every refusal below (tests/{unit,emulated}/test_broker.py);
+what is not: the OS broker itself (MSAL falls back to its own browser flow where the broker is unavailable, e.g.
+Intel Macs).
 """
 
 from __future__ import annotations

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from akslogin.emulator.arm import ArmService
+    from akslogin.emulator.aks.clusterca import ClusterCA
+    from akslogin.emulator.azure.arm import ArmService
     from akslogin.emulator.clock import Clock
-    from akslogin.emulator.clusterca import ClusterCA
-    from akslogin.emulator.directory import Directory
-    from akslogin.emulator.entra import EntraService
-    from akslogin.emulator.httpbase import Router
-    from akslogin.emulator.tokens import TokenIssuer
+    from akslogin.emulator.entra.directory import Directory
+    from akslogin.emulator.entra.endpoints import EntraService
+    from akslogin.emulator.entra.tokens import TokenIssuer
+    from akslogin.emulator.net.httpbase import Router
     from akslogin.emulator.world import World
 
 _S = TypeVar("_S")

@@ -15,24 +15,25 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from akslogin.emulator import adfs, authorize, devicecode, federation, graph, managed_identity, userflows
-from akslogin.emulator.aks import build_aks_router
-from akslogin.emulator.aksauth import Authenticator, AuthFailure, TokenAuthenticator, UserInfo
-from akslogin.emulator.arcguard import PopAuthenticator
+from akslogin.emulator.aks.apiserver import build_aks_router
+from akslogin.emulator.aks.arcguard import PopAuthenticator
+from akslogin.emulator.aks.authn import Authenticator, AuthFailure, TokenAuthenticator, UserInfo
+from akslogin.emulator.aks.clusterca import ClusterCA
+from akslogin.emulator.azure import managed_identity
 from akslogin.emulator.clock import Clock
-from akslogin.emulator.clusterca import ClusterCA
-from akslogin.emulator.directory import Directory
-from akslogin.emulator.entra import EntraService
-from akslogin.emulator.faults import Fault, FaultPlan
-from akslogin.emulator.httpbase import CONTROL_PREFIX, IDLE_TIMEOUT, HTTPSServer, Request, Response, Router
-from akslogin.emulator.requestlog import DEFAULT_SIZE as DEFAULT_LOG_SIZE
-from akslogin.emulator.requestlog import LoggedRequest, RequestLog
-from akslogin.emulator.tlsmaterial import TLSMaterial
-from akslogin.emulator.tokens import TokenIssuer
+from akslogin.emulator.entra import adfs, authorize, devicecode, federation, graph, userflows
+from akslogin.emulator.entra.directory import Directory
+from akslogin.emulator.entra.endpoints import EntraService
+from akslogin.emulator.entra.tokens import TokenIssuer
+from akslogin.emulator.net.faults import Fault, FaultPlan
+from akslogin.emulator.net.httpbase import CONTROL_PREFIX, IDLE_TIMEOUT, HTTPSServer, Request, Response, Router
+from akslogin.emulator.net.requestlog import DEFAULT_SIZE as DEFAULT_LOG_SIZE
+from akslogin.emulator.net.requestlog import LoggedRequest, RequestLog
+from akslogin.emulator.net.tlsmaterial import TLSMaterial
 from akslogin.emulator.world import World
 
 if TYPE_CHECKING:
-    from akslogin.emulator.arm import ArmService
+    from akslogin.emulator.azure.arm import ArmService
 
 
 #: Feature modules that add grants, routes or servers. Each is called with the Emulator before any
@@ -42,7 +43,7 @@ _S = TypeVar("_S")
 
 
 def _arm_feature(emulator: Emulator) -> None:
-    from akslogin.emulator.arm import install
+    from akslogin.emulator.azure.arm import install
 
     install(emulator)
 

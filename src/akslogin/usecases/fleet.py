@@ -22,7 +22,7 @@ from akslogin.kubeconfig import files, merge
 from akslogin.kubeconfig.model import KubeConfig, KubeconfigError
 from akslogin.output import table
 from akslogin.term import Painter, is_terminal
-from akslogin.usecases.get_credentials import ImportSettings, Prepared, Session, fetch, prepare, rename
+from akslogin.usecases.arm_import import ImportSettings, Prepared, Session, fetch, prepare, rename
 
 DEFAULT_CONCURRENCY = 16
 ALL_CLUSTERS = "(all clusters)"

@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from akslogin.emulator import rbac
-from akslogin.emulator.httpbase import Request, Response
-from akslogin.emulator.kuberesources import (
+from akslogin.emulator.aks import rbac
+from akslogin.emulator.aks.resources import (
     JSON,
     RESOURCE_VERSION,
     ResourceType,
 )
+from akslogin.emulator.net.httpbase import Request, Response
 
 # -- request → authorizer attributes ---------------------------------------------------------------
 

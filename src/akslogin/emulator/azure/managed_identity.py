@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from akslogin.emulator.httpbase import Request, Response, Router
+from akslogin.emulator.net.httpbase import Request, Response, Router
 from akslogin.emulator.world import AZURE_CLI_APP_ID, Host, ManagedIdentity, Tenant
 
 if TYPE_CHECKING:

@@ -15,11 +15,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from akslogin.emulator import rbac
-from akslogin.emulator.aksauth import Authenticator, AuthFailure, UserInfo, certificate_user
-from akslogin.emulator.clock import Clock
-from akslogin.emulator.httpbase import Request, Response, Router
-from akslogin.emulator.kuberesources import (
+from akslogin.emulator.aks import rbac
+from akslogin.emulator.aks.authn import Authenticator, AuthFailure, UserInfo, certificate_user
+from akslogin.emulator.aks.resources import (
     BY_PATH,
     GROUP_VERSIONS,
     JSON,
@@ -32,7 +30,7 @@ from akslogin.emulator.kuberesources import (
     AuthObserver,
     ResourceType,
 )
-from akslogin.emulator.kubewire import (
+from akslogin.emulator.aks.wire import (
     json_response,
     not_found,
     omit_empty,
@@ -46,6 +44,8 @@ from akslogin.emulator.kubewire import (
     unsupported,
     wants_table,
 )
+from akslogin.emulator.clock import Clock
+from akslogin.emulator.net.httpbase import Request, Response, Router
 from akslogin.emulator.world import Cluster
 
 # -- the server --------------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from akslogin.emulator import userflows
-from akslogin.emulator.entra import EntraService, TokenError
-from akslogin.emulator.httpbase import Request, Response, Router
+from akslogin.emulator.entra import userflows
+from akslogin.emulator.entra.endpoints import EntraService, TokenError
+from akslogin.emulator.net.httpbase import Request, Response, Router
 
 if TYPE_CHECKING:
     from akslogin.emulator.host import EmulatorHost

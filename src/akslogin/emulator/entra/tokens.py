@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from akslogin.emulator.clock import Clock
-from akslogin.emulator.directory import GROUP_CLAIM_LIMIT, guest_email, is_guest_upn
-from akslogin.emulator.tlsmaterial import new_rsa_key, self_signed, thumbprints
+from akslogin.emulator.entra.directory import GROUP_CLAIM_LIMIT, guest_email, is_guest_upn
+from akslogin.emulator.net.tlsmaterial import new_rsa_key, self_signed, thumbprints
 
 
 def b64url_json(payload: dict[str, Any]) -> str:

@@ -12,12 +12,12 @@ from typing import Any
 
 import jwt
 
-from akslogin.emulator.aadsts import error_response
-from akslogin.emulator.certchain import ChainError, certificate_from_x5c
 from akslogin.emulator.clock import Clock
-from akslogin.emulator.httpbase import Request, Response, Router
-from akslogin.emulator.tlsmaterial import thumbprints
-from akslogin.emulator.tokens import TokenIssuer
+from akslogin.emulator.entra.aadsts import error_response
+from akslogin.emulator.entra.certchain import ChainError, certificate_from_x5c
+from akslogin.emulator.entra.tokens import TokenIssuer
+from akslogin.emulator.net.httpbase import Request, Response, Router
+from akslogin.emulator.net.tlsmaterial import thumbprints
 from akslogin.emulator.world import App, Tenant, World
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

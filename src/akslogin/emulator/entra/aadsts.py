@@ -6,7 +6,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from akslogin.emulator.httpbase import Response
+from akslogin.emulator.net.httpbase import Response
 
 
 @dataclass(frozen=True)

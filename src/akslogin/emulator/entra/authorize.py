@@ -17,11 +17,11 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from akslogin.emulator import userflows
-from akslogin.emulator.aadsts import CODES
-from akslogin.emulator.entra import TENANT, EntraService, TokenError
-from akslogin.emulator.httpbase import Request, Response
-from akslogin.emulator.tokens import b64url_json
+from akslogin.emulator.entra import userflows
+from akslogin.emulator.entra.aadsts import CODES
+from akslogin.emulator.entra.endpoints import TENANT, EntraService, TokenError
+from akslogin.emulator.entra.tokens import b64url_json
+from akslogin.emulator.net.httpbase import Request, Response
 from akslogin.emulator.world import App, Tenant
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from akslogin.emulator.directory import Directory, DirectoryObject
-from akslogin.emulator.httpbase import Request, Response, Router
+from akslogin.emulator.entra.directory import Directory, DirectoryObject
+from akslogin.emulator.net.httpbase import Request, Response, Router
 
 if TYPE_CHECKING:
     from akslogin.emulator.host import EmulatorHost

@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from akslogin.emulator import userflows
-from akslogin.emulator.aadsts import CODES
-from akslogin.emulator.entra import TENANT, EntraService, TokenError
-from akslogin.emulator.httpbase import Request, Response
+from akslogin.emulator.entra import userflows
+from akslogin.emulator.entra.aadsts import CODES
+from akslogin.emulator.entra.endpoints import TENANT, EntraService, TokenError
+from akslogin.emulator.net.httpbase import Request, Response
 
 if TYPE_CHECKING:
     from akslogin.emulator.host import EmulatorHost
@@ -230,7 +230,7 @@ def _page(message: str, body: str) -> str:
 
 
 def _error(entra: EntraService, err: TokenError) -> Response:
-    from akslogin.emulator.aadsts import error_response
+    from akslogin.emulator.entra.aadsts import error_response
 
     assert err.code in CODES
     return error_response(err.code, entra.clock.now(), err.error_name, **err.fields)

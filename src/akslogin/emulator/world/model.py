@@ -1,6 +1,6 @@
 """The declarative "world" the emulator serves: tenants, apps, users, groups, clusters and RBAC (the model).
 
-A world is read from YAML or JSON by :mod:`akslogin.emulator.worldfile`; ``World.load`` and ``World.from_dict``
+A world is read from YAML or JSON by :mod:`akslogin.emulator.world.file`; ``load_world`` and ``world_from_dict``
 go through it. The emulator keeps its own well-known ids (the AKS server app, ...) on purpose: it imports
 nothing of the product it judges.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -365,17 +364,3 @@ class World:
                 if h.name == name:
                     return t, h
         raise KeyError(name)
-
-    @classmethod
-    def load(cls, path: str | Path) -> World:
-        """A world file (YAML or JSON), read and checked by :mod:`akslogin.emulator.worldfile`."""
-        from akslogin.emulator.worldfile import load_world
-
-        return load_world(path)
-
-    @classmethod
-    def from_dict(cls, data: Any, base_dir: Path | None = None) -> World:
-        """A world from parsed YAML/JSON, checked by :mod:`akslogin.emulator.worldfile`."""
-        from akslogin.emulator.worldfile import world_from_dict
-
-        return world_from_dict(data, base_dir)

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from cryptography import x509
 
-from akslogin.emulator.world import (  # the model this module fills in
+from akslogin.emulator.world.model import (  # the model this module fills in
     AKS_CLIENT_APP_ID,
     AKS_SERVER_APP_ID,
     ARC_SERVER_APP_ID,
@@ -78,6 +78,15 @@ def load_world(path: str | Path) -> World:
         # A value of the wrong type somewhere the checks above do not look (upn: 5, a list for a name, ...).
         raise WorldError(f"world file {path}: a value has the wrong type ({type(exc).__name__}: "
                          f"{str(exc)[:200]}); check the entries against docs/emulator.md") from None
+
+
+def packaged_world(name: str = "demo") -> World:
+    """A world shipped in the wheel (``akslogin/emulator/worlds/<name>.yaml``): the demo's, and
+    ``akslogin emulator``'s when no --world is given."""
+    from importlib import resources
+
+    text = resources.files("akslogin.emulator").joinpath(f"worlds/{name}.yaml").read_text(encoding="utf-8")
+    return world_from_dict(yaml.safe_load(text))
 
 
 def _values(data: Any, limit: int) -> int:

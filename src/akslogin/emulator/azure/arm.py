@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from akslogin.emulator.aksauth import AuthFailure, SignedTokenVerifier
-from akslogin.emulator.httpbase import Request, Response, Router
+from akslogin.emulator.aks.authn import AuthFailure, SignedTokenVerifier
+from akslogin.emulator.net.httpbase import Request, Response, Router
 from akslogin.emulator.world import AKS_CLIENT_APP_ID, ARM_ROLES, Cluster, Subscription
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from akslogin.emulator.tlsmaterial import ca_certificate
+from akslogin.emulator.net.tlsmaterial import ca_certificate
 
 #: AKS issues admin client certificates valid for two years.
 CLIENT_CERT_DAYS = 730

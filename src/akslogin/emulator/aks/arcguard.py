@@ -23,7 +23,7 @@ from typing import Any
 
 import jwt
 
-from akslogin.emulator.aksauth import Authenticator, AuthFailure, UserInfo
+from akslogin.emulator.aks.authn import Authenticator, AuthFailure, UserInfo
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.world import Cluster
 

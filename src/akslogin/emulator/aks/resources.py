@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from akslogin.emulator import rbac
-from akslogin.emulator.aksauth import AuthFailure, UserInfo
-from akslogin.emulator.httpbase import Request
+from akslogin.emulator.aks import rbac
+from akslogin.emulator.aks.authn import AuthFailure, UserInfo
+from akslogin.emulator.net.httpbase import Request
 
 JSON = "application/json"
 UNAUTHORIZED_BODY = (

@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from akslogin.emulator.entra import EntraService, TokenError, pop_binding
-from akslogin.emulator.httpbase import Request, Response
-from akslogin.emulator.tokens import b64url_json
+from akslogin.emulator.entra.endpoints import EntraService, TokenError, pop_binding
+from akslogin.emulator.entra.tokens import b64url_json
+from akslogin.emulator.net.httpbase import Request, Response
 from akslogin.emulator.world import DEVICE_CA_CODES, App, Tenant, User
 
 if TYPE_CHECKING:

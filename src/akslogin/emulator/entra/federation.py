@@ -26,9 +26,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from akslogin.emulator.entra import ASSERTION_SKEW, TokenError, _stamp
-from akslogin.emulator.httpbase import Request, Response, Router
-from akslogin.emulator.tlsmaterial import new_rsa_key
+from akslogin.emulator.entra.endpoints import ASSERTION_SKEW, TokenError, _stamp
+from akslogin.emulator.net.httpbase import Request, Response, Router
+from akslogin.emulator.net.tlsmaterial import new_rsa_key
 from akslogin.emulator.world import TOKEN_EXCHANGE_AUDIENCE, App, Tenant
 
 if TYPE_CHECKING:

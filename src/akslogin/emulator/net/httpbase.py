@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from akslogin.emulator.faults import Fault, FaultPlan
+from akslogin.emulator.net.faults import Fault, FaultPlan
 
 MAX_BODY = 1 << 20
 #: Requests under this path are the emulator's control API (test knobs), never part of an emulated service.
