@@ -17,6 +17,7 @@ ahead and can fit one more renewal before the day ends: the target allows that o
 from __future__ import annotations
 
 import io
+import json
 import os
 import random
 import time
@@ -39,7 +40,8 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.azure.managed_identity import managed_identities
 from akslogin.emulator.entra.federation import federation
 from akslogin.tokencache import entry
-from akslogin.usecases import get_token, refresh_ahead
+from akslogin.tokens import refresh_ahead
+from akslogin.usecases import get_token
 
 HOURS = 8
 INTERVAL = 10.0
@@ -92,10 +94,10 @@ def run_day(emu: Emulator, mode: str, argv: list[str], env: dict[str, str], ahea
     ``each_step``: what the platform does meanwhile (kubelet rotating a projected service-account token)."""
     rng = random.Random(seed)
     lifetimes = [rng.randint(*LIFETIMES) for _ in range(int(hours * 3600 / INTERVAL) + 2)]
-    queued: list[tuple[list[str], dict[str, str]]] = []
+    queued: list[bytes] = []  # get-token's arguments as the background renewal gets them on stdin
     saved_lead, saved_spawn = entry.REFRESH_LEAD, refresh_ahead.spawn_detached
     entry.REFRESH_LEAD = saved_lead if ahead else -1e9
-    refresh_ahead.spawn_detached = lambda a, e: queued.append((a, e))  # type: ignore[assignment]
+    refresh_ahead.spawn_detached = lambda _argv, _env, stdin_data=b"": queued.append(stdin_data)  # type: ignore[assignment]
     settings, mi = emu.entra.settings, managed_identities(emu).settings
     saved = settings.access_token_lifetime, mi.token_lifetime
     calls = blocked = failures = 0
@@ -115,10 +117,8 @@ def run_day(emu: Emulator, mode: str, argv: list[str], env: dict[str, str], ahea
                 calls += 1
                 failures += rc != 0
                 blocked += _idp_requests(emu) > before
-                while queued:
-                    bg_argv, bg_env = queued.pop()
-                    get_token.run(bg_argv[bg_argv.index("get-token") + 1:], bg_env, io.StringIO(), io.StringIO(),
-                                  clock=clock)
+                while queued:  # the background renewal, in process, on the simulated clock
+                    refresh_ahead.run(json.loads(queued.pop()), env, clock)
     finally:
         entry.REFRESH_LEAD, refresh_ahead.spawn_detached = saved_lead, saved_spawn  # type: ignore[assignment]
         settings.access_token_lifetime, mi.token_lifetime = saved

@@ -194,8 +194,7 @@ def last_failure(cache_dir: str, key: str) -> str | None:
 def main() -> int:
     """The background process's entrance (``python -m akslogin.tokens.refresh_ahead``): get-token's arguments
     come on stdin (bounded), and the renewal runs with the same options, key and cache get-token used."""
-    from akslogin import jsonlite, options
-    from akslogin.errors import AksloginError
+    from akslogin import jsonlite
 
     raw = sys.stdin.buffer.read(MAX_ARGS_BYTES + 1)
     try:
@@ -204,6 +203,14 @@ def main() -> int:
         argv = None
     if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
         return 2
+    return run(argv, os.environ, time.time)
+
+
+def run(argv: list[str], environ: Mapping[str, str], clock: Callable[[], float]) -> int:
+    """One renewal for get-token's arguments ``argv`` (in process: what the background process does, with the
+    environment and clock injected; the day simulation in bench/ runs it this way)."""
+    from akslogin import options
+    from akslogin.errors import AksloginError
     from akslogin.leanimport import import_requests
 
     import_requests()  # before MSAL imports it
@@ -212,14 +219,14 @@ def main() -> int:
 
     try:
         opts = options.parse_args(argv)
-        options.apply_env(opts, os.environ)
+        options.apply_env(opts, environ)
         options.validate(opts)
-        cache_dir = source.cache_dir_for(opts, os.environ)
+        cache_dir = source.cache_dir_for(opts, environ)
         pop_key = source.pop_key_for(opts, cache_dir, sys.stderr)
-        key = source.key_for(opts, os.environ, pop_key.kid if pop_key is not None else "")
+        key = source.key_for(opts, environ, pop_key.kid if pop_key is not None else "")
     except (AksloginError, options.HelpRequested):
         return 2
-    return renew(opts, key, cache_dir, os.environ, time.time, pop_key, read_entry(cache_dir, key))
+    return renew(opts, key, cache_dir, environ, clock, pop_key, read_entry(cache_dir, key))
 
 
 if __name__ == "__main__":
