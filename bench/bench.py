@@ -34,8 +34,9 @@ from akslogin.usecases.fleet import DEFAULT_CONCURRENCY
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from day import HOURS, working_day  # noqa: E402
+from day import BURST_CALLS, HOURS, PAUSE, PERSON_DAYS, working_day  # noqa: E402
 from harness import (  # noqa: E402  (bench/ is not a package)
+    BENCH_CLUSTER,
     CREDENTIAL_PATH,
     FLEET_APP,
     LISTING_PATH,
@@ -236,6 +237,81 @@ def hot_path(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str
         "rss_ratio_max": max(cached.rss_mib()) / max(base.rss_mib()) if have_rss else float("nan"),
         "rss_rounds": float(min(rounds, 15) if have_rss else 0),
     }
+    return lines, figures
+
+
+# -- target 1c: kubectl with the plugin, the headline --------------------------------------------------------
+
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+
+
+def _kubeconfig_for(emu: Emulator, user: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Config", "clusters": [emu.kubeconfig_cluster(BENCH_CLUSTER)],
+            "users": [{"name": "u", "user": user}],
+            "contexts": [{"name": "c", "context": {"cluster": BENCH_CLUSTER, "user": "u", "namespace": "default"}}],
+            "current-context": "c"}
+
+
+def kubectl_version() -> str:
+    try:
+        out = subprocess.run([KUBECTL, "version", "--client", "-o", "json"], capture_output=True, text=True,
+                             timeout=30).stdout
+        return str(yaml.safe_load(out)["clientVersion"]["gitVersion"])
+    except (OSError, subprocess.SubprocessError, KeyError, TypeError, yaml.YAMLError):
+        return "(version unknown)"
+
+
+def kubectl_calls(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str, float]]:
+    """``kubectl get pods`` against the emulated API server (which checks every token), three ways: the user
+    has a static token, a bare Python exec plugin that only prints a prepared ExecCredential, and akslogin's
+    get-token with a cached token. Bare plugin ÷ static is what any Python plugin costs kubectl; akslogin ÷
+    bare is the part that is ours."""
+    if not os.access(KUBECTL, os.X_OK):
+        return ["kubectl is not installed here: not measured."], {}
+    script = akslogin_script()
+    python = script_interpreter(script)
+    spn = spn_invocation(emu, tmp / "kubectl-spn", "a")
+    first = run_ok(spn)
+    token = exec_credential_token(first.stdout) or ""
+    credential = tmp / "kubectl-bare" / "credential.json"
+    credential.parent.mkdir(parents=True, exist_ok=True)
+    credential.write_text(first.stdout)
+    plugin = credential.parent / "plugin.py"
+    plugin.write_text(f"import sys\nsys.stdout.write(open({str(credential)!r}).read())\n")
+    exec_api = str(yaml.safe_load(first.stdout)["apiVersion"])  # what get-token answered kubectl's exec info with
+    users = {
+        "static": {"token": token},
+        "bare": {"exec": {"apiVersion": exec_api, "command": python, "args": [str(plugin)],
+                          "interactiveMode": "Never"}},
+        "akslogin": {"exec": {"apiVersion": exec_api, "command": spn.argv[0], "args": spn.argv[1:],
+                              "interactiveMode": "Never"}},
+    }
+    configs = {}
+    for name, user in users.items():
+        path = tmp / f"kubeconfig-{name}"
+        path.write_text(yaml.safe_dump(_kubeconfig_for(emu, user)))
+        configs[name] = path
+    env = dict(spn.env)  # kubectl hands its environment to the plugin (the secret, HOME with its caches)
+
+    def get_pods(name: str) -> list[str]:
+        return [KUBECTL, "--kubeconfig", str(configs[name]), "get", "pods", "-o", "name"]
+
+    for name in configs:  # each works, and kubectl's discovery cache (under HOME) is warm for all
+        probe = run_measured(get_pods(name), env)
+        if probe.returncode != 0 or "pod/web-0" not in probe.stdout:
+            raise AssertionError(f"kubectl with the {name} user failed: {probe.stderr.strip()}")
+    series = [
+        Series("`kubectl get pods`, static token in the kubeconfig (baseline)", get_pods("static"), env),
+        Series("`kubectl get pods`, a bare Python exec plugin that prints a prepared token", get_pods("bare"), env),
+        Series("`kubectl get pods`, akslogin get-token (cached token)", get_pods("akslogin"), env),
+    ]
+    interleave(series, rounds)
+    base = median(series[0].ms())
+    lines = ["| kubectl call | median ms | p90 ms | ÷ static token |", "| --- | ---: | ---: | ---: |"]
+    for s in series:
+        lines.append(f"| {s.label} | {fmt(median(s.ms()))} | {fmt(percentile(s.ms(), 90))} | "
+                     f"**{fmt(median(s.ms()) / base, 2)}×** |")
+    figures = {"bare": median(series[1].ms()) / base, "akslogin": median(series[2].ms()) / base}
     return lines, figures
 
 
@@ -787,6 +863,7 @@ def main(argv: list[str]) -> int:
         tmp = Path(scratch)
         with Emulator(world(), tmp / "emu") as emu:
             hot_lines, hot = hot_path(emu, tmp, args.rounds)
+            kubectl_lines, kubectl_figures = kubectl_calls(emu, tmp, max(20, args.rounds // 2))
             pip_lines, by_installer = command_by_installer(emu, tmp, args.rounds)
             cold_lines, cold = cold_paths(emu, tmp, max(10, args.rounds // 3))
             print("bench: hot path done", flush=True)
@@ -796,7 +873,7 @@ def main(argv: list[str]) -> int:
             scale_lines, per_1000, base_ms = scaling(emu, tmp, [1, 100, 1000], max(10, args.rounds // 2))
             print("bench: scaling done", flush=True)
             with Emulator(world(), tmp / "day-emu") as day_emu:
-                day_lines, day_ok = working_day(day_emu, tmp / "day")
+                day_lines, day_ok, day_why = working_day(day_emu, tmp / "day")
             print("bench: simulated day done", flush=True)
             size_lines, size_ratios = kubeconfig_size(tmp, max(3, args.rounds // 12))
             print("bench: kubeconfig sizes done", flush=True)
@@ -838,6 +915,21 @@ def main(argv: list[str]) -> int:
         f"(p90 {fmt(hot['p90_ratio'], 2)}×), peak RSS **{fmt(hot['rss_ratio'], 2)}×** (max over runs "
         f"{fmt(hot['rss_ratio_max'], 2)}×): target {verdict}. Each get-token ran with KUBERNETES_EXEC_INFO set "
         "as kubectl sets it. The cache-miss row is for scale only.",
+        "",
+        "### 1a. The headline: a kubectl call with akslogin as its plugin (target: no growth; the part that is "
+        "ours is the akslogin row over the bare-plugin row)",
+        "",
+        "`kubectl get pods` (kubectl " + kubectl_version() + ") against the emulated API server, which verifies "
+        "the token of every request; kubectl's discovery cache warm. The user has a static token, or a bare "
+        "Python exec plugin (the same interpreter) that only prints a prepared ExecCredential, or akslogin "
+        "get-token with a cached token. Interleaved.",
+        "",
+        *kubectl_lines,
+        "",
+        ("Result: " + (f"kubectl with akslogin **{fmt(kubectl_figures['akslogin'], 2)}×** kubectl with a static "
+                       f"token; a bare Python plugin {fmt(kubectl_figures['bare'], 2)}×, so akslogin's own share "
+                       f"is {fmt(kubectl_figures['akslogin'] / kubectl_figures['bare'], 2)}× of a bare plugin's "
+                       "call." if kubectl_figures else "not measured.")),
         "",
         "### 1b. Whichever installer made the command (target: ≤ 1.30 × `python -c pass` with pip ≥ 24, uv and "
         "pipx)",
@@ -923,20 +1015,24 @@ def main(argv: list[str]) -> int:
         + "By design get-token never reads the kubeconfig (kubectl passes the flags) and opens exactly one "
         "cache file, by name.",
         "",
-        "## 6. A simulated working day (target: 0 kubectl calls wait for the IdP after the first sign-in)",
+        "## 6. A simulated working day (targets: 0 kubectl calls a day wait for the IdP for a loop, at most 1 for "
+        "a person who pauses; at most 4 more token requests a day than the synchronous schedule)",
         "",
-        f"`bench/day.py`: get-token in-process every 10 simulated seconds for {HOURS} simulated hours per login "
-        "mode, `time.time` on a simulated clock shared by akslogin, MSAL and the emulator; every token issued "
-        "lives 60-90 minutes (the same seeded sequence for both variants); a background renewal get-token "
-        "starts runs right after the call that started it. A call is *blocked* when an identity-provider "
-        "request (Entra token endpoint or IMDS) happened during it. \"Synchronous only\" is akslogin with "
-        "refresh ahead switched off: the schedule Azure/kubelogin follows.",
+        f"`bench/day.py`: get-token in-process for {HOURS} simulated hours per login mode and caller, `time.time` "
+        "on a simulated clock shared by akslogin, MSAL and the emulator. The *loop* calls every 10 seconds; the "
+        f"*person* works in bursts of {BURST_CALLS[0]}-{BURST_CALLS[1]} calls with pauses of "
+        f"{PAUSE[0] / 60:.0f}-{PAUSE[1] / 60:.0f} minutes ({PERSON_DAYS} seeded days, one after the other). Every "
+        "token issued lives 60-90 minutes (the same seeded sequence for both variants); a background renewal "
+        "get-token schedules runs at its moment on the simulated clock. A call is *blocked* when an "
+        "identity-provider request (Entra token endpoint or IMDS) happened during it. \"Synchronous only\" is "
+        "akslogin with refresh ahead switched off: the schedule Azure/kubelogin follows.",
         "",
         *day_lines,
         "",
-        f"Result: {'met' if day_ok else 'NOT met'}. Refresh ahead renews each token 2 minutes before the "
-        "synchronous path would, so over the day its schedule drifts ahead and may fit one more renewal before "
-        "the day ends (allowed: one, never a duplicate).",
+        f"Result: {'met' if day_ok else 'NOT met'} ({day_why}). The first call in the second half of a token's "
+        "usable life schedules its renewal for two minutes before the 5-minute margin: a person's pause rarely "
+        "steps over a window that wide, and the renewal costs no more requests than the synchronous schedule "
+        "(it runs two minutes sooner, and sometimes for a token the person then does not use before a pause ends).",
         "",
         "## 7. Kubeconfig size (target: 5000 contexts ≤ 6 × the time of 1000)",
         "",

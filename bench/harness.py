@@ -294,6 +294,9 @@ USER = "dev@bench.example"
 PASSWORD = "bench-Passw0rd!"
 #: A VM whose system-assigned managed identity signs in through (emulated) IMDS.
 MI_HOST = "bench-vm"
+#: The cluster kubectl talks to (section 1c): service principal "a" may view its pods.
+BENCH_CLUSTER = "bench-aks"
+BENCH_SUBSCRIPTION = "5f5f5f5f-0000-4000-8000-0000000005b5"
 
 
 def world() -> World:
@@ -313,7 +316,11 @@ def world() -> World:
         "users": [{"upn": USER, "password": PASSWORD, "object_id": "7e7e7e7e-0000-4000-8000-0000000000b1"}],
         "hosts": [{"name": MI_HOST, "kind": "vm",
                    "system_identity": {"object_id": "0d0d0d0d-0000-4000-8000-0000000000b1"}}],
-    }], "clusters": []})
+    }], "clusters": [{
+        "name": BENCH_CLUSTER, "resource_group": "rg-bench", "subscription": BENCH_SUBSCRIPTION,
+        "tenant": TENANT, "namespaces": ["default"], "pods": {"default": ["web-0", "web-1"]},
+        "rbac": {"bindings": [{"name": "bench-a-view", "role": "view", "subjects": [{"app": "bench-a"}]}]},
+    }]})
 
 
 def _token_argv(emu: Emulator, login: str, cache_dir: Path, *extra: str) -> list[str]:

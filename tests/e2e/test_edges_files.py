@@ -16,9 +16,9 @@ import pytest
 from akslogin.emulator import Emulator
 from akslogin.kubeconfig import files
 from akslogin.kubeconfig.model import KubeconfigError
-from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD
 from support.edges_files import _kubeconfig, _within
 from support.mounts import ROOT, _mounted_read_only, _mounted_tmpfs, fill
+from support.refresh_window import IN_WINDOW, into_renewal_window
 from support.run import clean_env, run_akslogin, spn_args
 from support.worlds import AppInfo
 
@@ -61,10 +61,11 @@ def test_a_read_only_cache_with_a_valid_token_still_serves_it(tmp_path: Path, em
     cache = tmp_path / "cache"
     args = spn_args(emulator, app, cache_dir=cache)
     env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
-    emulator.entra.settings.access_token_lifetime = int(MIN_REMAINING + REFRESH_LEAD) - 20  # renewal window
+    emulator.entra.settings.access_token_lifetime = IN_WINDOW  # renewal window
     first = run_akslogin(args, env)
     emulator.entra.settings.access_token_lifetime = 3599
     assert first.returncode == 0, first.stderr
+    into_renewal_window(cache)
     with _mounted_read_only(cache):
         again = run_akslogin(args, env)
     assert again.returncode == 0, again.stderr

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD
 from support.edges_files import _kubeconfig
+from support.refresh_window import IN_WINDOW, into_renewal_window
 from support.run import clean_env, run_akslogin, spn_args
 from support.worlds import AppInfo
 
@@ -73,10 +73,11 @@ def test_a_fifo_at_the_refresh_ahead_marker_does_not_hang_get_token(
     cache = tmp_path / "cache"
     args = spn_args(emulator, app, cache_dir=cache)
     env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
-    emulator.entra.settings.access_token_lifetime = int(MIN_REMAINING + REFRESH_LEAD) - 20
+    emulator.entra.settings.access_token_lifetime = IN_WINDOW
     first = run_akslogin(args, env)
     emulator.entra.settings.access_token_lifetime = 3599
     assert first.returncode == 0, first.stderr
+    into_renewal_window(cache)
     key = next((cache / "tokens").glob("*.json")).stem
     marker = cache / "locks" / f"{key}.refresh"
     with contextlib.suppress(FileNotFoundError):

@@ -1,8 +1,10 @@
-"""Refresh ahead: inside the last two minutes before get-token's 5-minute margin, the cached token is printed at
-once and one detached process renews it, so no kubectl call waits for the identity provider.
+"""Refresh ahead: the first call in the second half of a token's usable life is served the cached token at
+once and schedules one detached process that renews it two minutes before get-token's 5-minute margin, so no
+kubectl call waits for the identity provider.
 
-Real processes against the session emulator: the token lifetime is chosen so the first token is already in the
-renewal window (400 s: under 5 + 2 minutes), the renewed one is not (an hour).
+Real processes against the session emulator: the first token lives 400 s and its cache entry is made to say it
+was issued an hour before it expires (support.refresh_window), so it is in the renewal window; the renewed one
+(an hour, just received) is not.
 
 Here: the emulated tier (akslogin against the emulator; no outside client).
 """
@@ -19,15 +21,13 @@ import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.net.faults import Fault
-from akslogin.tokencache.entry import MIN_REMAINING, REFRESH_LEAD, parse_entry
+from akslogin.tokencache.entry import parse_entry
 from akslogin.tokens import refresh_ahead
+from support.refresh_window import IN_WINDOW, SCHEDULED, SCHEDULED_IN, into_renewal_window
 from support.run import akslogin_bin, clean_env, run_akslogin, spn_args, user_args
 from support.worlds import PASSWORD, USER_DOMAIN, AppInfo
 
 TOKEN_PATH = r"/oauth2/v2\.0/token$"
-
-
-IN_WINDOW = int(MIN_REMAINING + REFRESH_LEAD) - 20  # fresh for get-token, but inside the renewal window
 
 
 def _token(stdout: str) -> str:
@@ -52,13 +52,15 @@ def _wait_for(condition: object, timeout: float = 30.0) -> bool:
     return False
 
 
-def _first_token_in_window(tmp_path: Path, emulator: Emulator, app: AppInfo) -> tuple[list[str], dict[str, str], str]:
+def _first_token_in_window(tmp_path: Path, emulator: Emulator, app: AppInfo, lifetime: int = IN_WINDOW
+                           ) -> tuple[list[str], dict[str, str], str]:
     cache = tmp_path / "cache"
     args = spn_args(emulator, app, cache_dir=cache)
     env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=app.secret or "")
-    emulator.entra.settings.access_token_lifetime = IN_WINDOW
+    emulator.entra.settings.access_token_lifetime = lifetime
     first = run_akslogin(args, env)
     assert first.returncode == 0, first.stderr
+    into_renewal_window(cache)
     emulator.entra.settings.access_token_lifetime = 3599
     emulator.request_log.reset()
     return args, env, _token(first.stdout)
@@ -83,6 +85,26 @@ def test_a_token_near_its_end_is_served_at_once_and_renewed_in_the_background(
     after = run_akslogin(args, env)
     assert _token(after.stdout) == renewed  # later calls get the renewed token from the cache
     assert len(emulator.request_log.token_requests()) == 1
+
+
+def test_a_renewal_scheduled_early_in_the_window_waits_for_its_moment(
+        tmp_path: Path, emulator: Emulator, apps: dict[str, AppInfo]) -> None:
+    """Issue 29.1: the first call in the window schedules the renewal for two minutes before the margin; calls
+    meanwhile are served the cached token and start nothing; at the moment, exactly one request is made."""
+    args, env, old = _first_token_in_window(tmp_path, emulator, apps["viewer"], lifetime=SCHEDULED)
+    scheduled = time.monotonic()
+    served = run_akslogin(args, env)
+    assert served.returncode == 0 and _token(served.stdout) == old and served.stderr == ""
+    for _ in range(3):  # calls while the renewal waits: the marker holds, nothing else starts
+        assert _token(run_akslogin(args, env).stdout) == old
+    assert emulator.request_log.token_requests() == [], "the renewal did not wait for its moment"
+    cache = tmp_path / "cache"
+    assert _wait_for(lambda: _cached(cache) not in (None, old), timeout=SCHEDULED_IN + 30), \
+        "the scheduled renewal never wrote a token"
+    requests = emulator.request_log.token_requests()
+    assert [(r.grant_type, r.status) for r in requests] == [("client_credentials", 200)]
+    assert requests[0].answered - scheduled >= SCHEDULED_IN - 2  # not before its moment (1 s of token rounding)
+    assert _token(run_akslogin(args, env).stdout) == _cached(cache)
 
 
 def test_a_burst_in_the_window_starts_one_renewal(tmp_path: Path, emulator: Emulator,
@@ -136,6 +158,7 @@ def test_a_saved_sign_in_is_renewed_with_its_refresh_token(tmp_path: Path, user_
     user_emu.entra.settings.access_token_lifetime = IN_WINDOW
     first = run_akslogin(args, env)
     assert first.returncode == 0, first.stderr
+    into_renewal_window(cache)
     user_emu.entra.settings.access_token_lifetime = 3599
     user_emu.request_log.reset()
     old = _token(first.stdout)
@@ -184,6 +207,7 @@ def test_the_background_renewal_keeps_a_secret_flag_out_of_its_command_line(
     first = run_akslogin(args, env)
     emulator.entra.settings.access_token_lifetime = 3599
     assert first.returncode == 0, first.stderr
+    into_renewal_window(cache)
     old = _token(first.stdout)
     emulator.request_log.reset()
     emulator.faults.add(Fault("entra", TOKEN_PATH, "slow", delay=3.0, times=1))

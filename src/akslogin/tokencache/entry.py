@@ -11,8 +11,8 @@ from akslogin import jsonlite
 ENTRY_VERSION = 1
 #: A cached token is handed out only while it has more than this many seconds left.
 MIN_REMAINING = 300
-#: Inside the last this-many seconds before MIN_REMAINING, get-token still serves the cached token and renews
-#: it in the background (akslogin.tokens.refresh_ahead).
+#: Refresh ahead (akslogin.tokens.refresh_ahead) runs a renewal this many seconds before MIN_REMAINING; it is
+#: also the renewal window of an entry that does not say when its token came (written before issued_on).
 REFRESH_LEAD = 120.0
 #: Cache entries are a few kilobytes; the limit is generous (an answer body is capped at 4 MiB, see
 #: akslogin.http), and a file that reaches it is treated as unreadable, never parsed cut short.
@@ -28,21 +28,32 @@ class AccessToken:
     (credentials return it, the cache stores and reads it, the Python API hands it out). Its repr never shows
     the token. A plain slotted class, not a dataclass: the hot path reads it."""
 
-    __slots__ = ("expires_on", "token", "token_type")
+    __slots__ = ("expires_on", "issued_on", "token", "token_type")
 
-    def __init__(self, token: str, expires_on: float, token_type: str = "Bearer") -> None:  # noqa: S107
+    def __init__(self, token: str, expires_on: float, token_type: str = "Bearer",  # noqa: S107
+                 issued_on: float = 0.0) -> None:
         self.token = token
         #: Absolute expiry, from the token response (credentials) or the cache entry, not from the JWT.
         self.expires_on = expires_on
         #: What the identity provider called it; akslogin presents bearer (or, for Arc, PoP-bound) tokens.
         self.token_type = token_type
+        #: When akslogin received it (same clock as expires_on), 0 when unknown: its lifetime sizes refresh ahead.
+        self.issued_on = issued_on
 
     def fresh(self, now: float, margin: float = MIN_REMAINING) -> bool:
         return self.expires_on - now > margin
 
+    def renew_window(self) -> float:
+        """Seconds before MIN_REMAINING in which a call schedules the background renewal: the second half of
+        the token's usable life (30-43 minutes of Entra's 60-90-minute tokens), wider than a person's pauses."""
+        life = self.expires_on - self.issued_on
+        if self.issued_on <= 0 or life <= MIN_REMAINING:
+            return REFRESH_LEAD
+        return max((life - MIN_REMAINING) / 2, REFRESH_LEAD)
+
     def renew_soon(self, now: float) -> bool:
         """Still served, but close enough to the margin that a background renewal should start."""
-        return self.expires_on - now <= MIN_REMAINING + REFRESH_LEAD
+        return self.expires_on - now <= MIN_REMAINING + self.renew_window()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, AccessToken):
@@ -132,4 +143,7 @@ def parse_entry(raw: bytes) -> "AccessToken | None":
         return None
     if isinstance(expires_on, bool) or not 0 < expires_on < MAX_EXPIRES_ON:  # NaN fails this too
         return None
-    return AccessToken(token, float(expires_on))
+    issued_on = data.get("issued_on")
+    if isinstance(issued_on, bool) or not isinstance(issued_on, (int, float)) or not 0 < issued_on < expires_on:
+        issued_on = 0.0  # absent (an older entry) or nonsense: refresh ahead falls back to its short window
+    return AccessToken(token, float(expires_on), issued_on=float(issued_on))

@@ -81,7 +81,7 @@ def atomic_write(path: str, data: bytes, held_lock: bool = False) -> None:
 
 
 def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, login: str, *,
-                retry_after: float = 0.0, skew: float = 0.0) -> None:
+                retry_after: float = 0.0, skew: float = 0.0, issued_on: float = 0.0) -> None:
     """Raises CacheError for a token too large to be read back (it is then used, not cached)."""
     import json
 
@@ -94,6 +94,8 @@ def write_entry(cache_dir: str, key: str, access_token: str, expires_on: float, 
         "login": login,
         "written_at": int(time.time()),
     }
+    if issued_on:
+        payload["issued_on"] = int(issued_on)  # when the token came: its lifetime sizes refresh ahead
     if retry_after:
         payload["retry_after"] = int(retry_after)  # a refresh failed: the next try waits until then
     if skew:

@@ -167,6 +167,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
     try:
         credential = create_credential(ctx)  # may already talk to the authority (MSAL's discovery)
         token = checked(credential.get_token(opts.server_id), clock(), pop=pop_key is not None)
+        received = clock()
     except NetworkError as exc:
         # Only a failing service: a refused sign-in (revoked refresh token, bad secret) is the user's to hear.
         if fallback is None:
@@ -179,16 +180,17 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         if cacheable:
             with contextlib.suppress(CacheError, OSError):
                 store.write_entry(cache_dir, key, fallback.token, fallback.expires_on, opts.login,
-                                  retry_after=clock() + wait)
+                                  retry_after=clock() + wait, issued_on=fallback.issued_on)
         return fallback
     skew = server_skew(getattr(credential, "http", http), clock())
     if abs(skew) > MIN_REMAINING:
         log(1, f"this machine's clock is {abs(skew) / 60:.0f} minutes {'behind' if skew > 0 else 'ahead of'} the "
                "identity provider's; the token is cached for its own lifetime, not by the clock")
     if not cacheable:
-        return AccessToken(token.token, token.expires_on)
+        return AccessToken(token.token, token.expires_on, issued_on=received)
     try:
-        store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login, skew=skew)
+        store.write_entry(cache_dir, key, token.token, token.expires_on, opts.login, skew=skew,
+                          issued_on=received)
         log(2, "token cached")
     except (CacheError, OSError) as exc:
         # The sign-in worked: kubectl gets its token; only the next run pays for another sign-in.
@@ -196,7 +198,7 @@ def _under_lock(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[s
         out.write(f"akslogin: warning: the token was obtained but could not be cached in {cache_dir} "
                   f"({reason.rstrip('.')}); the next kubectl call will sign in again. Free disk space or pass a "
                   "writable --cache-dir.\n")
-    return AccessToken(token.token, token.expires_on)
+    return AccessToken(token.token, token.expires_on, issued_on=received)
 
 
 #: A failure to reach the identity provider (5xx after retries, refused connections, the deadline) is given to

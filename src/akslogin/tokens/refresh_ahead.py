@@ -1,20 +1,24 @@
-"""Refresh ahead: renew a cached token in a detached process shortly before kubectl would have to wait.
+"""Refresh ahead: renew a cached token in a detached process before kubectl would have to wait.
 
 get-token serves a cached token while it has more than five minutes left (MIN_REMAINING); below that a call
-signs in synchronously and kubectl waits for the identity provider. Inside the last ``LEAD`` seconds before
-that margin, the hot path still prints the cached token at once and starts one detached ``get-token`` that
-renews it, so the next calls find a fresh token and none of them waits:
+signs in synchronously and kubectl waits for the identity provider. The first call inside the token's renewal
+window (the second half of its usable life, ``AccessToken.renew_window``) still prints the cached token at once
+and starts one detached process that waits until ``LEAD`` seconds before that margin and then renews the token,
+so the calls after it find a fresh token and none of them waits:
 
-    remaining > MIN_REMAINING + LEAD   cached token, nothing else
-    remaining in that LEAD window      cached token + one background renewal (at most one per RETRY_SPACING)
-    remaining < MIN_REMAINING          synchronous renewal, as before (a token that old is not handed out)
+    remaining > MIN_REMAINING + window   cached token, nothing else
+    remaining in the window              cached token; the first such call (per identity) schedules the renewal
+    remaining < MIN_REMAINING            synchronous renewal (a token that old is not handed out)
 
-The window is short on purpose: a renewal started earlier would shorten every token's use and raise the
-number of token requests a day; two minutes is enough for a renewal (the IdP answers in well under a second,
---timeout bounds a slow one) and costs one token request a day at most. The background process is single
-flight through the identity lock, has stdin/stdout/stderr on the null device (kubectl never waits for it), and
-on failure leaves the valid token in place; its error is kept for ``get-token -v 1`` to show. Only a start
-marker (one ``open(O_EXCL)``) is added to the hot path, and only inside the window.
+Why wide and then wait: a renewal is scheduled only when a call lands in the window, and a person who pauses
+5-30 minutes between bursts of kubectl calls steps over a narrow window (the two minutes of earlier versions
+left 4-6 waits a day). Renewing at once in a wide window would shorten every token's use and cost several token
+requests a day; waiting until shortly before the margin costs less than one (bench/day.py). The waiting process
+imports nothing heavy, sleeps in short steps against the wall clock (a laptop that slept past the moment gives
+up: nobody is waiting then, and the synchronous path takes over), is single flight through the start marker
+and the identity lock, has stdin/stdout/stderr on the null device (kubectl never waits for it), and on failure
+leaves the valid token in place; its error is kept for ``get-token -v 1`` to show. Only the marker (one
+``open(O_EXCL)``, or one read while a renewal is scheduled) is added to the hot path, and only inside the window.
 """
 
 from __future__ import annotations
@@ -35,12 +39,19 @@ if TYPE_CHECKING:
     from akslogin.options import TokenOptions
     from akslogin.tokencache.entry import AccessToken
 
-#: Seconds before get-token's 5-minute margin when the background renewal starts (kept beside MIN_REMAINING,
-#: which the hot path reads).
+#: Seconds before get-token's 5-minute margin when the scheduled renewal runs (kept beside MIN_REMAINING,
+#: which the hot path reads): time enough for a slow answer or one retry before any call would wait.
 LEAD = REFRESH_LEAD
-#: A background renewal is started at most this often per identity (a failing IdP is not hammered; the
-#: renewal itself also honours the back-off a failed refresh records).
+#: A background renewal is started at most this often per identity, counted from the moment it runs (a failing
+#: IdP is not hammered; the renewal itself also honours the back-off a failed refresh records).
 RETRY_SPACING = 60.0
+#: A scheduled renewal that wakes this much after its moment (the machine slept) does nothing.
+TOO_LATE = 600.0
+#: The longest the waiting process sleeps at a time, so that a wall-clock jump (resume) is noticed.
+SLEEP_STEP = 30.0
+#: A marker that claims to hold longer than this is damaged (a renewal is scheduled at most a token's life
+#: ahead, and tokens live at most 24 hours).
+MAX_HOLD = 2 * 86400.0
 
 def marker_path(cache_dir: str, key: str) -> str:
     return os.path.join(cache_dir, "locks", key + ".refresh")
@@ -50,9 +61,15 @@ def error_path(cache_dir: str, key: str) -> str:
     return os.path.join(cache_dir, "locks", key + ".refresh-error")
 
 
-def claim(cache_dir: str, key: str, now: float) -> bool:
-    """True for the one call that should start the renewal: the marker did not exist, or the claim it records
-    (the caller's clock, so an injected clock works too) is older than ``RETRY_SPACING``."""
+def due_time(token: AccessToken, now: float) -> float:
+    """When a renewal scheduled now for ``token`` runs: LEAD seconds before the margin, or at once."""
+    return max(now, token.expires_on - MIN_REMAINING - LEAD)
+
+
+def claim(cache_dir: str, key: str, now: float, hold_until: float | None = None) -> bool:
+    """True for the one call that should start the renewal: no marker, or the marker's hold has passed. The
+    marker records until when it holds (``hold_until``, by default ``RETRY_SPACING`` from now; the caller's
+    clock, so an injected clock works too)."""
     path = marker_path(cache_dir, key)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(2):
@@ -63,18 +80,18 @@ def claim(cache_dir: str, key: str, now: float) -> bool:
                 text = _read_marker(path)
                 # Empty: claimed this instant and not written yet, or its writer was killed in between; the
                 # file's own time says which (a marker nobody will ever write must not stop renewals for good).
-                claimed = float(text) if text else os.lstat(path).st_mtime
+                held = float(text) if text else os.lstat(path).st_mtime + RETRY_SPACING
             except (OSError, ValueError):
-                claimed = 0.0  # damaged, or not a regular file of ours: treated as old below
-            if 0 <= now - claimed < RETRY_SPACING:
+                held = 0.0  # damaged, or not a regular file of ours: treated as passed below
+            if 0 <= held - now <= MAX_HOLD:
                 return False
             with contextlib.suppress(OSError):
-                os.unlink(path)  # a renewal that failed or died long ago: try again
+                os.unlink(path)  # a renewal that ran, failed or died: try again
             continue
         except OSError:
             return False  # no locks directory yet, read-only cache, ...: the synchronous path will do it
         with os.fdopen(fd, "wb") as fh:
-            fh.write(repr(now).encode())
+            fh.write(repr(now + RETRY_SPACING if hold_until is None else hold_until).encode())
         return True
     return False
 
@@ -113,23 +130,38 @@ def spawn_detached(argv: list[str], env: dict[str, str], stdin_data: bytes = b""
 MAX_ARGS_BYTES = 64 * 1024
 
 
-def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: str, now: float, log: Log,
-          spawn: Callable[[list[str], dict[str, str], bytes], None] | None = None) -> bool:
-    """Start one background renewal of ``key`` unless one was started recently; True when started. The
-    process gets get-token's arguments on its stdin (they may hold --client-secret), not on its command line."""
-    if not claim(cache_dir, key, now):
+def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: str, token: AccessToken,
+          now: float, log: Log, spawn: Callable[[list[str], dict[str, str], bytes], None] | None = None) -> bool:
+    """Schedule one background renewal of ``key`` (whose cached token is ``token``) unless one is scheduled or
+    ran recently; True when started. The process gets get-token's arguments on its stdin (they may hold
+    --client-secret), not on its command line, and the moment to renew."""
+    due = due_time(token, now)
+    if not claim(cache_dir, key, now, hold_until=due + RETRY_SPACING):
         return False
     env = dict(environ)
     from akslogin import jsonlite
 
-    payload = ("[" + ",".join(jsonlite.quote(str(a)) for a in argv) + "]").encode("utf-8")
+    args = ",".join(jsonlite.quote(str(a)) for a in argv)
+    payload = f'{{"argv":[{args}],"due":{due!r}}}'.encode()
     try:
         (spawn or spawn_detached)([sys.executable, "-m", "akslogin.tokens.refresh_ahead"], env, payload)
     except OSError as exc:
         log(1, f"could not start the background token renewal ({exc.strerror}); the next calls renew it")
         return False
-    log(1, "the cached token is close to its end: renewing it in the background")
+    when = "now" if due <= now else time.strftime("at %H:%M:%S", time.localtime(due))
+    log(1, f"the cached token is in the second half of its life: renewing it in the background {when}")
     return True
+
+
+def wait_until(due: float, clock: Callable[[], float] = time.time,
+               sleep: Callable[[float], None] = time.sleep) -> bool:
+    """Sleep until ``due`` by ``clock`` (wall clock: a monotonic sleep does not count a suspended machine's
+    time), in steps of at most SLEEP_STEP. False when the moment passed by more than TOO_LATE."""
+    while True:
+        left = due - clock()
+        if left <= 0:
+            return -left <= TOO_LATE
+        sleep(min(left, SLEEP_STEP))
 
 
 def renew(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, str], clock: Callable[[], float],
@@ -147,8 +179,11 @@ def renew(opts: TokenOptions, key: str, cache_dir: str, environ: Mapping[str, st
     notes = io.StringIO()
     log = Log(1, notes)
     try:
+        # Asks for more than the token has left, so the request is made, unless another process renewed it
+        # meanwhile (a new token has more than that: the window is half of a lifetime).
+        window = before.renew_window() if before is not None else LEAD
         token = acquire(opts, key, cache_dir, environ, log, clock, notes,
-                        min_remaining=MIN_REMAINING + LEAD + 1, pop_key=pop_key, attended=False)
+                        min_remaining=MIN_REMAINING + window + 1, pop_key=pop_key, attended=False)
     except AksloginError as exc:
         _keep(path, exc.message)
         return 1
@@ -192,18 +227,37 @@ def last_failure(cache_dir: str, key: str) -> str | None:
 
 
 def main() -> int:
-    """The background process's entrance (``python -m akslogin.tokens.refresh_ahead``): get-token's arguments
-    come on stdin (bounded), and the renewal runs with the same options, key and cache get-token used."""
+    """The background process's entrance (``python -m akslogin.tokens.refresh_ahead``): get-token's arguments and
+    the moment to renew come on stdin (bounded); it waits for that moment, then renews with the same options,
+    key and cache get-token used."""
     from akslogin import jsonlite
 
     raw = sys.stdin.buffer.read(MAX_ARGS_BYTES + 1)
     try:
-        argv = jsonlite.loads(raw) if len(raw) <= MAX_ARGS_BYTES else None
+        payload = jsonlite.loads(raw) if len(raw) <= MAX_ARGS_BYTES else None
     except ValueError:
-        argv = None
-    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        payload = None
+    argv, due = parse_payload(payload)
+    if argv is None:
         return 2
+    if not wait_until(due):
+        return 0  # the machine slept past the moment: nobody waits for this renewal now
     return run(argv, os.environ, time.time)
+
+
+def parse_payload(payload: object) -> tuple[list[str] | None, float]:
+    """get-token's arguments and the moment to renew; a bare list (what an earlier akslogin sent) means now."""
+    import math
+
+    if isinstance(payload, dict):
+        argv, due = payload.get("argv"), payload.get("due", 0.0)
+    else:
+        argv, due = payload, 0.0
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return None, 0.0
+    if isinstance(due, bool) or not isinstance(due, (int, float)) or not math.isfinite(due):
+        due = 0.0
+    return argv, float(due)
 
 
 def run(argv: list[str], environ: Mapping[str, str], clock: Callable[[], float]) -> int:

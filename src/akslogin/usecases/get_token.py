@@ -69,7 +69,7 @@ def run(
                     failure = refresh_ahead.last_failure(cache_dir, key)
                     if failure:
                         log(1, failure)
-                refresh_ahead.start(argv, environ, cache_dir, key, now, log)
+                refresh_ahead.start(argv, environ, cache_dir, key, cached, now, log)
         else:
             value, expires_on = _slow_path(argv, opts, environ, stderr, log, clock, info.interactive, pop_key,
                                            key, cached)
