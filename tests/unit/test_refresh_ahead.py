@@ -17,6 +17,7 @@ from akslogin.tokencache.entry import (
     ENTRY_VERSION,
     MIN_REMAINING,
     REFRESH_LEAD,
+    REFRESH_MAX_WINDOW,
     AccessToken,
     parse_entry,
     read_entry,
@@ -65,6 +66,8 @@ def test_the_window_is_the_second_half_of_the_usable_life() -> None:
     assert not hour.renew_soon(start) and not hour.renew_soon(half - 1)
     assert hour.renew_soon(half + 1)
     assert hour.fresh(start + 3600 - MIN_REMAINING - 1)  # still served through the whole window
+    # A managed identity's 24-hour token: the renewal process waits at most an hour, not half a day.
+    assert _token(86400).renew_window() == REFRESH_MAX_WINDOW == 3600
 
 
 def test_a_renewal_scheduled_in_the_window_runs_shortly_before_the_margin() -> None:

@@ -14,6 +14,9 @@ MIN_REMAINING = 300
 #: Refresh ahead (akslogin.tokens.refresh_ahead) runs a renewal this many seconds before MIN_REMAINING; it is
 #: also the renewal window of an entry that does not say when its token came (written before issued_on).
 REFRESH_LEAD = 120.0
+#: The widest renewal window: a 24-hour managed-identity token is not renewed by a process that waits 12 hours
+#: (an hour covers any pause between calls that the token would outlive anyway).
+REFRESH_MAX_WINDOW = 3600.0
 #: Cache entries are a few kilobytes; the limit is generous (an answer body is capped at 4 MiB, see
 #: akslogin.http), and a file that reaches it is treated as unreadable, never parsed cut short.
 MAX_ENTRY_BYTES = 5 << 20
@@ -49,7 +52,7 @@ class AccessToken:
         life = self.expires_on - self.issued_on
         if self.issued_on <= 0 or life <= MIN_REMAINING:
             return REFRESH_LEAD
-        return max((life - MIN_REMAINING) / 2, REFRESH_LEAD)
+        return min(max((life - MIN_REMAINING) / 2, REFRESH_LEAD), REFRESH_MAX_WINDOW)
 
     def renew_soon(self, now: float) -> bool:
         """Still served, but close enough to the margin that a background renewal should start."""
