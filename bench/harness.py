@@ -294,7 +294,35 @@ USER = "dev@bench.example"
 PASSWORD = "bench-Passw0rd!"
 #: A VM whose system-assigned managed identity signs in through (emulated) IMDS.
 MI_HOST = "bench-vm"
-#: The cluster kubectl talks to (section 1c): service principal "a" may view its pods.
+#: A service principal that signs in with a certificate (its key and certificate made once per process).
+CERT_APP = "abababab-0000-4000-8000-000000000021"
+_cert_pem: list[bytes] = []
+
+
+def cert_key_and_certificate() -> bytes:
+    """PEM of a fresh RSA-2048 key and its self-signed certificate (what an app registration holds the public
+    half of); the same for the whole run."""
+    if not _cert_pem:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench-cert")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+        _cert_pem.append(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption())
+                         + cert.public_bytes(serialization.Encoding.PEM))
+    return _cert_pem[0]
+
+
+#: The cluster kubectl talks to (section 1a): service principal "a" may view its pods.
 BENCH_CLUSTER = "bench-aks"
 BENCH_SUBSCRIPTION = "5f5f5f5f-0000-4000-8000-0000000005b5"
 
@@ -306,6 +334,9 @@ def world() -> World:
          "secrets": [secret]}
         for i, (name, (cid, secret)) in enumerate(SPNS.items(), start=1)
     ]
+    pem = cert_key_and_certificate().decode()
+    apps.append({"name": "bench-cert", "client_id": CERT_APP, "object_id": "0c0c0c0c-0000-4000-8000-000000000021",
+                 "certificates": [pem[pem.index("-----BEGIN CERTIFICATE-----"):]]})
     apps += [
         {"name": f"bench-wi-{name}", "client_id": cid, "object_id": f"0c0c0c0c-0000-4000-8000-00000000001{i}",
          "federated_credentials": [{"issuer": "kubernetes", "subject": f"system:serviceaccount:bench:{name}"}]}
@@ -331,6 +362,16 @@ def _token_argv(emu: Emulator, login: str, cache_dir: Path, *extra: str) -> list
 def spn_invocation(emu: Emulator, home: Path, name: str) -> Invocation:
     cid, secret = SPNS[name]
     return Invocation(spn_argv(emu, TENANT, cid, home / "cache"), base_env(home, AZURE_CLIENT_SECRET=secret))
+
+
+def cert_invocation(emu: Emulator, home: Path) -> Invocation:
+    """The certificate service principal: key and certificate in one 0600 PEM file (--client-certificate)."""
+    home.mkdir(parents=True, exist_ok=True)
+    pem = home / "bench-cert.pem"
+    pem.write_bytes(cert_key_and_certificate())
+    pem.chmod(0o600)
+    argv = [*spn_argv(emu, TENANT, CERT_APP, home / "cache"), "--client-certificate", str(pem)]
+    return Invocation(argv, base_env(home))
 
 
 def user_invocation(emu: Emulator, home: Path, login: str) -> Invocation:

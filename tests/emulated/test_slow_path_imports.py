@@ -49,8 +49,23 @@ def test_a_sign_in_loads_no_charset_detector(scenario: Scenario, tmp_path: Path,
     assert exec_credential_token(result.stdout)
     assert {"msal", "requests", "requests.models"} <= names  # the engine did load: the check below means something
     assert sorted(m for m in DETECTOR_MODULES if m in names) == []
+    assert "importlib.metadata._adapters" not in names  # issue 29.2: urllib3's HTTP/2 probe no longer loads it
     if not scenario.user_cache:  # saved sign-ins are encrypted at rest with cryptography's AES-GCM
         assert CRYPTOGRAPHY_NATIVE not in names
+
+
+def test_importlib_metadata_is_whole_afterwards() -> None:
+    """The stand-in only defers the import: urllib3's bound ``version`` and any later ``import importlib.metadata``
+    reach the real module (issue 29.2)."""
+    code = ("import sys; from akslogin.leanimport import import_requests; import_requests(); "
+            "assert 'importlib.metadata' not in sys.modules, 'loaded during the import'; "
+            "import urllib3.http2 as h2; print(h2.version('urllib3')); "
+            "import importlib.metadata as md; print(md.version('urllib3'), callable(md.entry_points))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    import urllib3
+
+    assert result.stdout.split() == [urllib3.__version__, urllib3.__version__, "True"]
 
 
 def test_the_detector_is_still_importable_afterwards() -> None:
@@ -82,3 +97,20 @@ def test_requests_already_imported_is_left_alone() -> None:
             "assert requests.compat.chardet is before is not None")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_sign_in_ends_without_teardown_and_loses_nothing(tmp_path: Path, emu: Emulator) -> None:
+    """Issue 29.2: after a sign-in, get-token leaves with os._exit (no teardown of a few hundred modules): its
+    output still arrives whole and flushed, the token is cached, and a failure's exit code comes through."""
+    scenario = next(s for s in REQUEST_SCENARIOS if s.name.startswith("spn"))
+    call = scenario.prepare(emu, tmp_path)
+    verbose = subprocess.run([*call.argv, "-v", "3"], env=call.env, capture_output=True, text=True, timeout=120,
+                             stdin=subprocess.DEVNULL)
+    assert verbose.returncode == 0, verbose.stderr
+    assert exec_credential_token(verbose.stdout) and verbose.stdout.endswith("}\n")
+    assert "token cached" in verbose.stderr  # the last lines of a long stderr were flushed too
+    bad = subprocess.run([*call.argv, "--client-id", "00000000-0000-4000-8000-00000000dead",
+                          "--cache-dir", str(tmp_path / "other-cache")], env=call.env, capture_output=True,
+                         text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert "AADSTS700016" in bad.stderr and bad.stderr.endswith("\n")

@@ -4,11 +4,11 @@ The token is :class:`akslogin.tokencache.entry.AccessToken`, the one token value
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeGuard
 
+from akslogin.leanimport import import_module
 from akslogin.tokencache.entry import AccessToken as AccessToken  # re-exported: what credentials return
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def problems_raised_by(check: Callable[[], object]) -> list[Problem]:
 
 def login_problems(opts: TokenOptions, environ: Mapping[str, str], *, preflight: bool = False) -> list[Problem]:
     """What ``opts.login`` declares it lacks (its module's ``requirements``, and ``preflight`` when asked)."""
-    module = importlib.import_module(LOGIN_MODES[opts.login].partition(":")[0])
+    module: Any = import_module(LOGIN_MODES[opts.login].partition(":")[0])
     problems: list[Problem] = module.requirements(opts, environ)
     if preflight and hasattr(module, "preflight"):
         problems += module.preflight(opts, environ)
@@ -226,7 +226,7 @@ def create_credential(ctx: CredentialContext) -> Credential:
             "Available: " + ", ".join(sorted(LOGIN_MODES)) + ".",
         )
     module_name, _, attr = target.partition(":")
-    factory: Callable[[CredentialContext], Credential] = getattr(importlib.import_module(module_name), attr)
+    factory: Callable[[CredentialContext], Credential] = getattr(import_module(module_name), attr)
     return factory(ctx)
 
 

@@ -75,5 +75,4 @@ class V1ClientCredentials:
         now = int(self._clock())
         claims = {"aud": self._endpoint, "iss": self._client_id, "sub": self._client_id, "jti": str(uuid.uuid4()),
                   "nbf": now, "iat": now, "exp": now + ASSERTION_LIFETIME}
-        key = serialization.load_pem_private_key(cert.private_key_pem.encode(), None)
-        return jwt.encode(claims, key, algorithm="RS256", headers={"x5t": x5t})  # type: ignore[arg-type]
+        return jwt.encode(claims, cert.private_key, algorithm="RS256", headers={"x5t": x5t})
