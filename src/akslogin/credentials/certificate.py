@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from akslogin.errors import ConfigError
 
+#: A key and a chain of certificates are a few kilobytes; a PFX with a long chain some tens.
+MAX_CERTIFICATE_BYTES = 1 << 20
 _CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
 
@@ -40,11 +42,25 @@ class ClientCertificate:
 
 
 def load_client_certificate(path: str, password: str = "") -> ClientCertificate:
+    return _certificate(path, password, read_certificate_file(path))
+
+
+def read_certificate_file(path: str) -> bytes:
+    from akslogin.fileops import read_bounded
+
     try:
-        data = Path(path).expanduser().read_bytes()
+        # Bounded and never blocked for good (a FIFO or a device at the path is read until its end or 10 s).
+        data = read_bounded(str(Path(path).expanduser()), MAX_CERTIFICATE_BYTES)
     except OSError as exc:
         raise ConfigError(f"cannot read the client certificate {path}: {exc.strerror}.",
                           "Check --client-certificate / AZURE_CLIENT_CERTIFICATE_PATH.") from None
+    if not data.strip():
+        raise ConfigError(f"the client certificate file {path} is empty.",
+                          "Point --client-certificate (or AZURE_CLIENT_CERTIFICATE_PATH) at the PEM or .pfx file.")
+    return data
+
+
+def _certificate(path: str, password: str, data: bytes) -> ClientCertificate:
     secret = password.encode() if password else None
     if path.lower().endswith((".pfx", ".p12")) or not data.lstrip().startswith(b"-----"):
         from cryptography.hazmat.primitives.serialization import pkcs12  # only for a .pfx
