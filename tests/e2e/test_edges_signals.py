@@ -39,8 +39,15 @@ def _signal_while_locked(tmp_path: Path, sig: int) -> tuple[subprocess.Popen[str
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
 def test_a_signal_while_the_kubeconfig_is_locked_releases_the_lock(tmp_path: Path, sig: int, code: int) -> None:
-    proc, kubeconfig, before = _signal_while_locked(tmp_path, sig)
-    _, stderr = proc.communicate()
+    for attempt in range(3):
+        # On a loaded machine this test may be descheduled between seeing the lock and signalling, and the
+        # command may have finished meanwhile (exit 0, file converted): that run proves nothing; try again.
+        tmp_path = tmp_path / f"attempt-{attempt}"
+        tmp_path.mkdir()
+        proc, kubeconfig, before = _signal_while_locked(tmp_path, sig)
+        _, stderr = proc.communicate()
+        if proc.returncode != 0:
+            break
     assert proc.returncode == code, stderr
     assert not Path(str(kubeconfig) + ".lock").exists()
     assert "Traceback" not in stderr and ("akslogin: stopped by" in stderr or "interrupted" in stderr), stderr
