@@ -15,10 +15,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from akslogin.emulator.aks import azurerbac
 from akslogin.emulator.aks.apiserver import build_aks_router
 from akslogin.emulator.aks.arcguard import PopAuthenticator
 from akslogin.emulator.aks.authn import Authenticator, AuthFailure, TokenAuthenticator, UserInfo
 from akslogin.emulator.aks.clusterca import ClusterCA
+from akslogin.emulator.aks.rbac import Attributes, Decision
 from akslogin.emulator.azure import managed_identity
 from akslogin.emulator.clock import Clock
 from akslogin.emulator.entra import adfs, authorize, devicecode, federation, graph, userflows
@@ -30,7 +32,7 @@ from akslogin.emulator.net.httpbase import CONTROL_PREFIX, IDLE_TIMEOUT, HTTPSSe
 from akslogin.emulator.net.requestlog import DEFAULT_SIZE as DEFAULT_LOG_SIZE
 from akslogin.emulator.net.requestlog import LoggedRequest, RequestLog
 from akslogin.emulator.net.tlsmaterial import TLSMaterial
-from akslogin.emulator.world import World
+from akslogin.emulator.world import Cluster, World
 
 if TYPE_CHECKING:
     from akslogin.emulator.azure.arm import ArmService
@@ -108,7 +110,8 @@ class Emulator:
                                                     group_resolver=self.directory.member_groups)
             if cluster.arc:
                 authenticator = PopAuthenticator(authenticator, cluster, self.clock)
-            router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth)
+            router = build_aks_router(cluster, authenticator, clock=self.clock, on_auth=self._record_auth,
+                                      azure=self._azure_authorizer(cluster))
             self._cluster_servers[cluster.name] = self._server(
                 router, cluster.port, self._aks_observer(cluster.name), f"aks:{cluster.name}",
                 client_ca_pem=self.cluster_cas[cluster.name].ca_pem,
@@ -179,6 +182,13 @@ class Emulator:
     @property
     def ca_path(self) -> Path:
         return self.tls.ca_path
+
+    def _azure_authorizer(self, cluster: Cluster) -> Callable[[UserInfo, Attributes], Decision]:
+        """Azure's decision on ``cluster`` for the caller's object id and group ids, on the emulator's clock."""
+        def decide(user: UserInfo, attrs: Attributes) -> Decision:
+            ids = frozenset({user.uid, *user.groups} - {""})
+            return azurerbac.authorize(self.world, cluster, ids, attrs, self.clock.now())
+        return decide
 
     def cluster_url(self, name: str) -> str:
         return self._cluster_servers[name].url

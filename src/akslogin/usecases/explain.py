@@ -17,8 +17,9 @@ from akslogin import kubectx as ct
 from akslogin.errors import UsageError
 from akslogin.kubeapi import ApiForbidden, KubeApiError, KubeClient
 from akslogin.output import columns, paragraph, printable, summarize_list, write_data
+from akslogin.rbac import azure as azure_rbac
 from akslogin.rbac import manifest
-from akslogin.rbac.forbidden import ForbiddenMessage, parse_forbidden
+from akslogin.rbac.forbidden import AZURE_RBAC_MARKER, ForbiddenMessage, parse_forbidden
 from akslogin.rbac.rules import (
     CLUSTER_SCOPED,
     RBAC_GROUP,
@@ -69,6 +70,22 @@ class Suggestion:
 
 
 @dataclass
+class AzureAdvice:
+    """On an Azure RBAC cluster: the role assignment that would allow the request."""
+
+    grant: azure_rbac.AzureGrant
+    object_id: str
+    principal_type: str
+    cluster_id: str  # the resource id, or a shell expression that prints it
+    command: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"role": self.grant.role, "namespace": self.grant.namespace or None,
+                "scope": self.grant.scope(self.cluster_id), "assignee_object_id": self.object_id,
+                "assignee_principal_type": self.principal_type, "command": self.command}
+
+
+@dataclass
 class Explanation:
     request: ResourceRequest
     context: str
@@ -84,6 +101,12 @@ class Explanation:
     suggestion: Suggestion | None = None
     message: ForbiddenMessage | None = None
     notes: list[str] = field(default_factory=list)
+    #: Set when the cluster authorizes with Azure role assignments (the fix is one of those).
+    azure: AzureAdvice | None = None
+
+    @property
+    def authorization(self) -> str:
+        return "azure-rbac" if self.azure is not None else "kubernetes-rbac"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +124,8 @@ class Explanation:
                           "applies_here": m.applies, "grants": m.grants and m.applies} for m in self.bindings],
             "granting_roles": [f"{r.kind}/{r.namespace + '/' if r.namespace else ''}{r.name}" for r in self.granting],
             "suggestion": self.suggestion.to_json() if self.suggestion else None,
+            "authorization": self.authorization,
+            "azure_role_assignment": self.azure.to_json() if self.azure else None,
             "notes": self.notes,
         }
 
@@ -269,13 +294,10 @@ def explain(target: ct.Target, client: KubeClient, token_info: TokenInfo | None,
         result.notes.append(f"The message is about {message.username!r}, but context {target.ctx.name!r} signs in "
                             f"as {username!r}. The analysis below is for {username!r}; run it with the context that "
                             "failed (--context) to explain that denial.")
-    if message is not None and message.azure_rbac:
-        result.notes.append("This cluster authorizes with Azure RBAC for Kubernetes: Kubernetes RoleBindings do not "
-                            "help. Ask for an Azure role assignment on the cluster (or namespace) scope, e.g. "
-                            "'az role assignment create --role \"Azure Kubernetes Service RBAC Reader\" "
-                            f"--assignee {result.uid or username} --scope <cluster id>[/namespaces/<ns>]'.")
     if result.allowed:
         return result
+    if (message is not None and message.azure_rbac) or AZURE_RBAC_MARKER in result.reason:
+        result.azure = azure_advice(target, token_info, result.uid or username, request)
     result.snapshot = read_rbac(client, request.namespace)
     result.bindings = matching_bindings(result.snapshot, username, groups, request)
     result.granting = granting_roles(result.snapshot, request)
@@ -295,6 +317,19 @@ def explain(target: ct.Target, client: KubeClient, token_info: TokenInfo | None,
                             f"{suggestion.role_kind} {suggestion.role}, {why}. Adding the same binding again would "
                             "not help.")
     return result
+
+
+def azure_advice(target: ct.Target, token_info: TokenInfo | None, object_id: str,
+                 request: ResourceRequest) -> AzureAdvice:
+    """The smallest built-in Azure role and narrowest scope that allow ``request``, and the az line that assigns it
+    to this identity (object id and principal type, which guests and service principals need)."""
+    grant = azure_rbac.smallest_role(request)
+    if token_info is not None and token_info.object_id:
+        object_id = token_info.object_id
+    kind = azure_rbac.principal_type(token_info.identity_type if token_info else "")
+    cluster_id = azure_rbac.cluster_id_hint(target.ctx.cluster.name)
+    command = azure_rbac.assign_command(object_id, kind, grant, cluster_id)
+    return AzureAdvice(grant, object_id, kind, cluster_id, command)
 
 
 def namespace_missing(client: KubeClient, namespace: str) -> bool:
@@ -377,6 +412,13 @@ def render(result: Explanation) -> str:
         lines.append("Roles that would grant it: " + summarize_list(
             [f"{r.kind} {r.namespace + '/' if r.namespace else ''}{r.name}" for r in result.granting], 6))
     sug = result.suggestion
+    if result.azure is not None:
+        lines += _render_azure(result.azure)
+        if sug is not None:  # Kubernetes RBAC is asked after Azure: a binding works too, but it is not the fix
+            lines += ["", paragraph("Kubernetes RBAC is consulted after Azure on this cluster, so a cluster admin "
+                                    f"could bind {sug.role_kind} {sug.role} instead: {sug.command} --apply",
+                                    indent=0, first="Alternatively: ")]
+        return "\n".join(lines) + "\n"
     if sug is not None:
         scope = f"a RoleBinding in namespace {sug.namespace}" if sug.namespace else "a ClusterRoleBinding"
         guess = "" if sug.certain else " (most likely; the roles could not be read)"
@@ -394,6 +436,22 @@ def render(result: Explanation) -> str:
             lines.append(paragraph("To grant it to a whole team instead, bind one of your Entra groups "
                                    f"(--group {groups[0]}).", indent=0))
     return "\n".join(lines) + "\n"
+
+
+def _render_azure(advice: AzureAdvice) -> list[str]:
+    where = (f"on namespace {advice.grant.namespace} of this cluster" if advice.grant.namespace
+             else "on the whole cluster")
+    return [
+        "", paragraph("This cluster authorizes with Azure RBAC for Kubernetes: Azure role assignments decide, "
+                      "and the denial came from Azure.", indent=0, first="Note: "),
+        paragraph(f"an Azure role assignment of {advice.grant.role} {where}, for object id {advice.object_id} "
+                  f"({advice.principal_type}).", indent=0, first="Missing: "),
+        "Fix (run as someone who may assign roles on the cluster: Owner, User Access Administrator or Role Based "
+        "Access Control Administrator):",
+        f"  {advice.command}",
+        paragraph("A new assignment takes a few minutes to reach the cluster; until then the request is still "
+                  "denied.", indent=0),
+    ]
 
 
 def run(req: ExplainRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO,

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from akslogin.emulator.aks import rbac
+from akslogin.emulator.aks import azurerbac, rbac
 from akslogin.emulator.aks.authn import Authenticator, AuthFailure, UserInfo, certificate_user
 from akslogin.emulator.aks.resources import (
     BY_PATH,
@@ -48,14 +48,18 @@ from akslogin.emulator.clock import Clock
 from akslogin.emulator.net.httpbase import Request, Response, Router
 from akslogin.emulator.world import Cluster
 
+#: Azure's decision for a request (emulator/aks/azurerbac.py, bound to the world's role assignments).
+AzureAuthorizer = Callable[[UserInfo, "rbac.Attributes"], "rbac.Decision"]
+
 # -- the server --------------------------------------------------------------------------------------
 
 class _ApiServer:
     """Per-cluster state: authenticates, authorizes with RBAC, then serves discovery and reads."""
 
     def __init__(self, cluster: Cluster, authenticator: Authenticator, clock: Clock | None,
-                 on_auth: AuthObserver | None) -> None:
+                 on_auth: AuthObserver | None, azure: AzureAuthorizer | None = None) -> None:
         self.cluster = cluster
+        self.azure = azure
         self.authenticator = authenticator
         self.now: Callable[[], float] = clock.now if clock else time.time
         self.on_auth = on_auth
@@ -156,13 +160,26 @@ class _ApiServer:
                 return status_response(401, "Unauthorized", f"Unauthorized: {result.reason}")
             return Response(401, UNAUTHORIZED_BODY, {"Content-Type": JSON})
         attrs = request_attributes(request.method, request.path, request.query)
-        decision = rbac.authorize(result, attrs, self.cluster)
+        decision = self.authorize(result, attrs)
         if not decision.allowed:
             message = rbac.forbidden_message(result.username, attrs, decision.reason)
             return status_response(403, "Forbidden", message, rbac.forbidden_details(attrs))
         if not attrs.is_resource_request:
             return self.non_resource(request.path)
         return self.resource(request, attrs, result)
+
+    def authorize(self, user: UserInfo, attrs: rbac.Attributes) -> rbac.Decision:
+        """AKS's authorizer chain: on an Azure RBAC cluster Azure's role assignments first, then Kubernetes RBAC;
+        a request neither allows is denied with Azure's reason."""
+        if self.azure is None or not self.cluster.azure_rbac:
+            return rbac.authorize(user, attrs, self.cluster)
+        azure = self.azure(user, attrs)
+        if azure.allowed:
+            return azure
+        kubernetes = rbac.authorize(user, attrs, self.cluster)
+        if kubernetes.allowed or not attrs.is_resource_request:
+            return kubernetes
+        return rbac.Decision(False, azurerbac.DENIAL)
 
     def non_resource(self, path: str) -> Response:
         path = path.rstrip("/") or "/"
@@ -305,7 +322,7 @@ class _ApiServer:
             attrs = rbac.Attributes(verb=str(nra.get("verb", "")), path=str(nra.get("path", "")) or "/")
         else:
             attrs = rbac.Attributes(verb="", path="/")
-        decision = rbac.authorize(user, attrs, self.cluster)
+        decision = self.authorize(user, attrs)
         status: dict[str, Any] = {"allowed": decision.allowed}
         if decision.reason:
             status["reason"] = decision.reason
@@ -365,9 +382,10 @@ def _api_group(gv: str) -> dict[str, Any]:
 
 
 def build_aks_router(cluster: Cluster, authenticator: Authenticator, *, clock: Clock | None = None,
-                     on_auth: AuthObserver | None = None) -> Router:
-    """A Router serving ``cluster`` as an AKS API server; ``on_auth`` sees each authentication outcome."""
-    server = _ApiServer(cluster, authenticator, clock, on_auth)
+                     on_auth: AuthObserver | None = None, azure: AzureAuthorizer | None = None) -> Router:
+    """A Router serving ``cluster`` as an AKS API server; ``on_auth`` sees each authentication outcome;
+    ``azure`` decides first on an Azure RBAC cluster (emulator/aks/azurerbac.py)."""
+    server = _ApiServer(cluster, authenticator, clock, on_auth, azure)
     router = Router()
     for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
         router.add(method, r"/.*", server.handle)

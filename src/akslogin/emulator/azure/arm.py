@@ -331,8 +331,8 @@ class ArmService:
             props["privateFQDN"] = private_fqdn
             props["apiServerAccessProfile"] = {"enablePrivateCluster": True}
         if cluster.aad:
-            props["aadProfile"] = {"managed": True, "enableAzureRBAC": False, "tenantID": cluster.tenant_id,
-                                   "adminGroupObjectIDs": []}
+            props["aadProfile"] = {"managed": True, "enableAzureRBAC": cluster.azure_rbac,
+                                   "tenantID": cluster.tenant_id, "adminGroupObjectIDs": []}
         return {
             "id": cluster.arm_id, "location": cluster.location, "name": cluster.arm_name,
             "type": "Microsoft.ContainerService/ManagedClusters", "tags": {},

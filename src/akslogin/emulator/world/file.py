@@ -138,6 +138,10 @@ def world_from_dict(data: Any, base_dir: Path | None = None) -> World:
     world.role_assignments = [
         _role_assignment(a, i, world) for i, a in enumerate(_list(data, "arm_role_assignments"))
     ]
+    delay = data.get("role_propagation_seconds", 0)
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+        raise WorldError("role_propagation_seconds must be a number of seconds (0 or more)")
+    world.role_propagation_seconds = float(delay)
     return world
 
 
@@ -495,6 +499,7 @@ def _cluster(c: Any, i: int, world: World) -> Cluster:
         kubernetes_version=str(c.get("kubernetes_version", "1.32.4")),
         arm_name=str(c.get("arm_name") or name),
         arc=bool(c.get("arc", False)),
+        azure_rbac=bool(c.get("azure_rbac", False)),
     )
 
 
@@ -548,13 +553,15 @@ def _scope(scope: Any, where: str, world: World) -> str:
     if isinstance(scope, dict):
         if "cluster" in scope:
             try:
-                return world.cluster(str(scope["cluster"])).arm_id
+                cluster_id = world.cluster(str(scope["cluster"])).arm_id
             except KeyError:
                 raise WorldError(f"{where}: unknown cluster {scope['cluster']!r}") from None
+            namespace = scope.get("namespace")
+            return f"{cluster_id}/namespaces/{namespace}" if namespace else cluster_id
         if "subscription" in scope:
             base = f"/subscriptions/{scope['subscription']}"
             return base + (f"/resourceGroups/{scope['resource_group']}" if "resource_group" in scope else "")
-    raise WorldError(f"{where}: scope is an ARM id (/subscriptions/...) or {{cluster: name}} or "
+    raise WorldError(f"{where}: scope is an ARM id (/subscriptions/...) or {{cluster: name[, namespace: ns]}} or "
                      "{subscription: id[, resource_group: rg]}")
 
 

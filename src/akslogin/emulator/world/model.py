@@ -257,6 +257,8 @@ class Cluster:
     #: An Azure Arc-enabled cluster (Microsoft.Kubernetes/connectedClusters): its API server accepts only
     #: proof-of-possession tokens (see emulator/arcguard.py); ARM does not list it as a managed cluster.
     arc: bool = False
+    #: Azure RBAC for Kubernetes (``aadProfile.enableAzureRBAC``): Azure role assignments authorize first.
+    azure_rbac: bool = False
 
     def __post_init__(self) -> None:
         self.arm_name = self.arm_name or self.name
@@ -299,6 +301,18 @@ ARM_ROLES: dict[str, tuple[str, frozenset[str]]] = {
         "Microsoft.ContainerService/managedClusters/read",
         "Microsoft.ContainerService/managedClusters/listClusterMonitoringUserCredential/action",
     })),
+    # Azure RBAC for Kubernetes: their data actions (what the API server asks) are in emulator/aks/azurerbac.py;
+    # these are their control-plane actions. Admin and Cluster Admin may also fetch the user kubeconfig.
+    "aks-rbac-reader": ("Azure Kubernetes Service RBAC Reader", frozenset({"Microsoft.Authorization/*/read"})),
+    "aks-rbac-writer": ("Azure Kubernetes Service RBAC Writer", frozenset({"Microsoft.Authorization/*/read"})),
+    "aks-rbac-admin": ("Azure Kubernetes Service RBAC Admin", frozenset({
+        "Microsoft.Authorization/*/read",
+        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+    })),
+    "aks-rbac-cluster-admin": ("Azure Kubernetes Service RBAC Cluster Admin", frozenset({
+        "Microsoft.Authorization/*/read",
+        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
+    })),
 }
 
 
@@ -310,6 +324,8 @@ class RoleAssignment:
     principal_id: str
     role: str  # key of ARM_ROLES
     scope: str
+    #: When it was made (emulator clock); 0 for the world's own, in force from the start.
+    created: float = 0.0
 
     def covers(self, resource_id: str) -> bool:
         scope = self.scope.rstrip("/").lower()
@@ -323,6 +339,8 @@ class World:
     clusters: list[Cluster]
     subscriptions: list[Subscription] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
+    #: Seconds before a new role assignment takes effect on an Azure RBAC cluster (Azure takes minutes).
+    role_propagation_seconds: float = 0.0
 
     def subscription(self, sub_id: str) -> Subscription | None:
         return next((s for s in self.subscriptions if s.id.lower() == sub_id.lower()), None)

@@ -1,0 +1,109 @@
+"""Azure RBAC for Kubernetes, as the emulated API server's first authorizer (AKS's guard webhook).
+
+On a cluster with Azure RBAC turned on (``enableAzureRBAC``), AKS asks Azure before Kubernetes RBAC: each request
+becomes a data action (``Microsoft.ContainerService/managedClusters/<group>/<resource>/<read|write|delete|action>``)
+that a role assignment of the caller (its object id or one of its groups) must grant at the cluster's scope or at
+``<cluster id>/namespaces/<namespace>``. When Azure allows, the request is allowed; when it has no assignment that
+grants it, Kubernetes RBAC still decides, and a denial by both carries Azure's reason text.
+
+The four built-in roles' data actions are the ones Azure publishes (Reader: reads without secrets; Writer: reads
+and writes of workloads and secrets, no RBAC objects; Admin: everything but namespaces and resource quotas;
+Cluster Admin: everything). Custom roles from the world file name their own data actions. This is the oracle:
+akslogin's explain-forbidden reasons about the same roles with code of its own (:mod:`akslogin.rbac.azure`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from akslogin.emulator.aks.rbac import Attributes, Decision
+from akslogin.emulator.world import Cluster, World
+
+PREFIX = "Microsoft.ContainerService/managedClusters"
+#: What the guard appends to a denial (the Forbidden message and the access review's reason).
+DENIAL = "User does not have access to the resource in Azure. Update role assignment to allow access."
+
+
+def _p(*actions: str) -> frozenset[str]:
+    return frozenset(f"{PREFIX}/{a}" for a in actions)
+
+
+_READABLE = (
+    "apps/controllerrevisions", "apps/daemonsets", "apps/deployments", "apps/replicasets", "apps/statefulsets",
+    "autoscaling/horizontalpodautoscalers", "batch/cronjobs", "batch/jobs", "configmaps",
+    "discovery.k8s.io/endpointslices", "endpoints", "events.k8s.io/events", "events", "extensions/daemonsets",
+    "extensions/deployments", "extensions/ingresses", "extensions/networkpolicies", "extensions/replicasets",
+    "limitranges", "metrics.k8s.io/pods", "metrics.k8s.io/nodes", "namespaces", "networking.k8s.io/ingresses",
+    "networking.k8s.io/networkpolicies", "persistentvolumeclaims", "pods", "policy/poddisruptionbudgets",
+    "replicationcontrollers", "resourcequotas", "serviceaccounts", "services",
+)
+_WRITABLE = (
+    "apps/*", "autoscaling/*", "batch/*", "configmaps/*", "endpoints/*", "extensions/*", "networking.k8s.io/*",
+    "persistentvolumeclaims/*", "pods/*", "policy/*", "replicationcontrollers/*", "secrets/*", "serviceaccounts/*",
+    "services/*",
+)
+
+#: key -> (role name, data actions, not data actions)
+ROLES: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
+    "aks-rbac-reader": ("Azure Kubernetes Service RBAC Reader", _p(*(f"{r}/read" for r in _READABLE)),
+                        frozenset()),
+    "aks-rbac-writer": ("Azure Kubernetes Service RBAC Writer",
+                        _p(*(f"{r}/read" for r in _READABLE), *_WRITABLE), frozenset()),
+    "aks-rbac-admin": ("Azure Kubernetes Service RBAC Admin", _p("*"),
+                       _p("resourcequotas/write", "resourcequotas/delete", "namespaces/write", "namespaces/delete")),
+    "aks-rbac-cluster-admin": ("Azure Kubernetes Service RBAC Cluster Admin", _p("*"), frozenset()),
+}
+
+_VERB_SUFFIX = {"get": "read", "list": "read", "watch": "read", "create": "write", "update": "write",
+                "patch": "write", "delete": "delete", "deletecollection": "delete"}
+#: Subresources that are an operation, not an object: AKS maps them to ``.../<sub>/action``.
+_ACTION_SUBRESOURCES = frozenset({"exec", "attach", "portforward", "proxy"})
+
+
+def data_action(attrs: Attributes) -> str:
+    """The data action a resource request needs, e.g. ``.../apps/deployments/write`` for a create."""
+    parts = [attrs.api_group] if attrs.api_group else []
+    parts.append(attrs.resource)
+    if attrs.subresource:
+        parts.append(attrs.subresource)
+    suffix = _VERB_SUFFIX.get(attrs.verb, "action")
+    if attrs.subresource in _ACTION_SUBRESOURCES:
+        suffix = "action"
+    return "/".join([PREFIX, *parts, suffix])
+
+
+def _matches(pattern: str, action: str) -> bool:
+    pattern, action = pattern.lower(), action.lower()
+    return pattern == action or (pattern.endswith("*") and action.startswith(pattern[:-1]))
+
+
+def grants(data_actions: Iterable[str], not_data_actions: Iterable[str], action: str) -> bool:
+    """Azure's rule: some data action matches and no not-data action does (``*`` matches any rest)."""
+    return any(_matches(p, action) for p in data_actions) and not any(_matches(p, action) for p in not_data_actions)
+
+
+def target_scope(cluster_id: str, attrs: Attributes) -> str:
+    """Where the request lands: ``<cluster id>/namespaces/<ns>`` for a namespaced one, else the cluster."""
+    return f"{cluster_id}/namespaces/{attrs.namespace}" if attrs.namespace else cluster_id
+
+
+def authorize(world: World, cluster: Cluster, principal_ids: frozenset[str], attrs: Attributes,
+              now: float) -> Decision:
+    """Azure's decision: allowed when an assignment of the caller (or one of its groups) grants the request's
+    data action at a scope that covers it and has had ``world.role_propagation_seconds`` to take effect;
+    otherwise no opinion (Kubernetes RBAC decides next)."""
+    if not attrs.is_resource_request:
+        return Decision(False, "")
+    action = data_action(attrs)
+    target = target_scope(cluster.arm_id, attrs)
+    for assignment in world.role_assignments:
+        role = ROLES.get(assignment.role)
+        if role is None or assignment.principal_id not in principal_ids or not assignment.covers(target):
+            continue
+        if assignment.created and now < assignment.created + world.role_propagation_seconds:
+            continue  # made moments ago: Azure has not propagated it to the cluster yet
+        name, data_actions, not_data_actions = role
+        if grants(data_actions, not_data_actions, action):
+            return Decision(True, f"Access allowed by Azure RBAC role assignment of {name!r} at scope "
+                                  f"{assignment.scope!r}")
+    return Decision(False, "")

@@ -1,0 +1,106 @@
+"""Azure RBAC for Kubernetes, as explain-forbidden reasons about it: which built-in role grants a request.
+
+On a cluster that authorizes with Azure role assignments, a denied request needs an assignment of a role whose
+data actions cover it, at the cluster's scope or at ``<cluster id>/namespaces/<namespace>``. The four built-in
+roles, smallest first:
+
+- *Azure Kubernetes Service RBAC Reader*: reads most namespaced objects, not Secrets nor Roles/RoleBindings;
+- *... RBAC Writer*: the Reader's reads plus writes of workloads, Services, ConfigMaps and Secrets (still no
+  Roles/RoleBindings and no ResourceQuotas);
+- *... RBAC Admin*: everything except writing Namespaces and ResourceQuotas (meant for a namespace scope);
+- *... RBAC Cluster Admin*: everything, cluster-scoped objects included.
+
+Written from Azure's published role definitions, separately from the emulator's authorizer (the oracle the
+tests compare this with).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from akslogin.rbac.rules import ResourceRequest
+
+READER = "Azure Kubernetes Service RBAC Reader"
+WRITER = "Azure Kubernetes Service RBAC Writer"
+ADMIN = "Azure Kubernetes Service RBAC Admin"
+CLUSTER_ADMIN = "Azure Kubernetes Service RBAC Cluster Admin"
+ROLES = (READER, WRITER, ADMIN, CLUSTER_ADMIN)
+
+#: (API group, resource) pairs the Reader may read, and so the Writer too.
+_READER_READS = {
+    ("apps", r) for r in ("controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets")
+} | {
+    ("autoscaling", "horizontalpodautoscalers"), ("batch", "cronjobs"), ("batch", "jobs"),
+    ("discovery.k8s.io", "endpointslices"), ("events.k8s.io", "events"), ("metrics.k8s.io", "pods"),
+    ("metrics.k8s.io", "nodes"), ("networking.k8s.io", "ingresses"), ("networking.k8s.io", "networkpolicies"),
+    ("policy", "poddisruptionbudgets"),
+} | {
+    ("extensions", r) for r in ("daemonsets", "deployments", "ingresses", "networkpolicies", "replicasets")
+} | {
+    ("", r) for r in ("configmaps", "endpoints", "events", "limitranges", "namespaces", "persistentvolumeclaims",
+                      "pods", "replicationcontrollers", "resourcequotas", "serviceaccounts", "services")
+}
+#: API groups, and core resources, whose every object the Writer may read and write.
+_WRITER_GROUPS = frozenset({"apps", "autoscaling", "batch", "extensions", "networking.k8s.io", "policy"})
+_WRITER_CORE = frozenset({"configmaps", "endpoints", "persistentvolumeclaims", "pods", "replicationcontrollers",
+                          "secrets", "serviceaccounts", "services"})
+#: What even the Admin may not change.
+_ADMIN_KEEPS = frozenset({"namespaces", "resourcequotas"})
+_READS = frozenset({"get", "list", "watch"})
+
+
+@dataclass(frozen=True)
+class AzureGrant:
+    """The smallest built-in role that grants a request, and the narrowest scope to assign it at."""
+
+    role: str
+    namespace: str  # "" for the cluster's own scope
+
+    def scope(self, cluster_id: str) -> str:
+        return f"{cluster_id}/namespaces/{self.namespace}" if self.namespace else cluster_id
+
+
+def smallest_role(request: ResourceRequest) -> AzureGrant:
+    """Reader, Writer, Admin or Cluster Admin, at the request's namespace when it has one."""
+    if not request.is_resource:
+        return AzureGrant(CLUSTER_ADMIN, "")
+    key = (request.group, request.resource)
+    reading = request.verb in _READS and not request.subresource
+    if reading and key in _READER_READS:
+        role = READER
+    elif _writer_may(request):
+        role = WRITER
+    elif request.resource in _ADMIN_KEEPS and request.group == "" and not reading:
+        role = CLUSTER_ADMIN
+    else:
+        role = ADMIN
+    namespace = request.namespace
+    if not namespace and role != CLUSTER_ADMIN:
+        # A cluster-wide request (every namespace, or a cluster-scoped object): only the cluster scope grants it.
+        return AzureGrant(role, "")
+    return AzureGrant(role, namespace)
+
+
+def _writer_may(request: ResourceRequest) -> bool:
+    if request.group == "":
+        return request.resource in _WRITER_CORE or (
+            request.verb in _READS and (request.group, request.resource) in _READER_READS)
+    return request.group in _WRITER_GROUPS
+
+
+def principal_type(identity_type: str) -> str:
+    """``--assignee-principal-type`` for what the token says the caller is (TokenInfo.identity_type): apps and
+    managed identities are service principals, members and guests users."""
+    return "User" if identity_type in ("user", "guest user", "") else "ServicePrincipal"
+
+
+def cluster_id_hint(cluster_name: str) -> str:
+    """A shell expression for the cluster's resource id, when the kubeconfig does not carry it."""
+    return f"$(az aks show -g <resource-group> -n {cluster_name} --query id -o tsv)"
+
+
+def assign_command(object_id: str, kind: str, grant: AzureGrant, cluster_id: str) -> str:
+    """The ``az role assignment create`` line; object id and principal type spare az a Graph lookup, which a
+    guest user or a service principal would otherwise need."""
+    return (f"az role assignment create --assignee-object-id {object_id} --assignee-principal-type {kind} "
+            f'--role "{grant.role}" --scope "{grant.scope(cluster_id)}"')

@@ -1,0 +1,107 @@
+"""Azure RBAC for Kubernetes through real kubectl (issue 26): the emulated AKS API server asks Azure's role
+assignments first, then Kubernetes RBAC, and says so in its Forbidden; ``kubectl auth can-i`` agrees.
+
+Real kubectl -> akslogin exec plugin -> emulated Entra ID -> emulated API server that checks the token and
+evaluates the world's role assignments (cluster and namespace scope, through groups too).
+
+Here: the end-to-end tier (through a real kubectl, az, browser or installer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from akslogin.emulator import Emulator
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, RoleAssignment
+from support.azurerbacworld import APPS, CLUSTER, TENANT, USER, cluster_id, start
+from support.explainworld import env_for, exec_args, kubeconfig
+from support.run import kubectl
+
+AZURE_DENIAL = "User does not have access to the resource in Azure. Update role assignment to allow access."
+
+
+@pytest.fixture(scope="module")
+def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    yield from start(tmp_path_factory)
+
+
+def _config(emu: Emulator, tmp_path: Path, who: str) -> Path:
+    app = APPS[who]
+    return kubeconfig(tmp_path / f"config-{who}", emu, CLUSTER, app=app,
+                      args=exec_args(emu, app, tmp_path / f"cache-{who}", tenant=TENANT))
+
+
+def _can_i(emu: Emulator, tmp_path: Path, who: str, *args: str) -> str:
+    """kubectl's answer: "yes", or "no" (it prints the access review's reason after it: Azure's, here)."""
+    done = kubectl(_config(emu, tmp_path, who), "auth", "can-i", *args, env=env_for(tmp_path))
+    answer, _, reason = done.stdout.strip().partition(" - ")
+    assert answer == "yes" or reason == AZURE_DENIAL, done.stdout
+    return answer
+
+
+def test_nobody_is_denied_with_azures_reason(emu: Emulator, tmp_path: Path) -> None:
+    done = kubectl(_config(emu, tmp_path, "nobody"), "get", "pods", "-n", "dev", env=env_for(tmp_path))
+    oid = APPS["nobody"].object_id
+    assert done.returncode == 1
+    assert (f'pods is forbidden: User "{oid}" cannot list resource "pods" in API group "" in the namespace "dev": '
+            f"{AZURE_DENIAL}") in " ".join(done.stderr.split())
+
+
+def test_a_namespace_scope_allows_that_namespace_and_no_other(emu: Emulator, tmp_path: Path) -> None:
+    config = _config(emu, tmp_path, "ns-reader")
+    allowed = kubectl(config, "get", "pods", "-n", "dev", "-o", "name", env=env_for(tmp_path))
+    assert allowed.returncode == 0 and allowed.stdout.split() == ["pod/api-1"], allowed.stderr
+    denied = kubectl(config, "get", "pods", "-n", "prod", env=env_for(tmp_path))
+    assert denied.returncode == 1 and AZURE_DENIAL in " ".join(denied.stderr.split())
+    assert _can_i(emu, tmp_path, "ns-reader", "list", "pods", "-n", "dev") == "yes"
+    assert _can_i(emu, tmp_path, "ns-reader", "list", "pods", "-n", "prod") == "no"
+    assert _can_i(emu, tmp_path, "ns-reader", "list", "pods", "--all-namespaces") == "no"
+    assert _can_i(emu, tmp_path, "ns-reader", "get", "secrets", "-n", "dev") == "no"  # Reader reads no Secrets
+
+
+def test_writer_and_reader_differ_on_writes(emu: Emulator, tmp_path: Path) -> None:
+    assert _can_i(emu, tmp_path, "writer", "create", "deployments.apps", "-n", "prod") == "yes"
+    assert _can_i(emu, tmp_path, "writer", "get", "secrets", "-n", "prod") == "yes"
+    assert _can_i(emu, tmp_path, "writer", "create", "rolebindings.rbac.authorization.k8s.io", "-n", "prod") == "no"
+    assert _can_i(emu, tmp_path, "ns-reader", "create", "deployments.apps", "-n", "dev") == "no"
+    assert _can_i(emu, tmp_path, "ns-reader", "list", "deployments.apps", "-n", "dev") == "yes"
+
+
+def test_a_group_assignment_allows_its_members(emu: Emulator, tmp_path: Path) -> None:
+    upn, oid = USER
+    tenant = emu.world.tenant(TENANT)
+    assert tenant is not None
+    user = tenant.user_by_upn(upn)
+    assert user is not None
+    token = emu.issuer.access_token(tenant_id=TENANT, audience=AKS_SERVER_APP_ID, lifetime=3600, subject_oid=oid,
+                                    app_id=AKS_CLIENT_APP_ID, app_only=False, upn=upn, name=user.display_name,
+                                    groups=user.groups)
+    config = kubeconfig(tmp_path / "config-user", emu, CLUSTER, user={"token": token})
+    done = kubectl(config, "get", "pods", "-n", "prod", "-o", "name", env=env_for(tmp_path))
+    assert done.returncode == 0 and done.stdout.split() == ["pod/web-1"], done.stderr
+
+
+def test_kubernetes_rbac_still_decides_where_azure_has_no_assignment(emu: Emulator, tmp_path: Path) -> None:
+    done = kubectl(_config(emu, tmp_path, "k8s-viewer"), "get", "pods", "-n", "prod", "-o", "name",
+                   env=env_for(tmp_path))
+    assert done.returncode == 0 and done.stdout.split() == ["pod/web-1"], done.stderr
+
+
+def test_a_new_assignment_takes_effect_after_the_propagation_delay(emu: Emulator, tmp_path: Path) -> None:
+    config = _config(emu, tmp_path, "nobody")
+    assignment = RoleAssignment(APPS["nobody"].object_id, "aks-rbac-reader", f"{cluster_id()}/namespaces/default",
+                                created=emu.clock.now())
+    emu.world.role_propagation_seconds = 600
+    emu.world.role_assignments.append(assignment)
+    try:
+        still = kubectl(config, "get", "pods", "-n", "default", env=env_for(tmp_path))
+        assert still.returncode == 1 and AZURE_DENIAL in " ".join(still.stderr.split())
+        emu.world.role_propagation_seconds = 0
+        now = kubectl(config, "get", "pods", "-n", "default", env=env_for(tmp_path))
+        assert now.returncode == 0, now.stderr
+    finally:
+        emu.world.role_assignments.remove(assignment)
+        emu.world.role_propagation_seconds = 0

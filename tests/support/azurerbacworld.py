@@ -1,0 +1,63 @@
+"""A world with an Azure RBAC cluster (issue 26): who holds which Azure role assignment, at which scope.
+
+``aks-az`` authorizes with Azure role assignments first, then Kubernetes RBAC. The apps and the user stand for
+the cases the tests walk through: nobody assigned, a Reader on one namespace, a Writer on the whole cluster, a
+user whose group holds the Reader role, and an app that Azure does not know but a Kubernetes binding allows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from akslogin.emulator import Emulator
+from akslogin.emulator.world import world_from_dict
+from support.explainworld import App, _app
+
+TENANT = "3f1c2b4a-0000-4000-8000-00000000a126"
+SUBSCRIPTION = "5b5b5b5b-0000-4000-8000-000000000126"
+CLUSTER = "aks-az"
+READERS = "6d6d6d6d-0000-4000-8000-000000000126"
+APPS: dict[str, App] = {
+    "nobody": _app(261, "az-nobody"),
+    "ns-reader": _app(262, "az-ns-reader"),
+    "writer": _app(263, "az-writer"),
+    "k8s-viewer": _app(264, "az-k8s-viewer"),
+}
+USER = ("rita@contoso-az.example", "5e5e5e5e-0000-4000-8000-000000000126")
+
+
+def cluster_id() -> str:
+    return (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-az/providers/Microsoft.ContainerService/"
+            f"managedClusters/{CLUSTER}")
+
+
+def world_spec() -> dict[str, Any]:
+    return {
+        "tenants": [{
+            "id": TENANT, "domains": ["contoso-az.example"],
+            "groups": [{"name": "aks-readers", "object_id": READERS}],
+            "apps": [{"name": a.name, "client_id": a.client_id, "object_id": a.object_id, "secrets": [a.secret]}
+                     for a in APPS.values()],
+            "users": [{"upn": USER[0], "object_id": USER[1], "groups": ["aks-readers"]}],
+        }],
+        "clusters": [{
+            "name": CLUSTER, "tenant": TENANT, "subscription": SUBSCRIPTION, "resource_group": "rg-az",
+            "azure_rbac": True, "namespaces": ["default", "dev", "prod"],
+            "pods": {"dev": ["api-1"], "prod": ["web-1"]},
+            "rbac": {"bindings": [{"name": "k8s-view", "role": "view", "subjects": [{"app": "az-k8s-viewer"}]}]},
+        }],
+        "arm_role_assignments": [
+            {"principal": {"app": "az-ns-reader"}, "role": "Azure Kubernetes Service RBAC Reader",
+             "scope": {"cluster": CLUSTER, "namespace": "dev"}},
+            {"principal": {"app": "az-writer"}, "role": "Azure Kubernetes Service RBAC Writer",
+             "scope": {"cluster": CLUSTER}},
+            {"principal": {"group": "aks-readers"}, "role": "Azure Kubernetes Service RBAC Reader",
+             "scope": {"cluster": CLUSTER}},
+        ],
+    }
+
+
+def start(tmp_path_factory: Any) -> Iterator[Emulator]:
+    with Emulator(world_from_dict(world_spec()), tmp_path_factory.mktemp("emu-azure-rbac")) as emu:
+        yield emu
