@@ -33,7 +33,7 @@ import yaml
 
 from akslogin.cli.completion import command_table
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import World, packaged_world
+from akslogin.emulator.world import RoleAssignment, World, packaged_world
 from akslogin.term import Painter
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
@@ -48,7 +48,7 @@ MAX_LINES = 14
 WIDTH = 104
 #: Output lines up to this long are shown as the command printed them; longer ones are wrapped.
 OUTPUT_WIDTH = 112
-STEPS = 5
+STEPS = 6
 #: Access tokens are shown shortened: they are credentials, even in a demo.
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 #: Colours a command printed itself (FORCE_COLOR reaches the children too): the demo styles output its own way.
@@ -258,7 +258,7 @@ def setup(story: Story) -> tuple[Actor, Actor, Actor]:
     }
     emu.entra.settings.device_code_interval = 1  # Entra asks clients to poll every 5 s; the demo has no time
     print(story.out("akslogin demo: Entra ID sign-in for AKS, from kubectl to the API server, offline", "bold"))
-    print(f"  An emulated Entra ID, Resource Manager and two AKS clusters run on 127.0.0.1 (world: "
+    print(f"  An emulated Entra ID, Resource Manager and AKS clusters run on 127.0.0.1 (world: "
           f"{len(story.world.tenants[0].users)} people, {len(story.world.clusters)} clusters).")
     print("  Every command below is real: akslogin, and kubectl with akslogin as its exec credential plugin.")
     print("  These variables point akslogin at the emulator; on a real cluster you leave them out:")
@@ -360,8 +360,30 @@ def step_explain_and_fix(story: Story, frank: Actor, alice: Actor) -> None:
                   "server's audit log names her), with no admin certificate anywhere.")
 
 
+def step_azure_rbac(story: Story, ci: Actor) -> None:
+    """A cluster that authorizes with Azure role assignments (issue 26): the Forbidden says so, explain-forbidden
+    names the smallest role at the narrowest scope, and the assignment (Azure's part) fixes it."""
+    story.headline(5, "A cluster with Azure RBAC: the fix is an Azure role assignment, not a RoleBinding")
+    story.run(ci, ["akslogin", "get-credentials", "-g", "rg-platform", "-n", "aks-platform", "--login", "spn",
+                   "-t", "$TENANT", "$EMU", "$ARM"], max_lines=3)
+    story.run(ci, ["kubectl", "get", "pods", "-n", "billing"], expect=1)
+    if has_commands("explain-forbidden"):
+        story.run(ci, ["akslogin", "explain-forbidden", "list", "pods", "-n", "billing"], expect=1, max_lines=16)
+    story.meaning("The denial came from Azure: the pipeline needs the smallest role that lists pods (RBAC Reader), "
+                  "on the billing namespace only. An Owner of the cluster runs that az line; here the emulator "
+                  "records the assignment as Azure would:")
+    cluster = story.world.cluster("aks-platform")
+    tenant = story.world.tenants[0]
+    ci_app = next(a for a in tenant.apps if a.name == "ci-deployer")
+    story.world.role_assignments.append(RoleAssignment(ci_app.object_id, "aks-rbac-reader",
+                                                       f"{cluster.arm_id}/namespaces/billing"))
+    story.run(ci, ["kubectl", "get", "pods", "-n", "billing"])
+    story.meaning("Reader on one namespace: the pipeline lists pods in billing and nowhere else, and cannot read "
+                  "secrets there; nobody wrote a RoleBinding or held an admin certificate.")
+
+
 def step_speed(story: Story, ci: Actor) -> dict[str, float]:
-    story.headline(5, "The speed: what every kubectl request pays for its token")
+    story.headline(6, "The speed: what every kubectl request pays for its token")
     block = _exec_user(ci.kubeconfig, "aks-dev")["exec"]
     argv = ["akslogin", *[str(a) for a in block["args"]]]
     shown = "akslogin " + " ".join(_shown_exec(story, block)[1:])
@@ -473,6 +495,7 @@ def main() -> int:
                     lambda: step_ci(story, ci),
                     lambda: step_person(story, frank),
                     lambda: step_explain_and_fix(story, frank, alice),
+                    lambda: step_azure_rbac(story, ci),
                     lambda: step_speed(story, ci),
                 ]
                 for step in steps:

@@ -30,10 +30,11 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     assert elapsed < 120, f"the demo took {elapsed:.0f}s"
     assert "\033[" not in out, "NO_COLOR must turn colours off"
 
-    steps = out.split("\n1/5")[1].split("\n2/5")[0], *(
-        out.split(f"\n{n}/5")[1].split(f"\n{n + 1}/5" if n < 5 else "\nOn your own cluster")[0] for n in (2, 3, 4, 5))
+    steps = out.split("\n1/6")[1].split("\n2/6")[0], *(
+        out.split(f"\n{n}/6")[1].split(f"\n{n + 1}/6" if n < 6 else "\nOn your own cluster")[0]
+        for n in (2, 3, 4, 5, 6))
     # wrapped lines are joined again, so phrases can be looked for whatever the terminal width
-    admin, ci, person, explain, speed = (" ".join(step.split()) for step in steps)
+    admin, ci, person, explain, azure, speed = (" ".join(step.split()) for step in steps)
     # 1: the admin credential works without sign-in and is system:masters; prod refuses it
     assert "ci$ akslogin get-credentials --admin -g rg-dev -n aks-dev" in admin
     assert "system:masters" in admin and "masterclient" in admin
@@ -50,7 +51,13 @@ def test_demo_tells_the_whole_story(tmp_path: Path) -> None:
     if "lacks" not in explain:
         assert "akslogin explain-forbidden" in explain and "akslogin rbac bind" in explain
         assert "No resources found in team-a namespace." in explain
-    # 5: the speed of the cached path
+    # 5: an Azure RBAC cluster: Azure's denial, the role assignment explain-forbidden advises, then access
+    assert "Update role assignment to allow access." in azure
+    if "explain-forbidden" in azure:
+        assert 'az role assignment create' in azure and '"Azure Kubernetes Service RBAC Reader"' in azure
+        assert "/namespaces/billing" in azure
+    assert azure.count("invoicer-6c9d8b7f5-k2m4p") == 1
+    # 6: the speed of the cached path
     assert "akslogin get-token (cached)" in speed and "ms" in speed
     assert '"kind": "ExecCredential"' in speed and "characters)" in speed  # the token itself is never shown
     # the ending: what to run on a real cluster, and the measured total

@@ -384,6 +384,14 @@ def render(result: Explanation) -> str:
         lines.append("\nNothing to fix: this identity may do that now (a stale token or another context may have "
                      "been denied).")
         return "\n".join(lines) + "\n"
+    if result.azure is not None:  # Azure decides first here: its assignment is the fix, before any binding
+        lines += _render_azure(result.azure)
+        alternative = result.suggestion
+        if alternative is not None:  # Kubernetes RBAC is asked after Azure: a binding works, as a second way
+            lines += ["", paragraph("Kubernetes RBAC is consulted after Azure on this cluster, so a cluster admin "
+                                    f"could bind {alternative.role_kind} {alternative.role} instead: "
+                                    f"{alternative.command} --apply", indent=0, first="Alternatively: ")]
+        return "\n".join(lines) + "\n"
     snap = result.snapshot
     lines.append("")
     if snap.unreadable:
@@ -412,13 +420,6 @@ def render(result: Explanation) -> str:
         lines.append("Roles that would grant it: " + summarize_list(
             [f"{r.kind} {r.namespace + '/' if r.namespace else ''}{r.name}" for r in result.granting], 6))
     sug = result.suggestion
-    if result.azure is not None:
-        lines += _render_azure(result.azure)
-        if sug is not None:  # Kubernetes RBAC is asked after Azure: a binding works too, but it is not the fix
-            lines += ["", paragraph("Kubernetes RBAC is consulted after Azure on this cluster, so a cluster admin "
-                                    f"could bind {sug.role_kind} {sug.role} instead: {sug.command} --apply",
-                                    indent=0, first="Alternatively: ")]
-        return "\n".join(lines) + "\n"
     if sug is not None:
         scope = f"a RoleBinding in namespace {sug.namespace}" if sug.namespace else "a ClusterRoleBinding"
         guess = "" if sug.certain else " (most likely; the roles could not be read)"
@@ -442,8 +443,8 @@ def _render_azure(advice: AzureAdvice) -> list[str]:
     where = (f"on namespace {advice.grant.namespace} of this cluster" if advice.grant.namespace
              else "on the whole cluster")
     return [
-        "", paragraph("This cluster authorizes with Azure RBAC for Kubernetes: Azure role assignments decide, "
-                      "and the denial came from Azure.", indent=0, first="Note: "),
+        "", paragraph("This cluster authorizes with Azure RBAC for Kubernetes: Azure role assignments decide "
+                      "first, and the denial came from Azure.", indent=0, first="Note: "),
         paragraph(f"an Azure role assignment of {advice.grant.role} {where}, for object id {advice.object_id} "
                   f"({advice.principal_type}).", indent=0, first="Missing: "),
         "Fix (run as someone who may assign roles on the cluster: Owner, User Access Administrator or Role Based "
