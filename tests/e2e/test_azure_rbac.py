@@ -105,3 +105,47 @@ def test_a_new_assignment_takes_effect_after_the_propagation_delay(emu: Emulator
     finally:
         emu.world.role_assignments.remove(assignment)
         emu.world.role_propagation_seconds = 0
+
+
+def test_the_real_az_assigns_a_role_that_the_cluster_then_honours(emu: Emulator, tmp_path: Path) -> None:
+    """Issue 26: 'az role assignment create' (the real Azure CLI) against the emulated ARM, by an Owner: the
+    namespace-scoped Reader it creates lets the principal list pods there and nowhere else; 'az role assignment
+    list/delete' see and remove it; a Contributor may not assign roles (AuthorizationFailed, as ARM says it)."""
+    import json
+
+    from support.real_az import AZ, Az
+
+    if not Path(AZ).exists():
+        pytest.skip("the Azure CLI test venv (.venv-az) is not installed; .ci/run installs it")
+    az = Az(emu, tmp_path / "az-home")
+    owner, nobody = APPS["owner"], APPS["nobody"]
+    az("login", "--service-principal", "--tenant", TENANT, "-u", owner.client_id, "-p", owner.secret,
+       "--output", "none")
+    scope = f"{cluster_id()}/namespaces/default"
+    created = az("role", "assignment", "create", "--assignee-object-id", nobody.object_id,
+                 "--assignee-principal-type", "ServicePrincipal", "--role", "Azure Kubernetes Service RBAC Reader",
+                 "--scope", scope, "-o", "json")
+    assignment = json.loads(created.stdout)
+    assert assignment["principalId"] == nobody.object_id and assignment["scope"] == scope
+    assert assignment["roleDefinitionId"].endswith("/7f6c6a51-bcf8-42ba-9220-52d62157d7db")
+    config = _config(emu, tmp_path, "nobody")
+    try:
+        allowed = kubectl(config, "get", "pods", "-n", "default", env=env_for(tmp_path))
+        assert allowed.returncode == 0, allowed.stderr
+        assert _can_i(emu, tmp_path, "nobody", "list", "pods", "-n", "prod") == "no"
+        listed = json.loads(az("role", "assignment", "list", "--scope", scope, "--fill-principal-name", "false",
+                               "-o", "json").stdout)  # (the name would be a Graph lookup)
+        assert [a["id"] for a in listed if a["principalId"] == nobody.object_id] == [assignment["id"]]
+    finally:
+        az("role", "assignment", "delete", "--ids", assignment["id"])
+    denied = kubectl(config, "get", "pods", "-n", "default", env=env_for(tmp_path))
+    assert denied.returncode == 1 and AZURE_DENIAL in " ".join(denied.stderr.split())
+
+    contributor = APPS["contributor"]
+    az("login", "--service-principal", "--tenant", TENANT, "-u", contributor.client_id, "-p", contributor.secret,
+       "--output", "none")
+    refused = az("role", "assignment", "create", "--assignee-object-id", nobody.object_id,
+                 "--assignee-principal-type", "ServicePrincipal", "--role", "Azure Kubernetes Service RBAC Reader",
+                 "--scope", scope, check=False)
+    assert refused.returncode != 0
+    assert "AuthorizationFailed" in refused.stderr and "Microsoft.Authorization/roleAssignments/write" in refused.stderr

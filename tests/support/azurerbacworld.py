@@ -23,6 +23,8 @@ APPS: dict[str, App] = {
     "ns-reader": _app(262, "az-ns-reader"),
     "writer": _app(263, "az-writer"),
     "k8s-viewer": _app(264, "az-k8s-viewer"),
+    "owner": _app(265, "az-owner"),
+    "contributor": _app(266, "az-contributor"),
 }
 USER = ("rita@contoso-az.example", "5e5e5e5e-0000-4000-8000-000000000126")
 
@@ -48,6 +50,9 @@ def world_spec() -> dict[str, Any]:
             "rbac": {"bindings": [{"name": "k8s-view", "role": "view", "subjects": [{"app": "az-k8s-viewer"}]}]},
         }],
         "arm_role_assignments": [
+            {"principal": {"app": "az-owner"}, "role": "owner", "scope": f"/subscriptions/{SUBSCRIPTION}"},
+            {"principal": {"app": "az-contributor"}, "role": "contributor",
+             "scope": f"/subscriptions/{SUBSCRIPTION}"},
             {"principal": {"app": "az-ns-reader"}, "role": "Azure Kubernetes Service RBAC Reader",
              "scope": {"cluster": CLUSTER, "namespace": "dev"}},
             {"principal": {"app": "az-writer"}, "role": "Azure Kubernetes Service RBAC Writer",

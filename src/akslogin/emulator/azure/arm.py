@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import hashlib
 import time
 import uuid
@@ -28,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from akslogin.emulator.aks.authn import AuthFailure, SignedTokenVerifier
+from akslogin.emulator.azure.authorization import AuthorizationProvider
 from akslogin.emulator.net.httpbase import Request, Response, Router
-from akslogin.emulator.world import AKS_CLIENT_APP_ID, ARM_ROLES, Cluster, Subscription
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, ARM_NOT_ACTIONS, ARM_ROLES, Cluster, Subscription
 
 if TYPE_CHECKING:
     from akslogin.emulator.host import EmulatorHost
@@ -110,18 +112,19 @@ class ArmService:
         # Served without sign-in, as real ARM does: az and Azure Stack tooling discover a cloud from it
         # (a trailing slash on the ARM URL makes the path //metadata/endpoints).
         r.add("GET", r"(?i)/+metadata/endpoints/?$", self.metadata_endpoints)
-        r.add("GET", r"(?i)/subscriptions", self._guard(self.list_subscriptions))
-        r.add("GET", SUB, self._guard(self.get_subscription))
-        r.add("GET", SUB + CLUSTERS, self._guard(self.list_clusters))
-        r.add("GET", SUB + RG + CLUSTERS, self._guard(self.list_clusters))
-        r.add("GET", SUB + RG + CLUSTERS + r"/(?P<name>[^/]+)", self._guard(self.get_cluster))
+        r.add("GET", r"(?i)/subscriptions", self.guard(self.list_subscriptions))
+        r.add("GET", SUB, self.guard(self.get_subscription))
+        r.add("GET", SUB + CLUSTERS, self.guard(self.list_clusters))
+        r.add("GET", SUB + RG + CLUSTERS, self.guard(self.list_clusters))
+        r.add("GET", SUB + RG + CLUSTERS + r"/(?P<name>[^/]+)", self.guard(self.get_cluster))
         r.add("POST", SUB + RG + CLUSTERS + r"/(?P<name>[^/]+)/(?P<action>listCluster(?:User|Admin|MonitoringUser)"
-              r"Credential)", self._guard(self.list_credential))
+              r"Credential)", self.guard(self.list_credential))
+        AuthorizationProvider(self).add_routes(r)  # role definitions and assignments, at any scope
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            r.add(method, r"/.*", self._guard(self.not_found))
+            r.add(method, r"/.*", self.guard(self.not_found))
         return r
 
-    def _guard(self, handler: Callable[[Request, Principal], Response]) -> Callable[[Request], Response]:
+    def guard(self, handler: Callable[[Request, Principal], Response]) -> Callable[[Request], Response]:
         def run(req: Request) -> Response:
             try:
                 if not req.query.get("api-version"):
@@ -188,12 +191,16 @@ class ArmService:
         groups = [str(g) for g in claims.get("groups") or []] + self.world.principal_groups(oid)
         return Principal(oid, tenant.id, str(claims.get("upn") or oid), frozenset({oid, *groups}))
 
-    def _allowed(self, principal: Principal, action: str, scope: str) -> bool:
+    def allowed(self, principal: Principal, action: str, scope: str) -> bool:
+        """An assignment of the caller (or a group of it) at or above ``scope`` whose role's actions match
+        ``action`` (``*`` is a wildcard, as in Azure) and whose not-actions do not."""
         for assignment in self.world.role_assignments:
             if assignment.principal_id not in principal.ids or not assignment.covers(scope):
                 continue
             actions = ARM_ROLES[assignment.role][1]
-            if "*" in actions or action in actions or ("*/read" in actions and action.endswith("/read")):
+            excluded = ARM_NOT_ACTIONS.get(assignment.role, frozenset())
+            if any(_action_matches(p, action) for p in actions) and not any(
+                    _action_matches(p, action) for p in excluded):
                 return True
         return False
 
@@ -204,7 +211,7 @@ class ArmService:
             for a in self.world.role_assignments
         )
 
-    def _denied(self, principal: Principal, action: str, scope: str) -> ArmError:
+    def denied(self, principal: Principal, action: str, scope: str) -> ArmError:
         return ArmError(403, "AuthorizationFailed",
                         f"The client '{principal.display}' with object id '{principal.object_id}' does not have "
                         f"authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. "
@@ -246,7 +253,7 @@ class ArmService:
     def get_subscription(self, req: Request, principal: Principal) -> Response:
         sub = self._subscription(principal, req.params["sub"])
         if not self._has_any_role_in(principal, sub.id):
-            raise self._denied(principal, "Microsoft.Resources/subscriptions/read", f"/subscriptions/{sub.id}")
+            raise self.denied(principal, "Microsoft.Resources/subscriptions/read", f"/subscriptions/{sub.id}")
         return _json(200, _subscription_json(sub))
 
     def list_clusters(self, req: Request, principal: Principal) -> Response:
@@ -260,8 +267,8 @@ class ArmService:
                 raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
             scope += f"/resourceGroups/{rg}"
         if not self._has_any_role_in(principal, sub.id):
-            raise self._denied(principal, READ, scope)
-        visible = [c for c in clusters if self._allowed(principal, READ, c.arm_id)]
+            raise self.denied(principal, READ, scope)
+        visible = [c for c in clusters if self.allowed(principal, READ, c.arm_id)]
         visible.sort(key=lambda c: (c.resource_group.lower(), c.arm_name.lower()))
         return self._page(req, [self._cluster_json(c) for c in visible])
 
@@ -281,15 +288,15 @@ class ArmService:
 
     def get_cluster(self, req: Request, principal: Principal) -> Response:
         cluster = self._find_cluster(principal, req)
-        if not self._allowed(principal, READ, cluster.arm_id):
-            raise self._denied(principal, READ, cluster.arm_id)
+        if not self.allowed(principal, READ, cluster.arm_id):
+            raise self.denied(principal, READ, cluster.arm_id)
         return _json(200, self._cluster_json(cluster))
 
     def list_credential(self, req: Request, principal: Principal) -> Response:
         cluster = self._find_cluster(principal, req)
         kind, action = CREDENTIAL_ACTIONS[req.params["action"].lower()]
-        if not self._allowed(principal, action, cluster.arm_id):
-            raise self._denied(principal, action, cluster.arm_id)
+        if not self.allowed(principal, action, cluster.arm_id):
+            raise self.denied(principal, action, cluster.arm_id)
         fmt = req.query.get("format", "").lower()
         if fmt not in ("", "exec", "azure"):
             raise ArmError(400, "InvalidParameter", f"The value '{req.query['format']}' of parameter 'format' is "
@@ -395,6 +402,10 @@ class ArmService:
             if "page_size" in body:
                 self.page_size = int(body["page_size"])
         return Response.json(200, {"page_size": self.page_size, "url": self.emulator.server_url("arm")})
+
+
+def _action_matches(pattern: str, action: str) -> bool:
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
 
 
 def _b64(data: bytes) -> str:

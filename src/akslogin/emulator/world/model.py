@@ -303,6 +303,7 @@ ARM_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     })),
     # Azure RBAC for Kubernetes: their data actions (what the API server asks) are in emulator/aks/azurerbac.py;
     # these are their control-plane actions. Admin and Cluster Admin may also fetch the user kubeconfig.
+    "user-access-admin": ("User Access Administrator", frozenset({"*/read", "Microsoft.Authorization/*"})),
     "aks-rbac-reader": ("Azure Kubernetes Service RBAC Reader", frozenset({"Microsoft.Authorization/*/read"})),
     "aks-rbac-writer": ("Azure Kubernetes Service RBAC Writer", frozenset({"Microsoft.Authorization/*/read"})),
     "aks-rbac-admin": ("Azure Kubernetes Service RBAC Admin", frozenset({
@@ -316,6 +317,28 @@ ARM_ROLES: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
+#: What a built-in role's actions leave out: a Contributor may not assign roles (Owner and User Access
+#: Administrator may).
+ARM_NOT_ACTIONS: dict[str, frozenset[str]] = {
+    "contributor": frozenset({"Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
+                              "Microsoft.Authorization/elevateAccess/Action"}),
+}
+#: The built-in roles' definition names: the same GUIDs in every tenant and cloud.
+ARM_ROLE_IDS: dict[str, str] = {
+    "reader": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+    "contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
+    "owner": "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",
+    "user-access-admin": "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9",
+    "cluster-user": "4abbcc35-e782-43d8-92c5-2d3f1bd2253f",
+    "cluster-admin": "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8",
+    "cluster-monitoring-user": "1afdec4b-e479-420e-99e7-f82237c7c5e6",
+    "aks-rbac-reader": "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
+    "aks-rbac-writer": "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb",
+    "aks-rbac-admin": "3498e952-d568-435e-9b2c-8d77e338d7f7",
+    "aks-rbac-cluster-admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+}
+
+
 @dataclass
 class RoleAssignment:
     """An Azure role assignment: ``principal_id`` (object id of an app, user or group) holds ``role`` on
@@ -326,6 +349,10 @@ class RoleAssignment:
     scope: str
     #: When it was made (emulator clock); 0 for the world's own, in force from the start.
     created: float = 0.0
+    #: Its name in ARM (a GUID), and what its creator said the principal is.
+    name: str = field(default_factory=lambda: str(uuid.uuid4()))
+    principal_type: str = ""
+    created_by: str = ""
 
     def covers(self, resource_id: str) -> bool:
         scope = self.scope.rstrip("/").lower()
