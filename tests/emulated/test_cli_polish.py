@@ -99,7 +99,7 @@ def test_emulator_prints_its_endpoints_as_json(tmp_path: Path) -> None:
                 break
         data = json.loads(text)
         assert data["authority_host"].startswith("https://127.0.0.1:")
-        assert set(data["clusters"]) == {"aks-dev", "aks-prod"}
+        assert set(data["clusters"]) == {"aks-dev", "aks-prod", "aks-platform"}
         assert data["services"]["arm"].startswith("https://127.0.0.1:") and "build-vm" in data["hosts"]
     finally:
         proc.terminate()
