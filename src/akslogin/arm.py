@@ -29,6 +29,8 @@ from akslogin.retry import RETRY_STATUSES, RetryPolicy
 
 API_SUBSCRIPTIONS = "2022-12-01"
 API_AKS = "2025-07-01"
+API_AUTHORIZATION = "2022-04-01"
+AUTHORIZATION = "providers/Microsoft.Authorization"
 PROVIDER = "Microsoft.ContainerService/managedClusters"
 MAX_PAGES = 1000
 
@@ -60,6 +62,8 @@ class ManagedCluster:
     aad: bool
     disable_local_accounts: bool
     provisioning_state: str
+    #: Azure RBAC for Kubernetes (aadProfile.enableAzureRBAC): Azure role assignments authorize first.
+    azure_rbac: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ def cluster_from_json(item: dict[str, Any]) -> ManagedCluster:
         aad=bool(props.get("aadProfile")),
         disable_local_accounts=bool(props.get("disableLocalAccounts")),
         provisioning_state=str(props.get("provisioningState") or ""),
+        azure_rbac=isinstance(props.get("aadProfile"), dict) and props["aadProfile"].get("enableAzureRBAC") is True,
     )
 
 
@@ -183,6 +188,27 @@ class ArmClient:
                           what)
         return kubeconfigs_from_json(body, name)
 
+    def get_cluster_by_id(self, resource_id: str) -> ManagedCluster:
+        path = "/".join(_q(part) for part in resource_id.strip("/").split("/"))
+        return cluster_from_json(self._call("GET", path, {"api-version": API_AKS}, f"read cluster {resource_id}"))
+
+    def role_definition_id(self, scope: str, role_name: str) -> str:
+        """The id of the role named ``role_name`` (as az resolves ``--role``), or "" when there is none."""
+        path = f"{_scope_path(scope)}/{AUTHORIZATION}/roleDefinitions"
+        body = self._call("GET", path, {"api-version": API_AUTHORIZATION, "$filter": f"roleName eq '{role_name}'"},
+                          f"find role {role_name!r}")
+        values = body.get("value")
+        found = values[0] if isinstance(values, list) and values and isinstance(values[0], dict) else {}
+        return str(found.get("id") or "")
+
+    def create_role_assignment(self, scope: str, name: str, role_definition_id: str, principal_id: str,
+                               principal_type: str) -> dict[str, Any]:
+        """PUT one role assignment (``name`` is a GUID the caller picks: a retried PUT is the same one)."""
+        path = f"{_scope_path(scope)}/{AUTHORIZATION}/roleAssignments/{_q(name)}"
+        body = {"properties": {"roleDefinitionId": role_definition_id, "principalId": principal_id,
+                               "principalType": principal_type}}
+        return self._call("PUT", path, {"api-version": API_AUTHORIZATION}, f"assign a role at {scope}", body=body)
+
     @staticmethod
     def _cluster_path(subscription: str, resource_group: str, name: str) -> str:
         return (f"subscriptions/{_q(subscription)}/resourceGroups/{_q(resource_group)}/providers/{PROVIDER}/"
@@ -215,13 +241,15 @@ class ArmClient:
             url, params = next_link, None
         raise ArmError(f"ARM's answer to '{what}' has more than {MAX_PAGES} pages.", None, 200, "TooManyPages")
 
-    def _call(self, method: str, path_or_url: str, params: dict[str, str] | None, what: str) -> dict[str, Any]:
+    def _call(self, method: str, path_or_url: str, params: dict[str, str] | None, what: str,
+              body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = path_or_url if path_or_url.startswith("https://") else self.endpoint + path_or_url
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
-                response = self.http.request(method, url, params=params, headers=headers)
+                response = (self.http.request(method, url, params=params, headers=headers) if body is None else
+                            self.http.request(method, url, params=params, headers=headers, json=body))
             except TLSError:
                 raise
             except NetworkError as exc:
@@ -258,6 +286,11 @@ class ArmClient:
     def _fits(self, delay: float) -> bool:
         """Whether waiting ``delay`` seconds and trying once more still fits in the run's --timeout."""
         return delay + 0.5 < self.http.remaining()
+
+
+def _scope_path(scope: str) -> str:
+    """An ARM scope (``/subscriptions/.../namespaces/dev``) as a path under the endpoint, each segment quoted."""
+    return "/".join(_q(part) for part in scope.strip("/").split("/"))
 
 
 def _q(segment: str) -> str:

@@ -69,6 +69,10 @@ class GraphClient:
     def service_principal(self, object_id: str) -> dict[str, Any] | None:
         return self._get("servicePrincipals/" + urllib.parse.quote(object_id))
 
+    def user(self, ref: str) -> dict[str, Any] | None:
+        """A user by object id or user principal name."""
+        return self._get("users/" + urllib.parse.quote(ref))
+
     def groups_named(self, name: str) -> list[dict[str, Any]]:
         data = self._get("groups", {"$filter": f"displayName eq {_quote(name)}"})
         values = data.get("value") if data else None

@@ -9,6 +9,7 @@ Here: the end-to-end tier (through a real kubectl, az, browser or installer).
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,3 +150,29 @@ def test_the_real_az_assigns_a_role_that_the_cluster_then_honours(emu: Emulator,
                  "--scope", scope, check=False)
     assert refused.returncode != 0
     assert "AuthorizationFailed" in refused.stderr and "Microsoft.Authorization/roleAssignments/write" in refused.stderr
+
+
+def test_kubectl_keeps_the_recorded_cluster_id_when_it_rewrites_the_file(emu: Emulator, tmp_path: Path) -> None:
+    """The extension get-credentials writes (resource id, Azure RBAC) survives kubectl's own writes, and
+    explain-forbidden's az line then names the exact scope."""
+    from akslogin.kubeconfig.resolved import resolve
+    from akslogin.kubeconfig.view import load_merged
+    from support.run import akslogin_bin, clean_env, run_akslogin
+
+    owner = APPS["owner"]
+    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=owner.secret)
+    config = tmp_path / "config"
+    done = run_akslogin(["get-credentials", "--login", "spn", "--tenant-id", TENANT, "--client-id", owner.client_id,
+                         "--authority-host", emu.authority_host, "--certificate-authority", str(emu.ca_path),
+                         "--cache-dir", str(tmp_path / "cache"), "--arm-endpoint", emu.server_url("arm"),
+                         "--exec-command", akslogin_bin(), "-g", "rg-az", "-n", CLUSTER, "--file", str(config)], env)
+    assert done.returncode == 0, done.stderr
+    rewritten = kubectl(config, "config", "set-context", "--current", "--namespace=dev", env=env)
+    assert rewritten.returncode == 0, rewritten.stderr
+    cluster = resolve(load_merged(str(config), env)).cluster
+    assert (cluster.resource_id, cluster.azure_rbac) == (cluster_id(), True)
+    explained = subprocess.run([akslogin_bin(), "explain-forbidden", "create", "secrets", "--kubeconfig", str(config)],
+                               env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert explained.returncode == 1, explained.stdout + explained.stderr
+    flat = " ".join(explained.stdout.split())
+    assert f'--role "Azure Kubernetes Service RBAC Writer" --scope "{cluster_id()}/namespaces/dev"' in flat

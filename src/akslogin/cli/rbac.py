@@ -15,11 +15,18 @@ and managed identities by object id; groups by object id (display names never ma
 RoleBinding is written, without it a ClusterRoleBinding. --service-principal accepts an app id: when the
 context can read Microsoft Graph, akslogin resolves it to the object id AKS needs (--no-resolve skips that).
 
+On a cluster that authorizes with Azure RBAC for Kubernetes (Resource Manager says so, or --azure), the same
+command writes an Azure role assignment instead: view/edit/admin/cluster-admin become the AKS RBAC Reader/
+Writer/Admin/Cluster Admin roles, at the cluster's scope or --namespace of it; it prints the az line (-o json:
+the ARM request), and --apply makes it through Resource Manager with the context's sign-in (which needs the
+right to assign roles: Owner or User Access Administrator).
+
 examples:
   akslogin rbac bind --user alice@contoso.com --role view --namespace dev
   akslogin rbac bind --group 3c9e1f27-8a4b-4d6c-b2e5-7f0a1d9c8e36 --role edit --namespace team-a --apply
   akslogin rbac bind --service-principal <app id or object id> --role view --apply --context aks-dev
   akslogin rbac bind --guest <object id> --role pod-reader --role-kind Role --namespace dev
+  akslogin rbac bind --service-principal <object id> --role edit --namespace dev --azure --apply
 
 exit codes: 0 printed (and applied); 1 kubectl apply failed; 2 bad flags, or (--apply) no such kubeconfig or context.
 """
@@ -54,7 +61,19 @@ def register(sub: Any) -> None:
                    help="do not ask Microsoft Graph to turn an app id (or group name) into an object id")
     b.add_argument("--graph-endpoint", default="", metavar="URL",
                    help="Microsoft Graph endpoint (default: the context's cloud; env AKSLOGIN_GRAPH_ENDPOINT)")
-    b.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="manifest format")
+    b.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml",
+                   help="manifest format (on an Azure RBAC cluster: the az line, or with json the ARM request)")
+    model = b.add_argument_group("Azure RBAC for Kubernetes (clusters whose role assignments authorize)")
+    forced = model.add_mutually_exclusive_group()
+    forced.add_argument("--azure", dest="model", action="store_const", const="azure", default="",
+                        help="write an Azure role assignment (default when Resource Manager says the cluster uses "
+                             "Azure RBAC)")
+    forced.add_argument("--kubernetes", dest="model", action="store_const", const="kubernetes",
+                        help="write a Kubernetes binding, whatever the cluster uses")
+    model.add_argument("--cluster-id", default="", metavar="RESOURCE_ID",
+                       help="the cluster's Azure resource id (default: what get-credentials recorded)")
+    model.add_argument("--arm-endpoint", default="", metavar="URL", help="Resource Manager URL")
+    model.add_argument("--arm-resource", default="", metavar="URL", help="token audience for Resource Manager")
     add_context_args(b)
     b.set_defaults(handler=run_bind)
     p.set_defaults(handler=lambda _args: (p.print_help(), 2)[1])
@@ -67,5 +86,6 @@ def run_bind(args: argparse.Namespace) -> int:
     req = BindRequest(role=args.role, user=args.user, group=args.group, service_principal=args.service_principal,
                       guest=args.guest, role_kind=args.role_kind, namespace=args.namespace, name=args.name,
                       apply=args.apply, resolve=args.resolve, graph_endpoint=args.graph_endpoint,
-                      kubeconfig=args.kubeconfig, context=args.context, output=args.output)
+                      kubeconfig=args.kubeconfig, context=args.context, output=args.output, model=args.model,
+                      cluster_id=args.cluster_id, arm_endpoint=args.arm_endpoint, arm_resource=args.arm_resource)
     return bind(req, os.environ, sys.stdout, sys.stderr)

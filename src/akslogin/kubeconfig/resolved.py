@@ -10,6 +10,10 @@ from typing import Any
 from akslogin.kubeconfig.model import KubeconfigError, MissingKubeconfigError, known_contexts
 from akslogin.kubeconfig.view import MergedKubeconfig, resolve_path
 
+#: The kubeconfig extension (on a cluster entry) where get-credentials records the cluster's Azure resource id;
+#: clients ignore extensions they do not know, and kubectl keeps them when it rewrites the file.
+AZURE_EXTENSION = "akslogin.io/azure"
+
 
 @dataclass(frozen=True)
 class ClusterEndpoint:
@@ -24,6 +28,10 @@ class ClusterEndpoint:
     insecure_skip_tls_verify: bool = False
     proxy_url: str = ""
     exec_extension: Any = None  # extensions[client.authentication.k8s.io/exec].extension, for provideClusterInfo
+    #: The cluster's Azure resource id, when get-credentials recorded it (extensions[akslogin.io/azure]).
+    resource_id: str = ""
+    #: Whether it authorizes with Azure RBAC for Kubernetes, as get-credentials found it (None: not known).
+    azure_rbac: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -95,9 +103,16 @@ def _endpoint(name: str, body: dict[str, Any], source: str) -> ClusterEndpoint:
         except OSError as exc:
             raise KubeconfigError(f"cannot read the CA file {origin} of cluster {name!r}: {exc.strerror}.") from None
     extension = None
+    resource_id = ""
+    azure_rbac: bool | None = None
     for item in body.get("extensions") or []:
         if isinstance(item, dict) and item.get("name") == "client.authentication.k8s.io/exec":
             extension = item.get("extension")
+        elif isinstance(item, dict) and item.get("name") == AZURE_EXTENSION and isinstance(item.get("extension"), dict):
+            value = item["extension"].get("resourceId")
+            resource_id = value if isinstance(value, str) and value.lower().startswith("/subscriptions/") else ""
+            model = item["extension"].get("azureRBAC")
+            azure_rbac = model if isinstance(model, bool) else None
     return ClusterEndpoint(
         name=name,
         server=server,
@@ -107,4 +122,6 @@ def _endpoint(name: str, body: dict[str, Any], source: str) -> ClusterEndpoint:
         insecure_skip_tls_verify=body.get("insecure-skip-tls-verify") is True,
         proxy_url=str(body.get("proxy-url") or ""),
         exec_extension=extension,
+        resource_id=resource_id,
+        azure_rbac=azure_rbac,
     )

@@ -83,12 +83,37 @@ def conversion_for(signin: options.TokenOptions, *, command: str, allow_secrets:
                           azure_config_dir=azure_config_dir, api_version=api_version)
 
 
-def fetch(session: Session, subscription: str, resource_group: str, name: str, settings: ImportSettings
-          ) -> KubeConfig:
-    """The cluster's kubeconfig as ARM returns it, parsed."""
+def fetch(session: Session, subscription: str, resource_group: str, name: str, settings: ImportSettings,
+          azure_rbac: bool | None = None) -> KubeConfig:
+    """The cluster's kubeconfig as ARM returns it, parsed, with the cluster's resource id (and, when known,
+    whether it authorizes with Azure RBAC) recorded on its entry."""
     results = session.arm.credentials(subscription, resource_group, name, settings.kind, settings.fmt,
                                       settings.public_fqdn)
-    return files.parse(results[0].text, f"the kubeconfig ARM returned for {name}")
+    config = files.parse(results[0].text, f"the kubeconfig ARM returned for {name}")
+    record_cluster(config, cluster_resource_id(subscription, resource_group, name), azure_rbac)
+    return config
+
+
+def record_cluster(config: KubeConfig, resource_id: str, azure_rbac: bool | None) -> None:
+    """Note the cluster's Azure resource id, and whether Azure role assignments authorize on it, on its
+    kubeconfig entry (an extension kubectl keeps and ignores): explain-forbidden and rbac bind need both."""
+    from akslogin.kubeconfig.resolved import AZURE_EXTENSION
+
+    extension: dict[str, Any] = {"resourceId": resource_id}
+    if azure_rbac is not None:
+        extension["azureRBAC"] = azure_rbac
+    for name in config.names("clusters"):
+        body = config.get("clusters", name)
+        if body is None:
+            continue
+        others = [e for e in body.get("extensions") or []
+                  if not (isinstance(e, dict) and e.get("name") == AZURE_EXTENSION)]
+        body["extensions"] = [*others, {"name": AZURE_EXTENSION, "extension": extension}]
+
+
+def cluster_resource_id(subscription: str, resource_group: str, name: str) -> str:
+    return (f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/"
+            f"Microsoft.ContainerService/managedClusters/{name}")
 
 
 def rename(config: KubeConfig, context: str, *, cluster_name: str | None = None,

@@ -296,7 +296,8 @@ def explain(target: ct.Target, client: KubeClient, token_info: TokenInfo | None,
                             "failed (--context) to explain that denial.")
     if result.allowed:
         return result
-    if (message is not None and message.azure_rbac) or AZURE_RBAC_MARKER in result.reason:
+    if ((message is not None and message.azure_rbac) or AZURE_RBAC_MARKER in result.reason
+            or target.ctx.cluster.azure_rbac):
         result.azure = azure_advice(target, token_info, result.uid or username, request)
     result.snapshot = read_rbac(client, request.namespace)
     result.bindings = matching_bindings(result.snapshot, username, groups, request)
@@ -327,7 +328,7 @@ def azure_advice(target: ct.Target, token_info: TokenInfo | None, object_id: str
     if token_info is not None and token_info.object_id:
         object_id = token_info.object_id
     kind = azure_rbac.principal_type(token_info.identity_type if token_info else "")
-    cluster_id = azure_rbac.cluster_id_hint(target.ctx.cluster.name)
+    cluster_id = target.ctx.cluster.resource_id or azure_rbac.cluster_id_hint(target.ctx.cluster.name)
     command = azure_rbac.assign_command(object_id, kind, grant, cluster_id)
     return AzureAdvice(grant, object_id, kind, cluster_id, command)
 

@@ -128,7 +128,8 @@ def collect(session: Session, subscriptions: list[str] | None, settings: ImportS
 
     def fetch_one(cluster: ManagedCluster) -> None:
         try:
-            config = fetch(session, cluster.subscription_id, cluster.resource_group, cluster.name, settings)
+            config = fetch(session, cluster.subscription_id, cluster.resource_group, cluster.name, settings,
+                           azure_rbac=cluster.azure_rbac)
         except Exception as exc:  # one cluster's failure must not stop the others
             with lock:
                 failures.append(Outcome(cluster.subscription_id, cluster.resource_group, cluster.name,

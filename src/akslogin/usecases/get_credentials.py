@@ -161,10 +161,28 @@ def run(req: GetCredentialsRequest, environ: Mapping[str, str], stdout: TextIO, 
 
 
 
+def authorization_of(session: Session, subscription: str, resource_group: str, name: str) -> bool | None:
+    """Whether the cluster authorizes with Azure RBAC (one GET), or None when it may not be read: the import
+    goes on either way, and says which model the cluster uses."""
+    from akslogin.errors import AksloginError
+
+    try:
+        cluster = session.arm.get_cluster(subscription, resource_group, name)
+    except AksloginError as exc:
+        session.log(1, f"could not read cluster {name} ({exc.message.rstrip('.')}); its authorization model is "
+                       "not recorded")
+        return None
+    if cluster.azure_rbac:
+        session.stderr.write(f"akslogin: note: {name} authorizes with Azure RBAC for Kubernetes: access is granted "
+                             "by Azure role assignments (akslogin rbac bind writes them).\n")
+    return cluster.azure_rbac
+
+
 def import_one(session: Session, subscription: str, resource_group: str, name: str, settings: ImportSettings,
                *, context: str | None, target: str, out: TextIO) -> str:
     """Fetch, prepare and merge (or print) one cluster's credential; returns the context name."""
-    config = fetch(session, subscription, resource_group, name, settings)
+    config = fetch(session, subscription, resource_group, name, settings,
+                   azure_rbac=authorization_of(session, subscription, resource_group, name))
     new_name = context or default_context(config, settings)
     # --context renames the context and its cluster entry, as az does (the admin suffix only applies by default).
     rename(config, new_name, cluster_name=context)

@@ -44,6 +44,12 @@ class BindRequest:
     kubeconfig: str | None = None
     context: str | None = None
     output: str = "yaml"
+    #: "azure" (a role assignment), "kubernetes" (a binding), or "" (ask Resource Manager which one the
+    #: cluster uses, when the kubeconfig records the cluster's resource id).
+    model: str = ""
+    cluster_id: str = ""
+    arm_endpoint: str = ""
+    arm_resource: str = ""
 
 
 @dataclass
@@ -171,10 +177,58 @@ def apply_manifest(doc: dict[str, Any], req: BindRequest, environ: Mapping[str, 
     return 0 if proc.returncode == 0 else 1
 
 
+def authorization_model(req: BindRequest, environ: Mapping[str, str]) -> str:
+    """"azure" or "kubernetes": as forced, else as get-credentials recorded the cluster (Resource Manager's
+    ``enableAzureRBAC``, kept on the kubeconfig entry); Kubernetes RBAC when nothing says otherwise."""
+    if req.model:
+        return req.model
+    try:
+        target = ct.open_context(req.kubeconfig, req.context, environ)
+    except AksloginError:
+        return "kubernetes"  # printing a binding needs no context; --apply reports the missing one
+    return "azure" if target.ctx.cluster.azure_rbac else "kubernetes"
+
+
+def run_azure(req: BindRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO, clock: Clock,
+              make_http: MakeHttp | None = None) -> int:
+    """The role assignment that grants --role to the subject on this cluster (or --namespace of it)."""
+    from akslogin.usecases import rbac_azure
+
+    role = rbac_azure.azure_role(req.role)
+    target = ct.open_context(req.kubeconfig, req.context, environ)
+    scope = rbac_azure.cluster_scope(target, req.cluster_id)
+    if req.namespace:
+        scope += f"/namespaces/{req.namespace}"
+    subject = choose_subject(req, environ, stderr, clock, make_http)
+
+    def lookup_user(upn: str) -> str:
+        try:
+            found = graph_access(req, environ, stderr, clock, make_http).client.user(upn)
+        except AksloginError as exc:
+            raise UsageError(f"an Azure role assignment names a user by object id, and {upn} could not be looked "
+                             f"up in Microsoft Graph ({exc.message.rstrip('.')}).",
+                             f"Find it with: az ad user show --id '{upn}' --query id -o tsv, and pass --guest "
+                             "OBJECT_ID (it works for members too).") from None
+        if found is None or not found.get("id"):
+            raise UsageError(f"Microsoft Graph knows no user {upn}.", "Check the name, or pass --guest OBJECT_ID.")
+        return str(found["id"])
+
+    object_id, kind = rbac_azure.assignee(subject, lookup_user if req.resolve else None)
+    assignment = rbac_azure.AzureAssignment(role, scope, object_id, kind, subject.label)
+    rbac_azure.render(assignment, req.output, stdout)
+    if not req.apply:
+        return 0
+    arm = rbac_azure.arm_client(target, environ, stderr, clock, arm_endpoint=req.arm_endpoint,
+                                arm_resource=req.arm_resource, make_http=make_http)
+    return rbac_azure.apply(arm, assignment, stdout, stderr)
+
+
 def run(req: BindRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO, clock: Clock = time.time,
         runner: Runner = subprocess.run, make_http: MakeHttp | None = None) -> int:
     if not req.role:
         raise UsageError("--role is required (cluster-admin, admin, edit, view, or any ClusterRole/Role name).")
+    if authorization_model(req, environ) == "azure":
+        return run_azure(req, environ, stdout, stderr, clock, make_http)
     target = ct.open_context(req.kubeconfig, req.context, environ) if req.apply else None  # exists, else exit 2
     subject = choose_subject(req, environ, stderr, clock, make_http)
     doc = manifest.binding_manifest(subject, req.role, req.role_kind, req.namespace, req.name)

@@ -200,6 +200,8 @@ class AuthorizationProvider:
         self._require(principal, WRITE, scope)
         existing = next((a for a in self.world.role_assignments if a.role == key and a.principal_id.lower()
                          == principal_id.lower() and a.scope.rstrip("/").lower() == scope.lower()), None)
+        if existing is not None and existing.name.lower() == req.params["guid"].lower():
+            return Response.json(201, self._assignment_json(existing))  # the same PUT again: idempotent, as ARM
         if existing is not None:
             raise _arm_error(409, "RoleAssignmentExists", "The role assignment already exists.")
         assignment = RoleAssignment(principal_id, key, scope, created=self.arm.emulator.clock.now(),
