@@ -30,7 +30,9 @@ def _graph(emu: Emulator, token: str, path: str, method: str = "GET", **kw: Any)
                             verify=str(emu.ca_path), timeout=10, **kw)
 
 
-def test_overage_token_carries_claim_sources_and_the_cluster_resolves_the_groups(emu: Emulator) -> None:
+def test_overage_token_carries_claim_sources_and_the_cluster_refuses_an_app_with_it(emu: Emulator) -> None:
+    """Issue 26: guard looks a user's groups up in Graph, not an application's: a service principal in more than
+    200 groups is refused (401); a user in as many is resolved (next test)."""
     token = _client_token(emu, "overage", AKS_SERVER_APP_ID)
     claims = decode_jwt_payload(token)
     assert "groups" not in claims
@@ -40,8 +42,10 @@ def test_overage_token_carries_claim_sources_and_the_cluster_resolves_the_groups
                         "/getMemberObjects")
     review = _api(emu, token, "/apis/authentication.k8s.io/v1/selfsubjectreviews", "POST",
                   {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
-    groups = review.json()["status"]["userInfo"]["groups"]
-    assert set(groups) == {DEVS, *BULK, "system:authenticated"}
+    assert review.status_code == 401
+    user_review = _api(emu, user_token(emu, "olga"), "/apis/authentication.k8s.io/v1/selfsubjectreviews", "POST",
+                       {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"})
+    assert set(user_review.json()["status"]["userInfo"]["groups"]) == {DEVS, *BULK, "system:authenticated"}
     # The overage endpoint itself answers with the same memberships (for a caller allowed to read it).
     members = _graph(emu, _client_token(emu, "admin", "https://graph.microsoft.com"),
                      endpoint.removeprefix(emu.server_url("graph")), "POST", json={"securityEnabledOnly": False})

@@ -98,3 +98,22 @@ def test_apply_without_the_right_to_assign_roles_is_explained(emu: Emulator, tmp
     assert code == 1 and emu.world.role_assignments == before
     text = " ".join(err.split())
     assert "you may not assign roles" in text and "Contributor is not enough" in text and "Traceback" not in err
+
+
+def test_whoami_says_which_authorization_model_decides(emu: Emulator, tmp_path: Path) -> None:
+    """From the kubeconfig (recorded by get-credentials), or from the cluster's access review (Azure's reason on a
+    denial) for a kubeconfig from elsewhere."""
+    from support.explainworld import exec_args, kubeconfig
+
+    recorded, env = _credentials(emu, tmp_path, APPS["owner"])
+    done = run_akslogin(["whoami", "--kubeconfig", str(recorded), "-o", "json"], env)
+    assert json.loads(done.stdout)["authorization"] == {"model": "azure-rbac", "source": "kubeconfig"}
+    table = run_akslogin(["whoami", "--kubeconfig", str(recorded)], env)
+    assert "Authorized  by Azure role assignments (Azure RBAC for Kubernetes)" in table.stdout
+    nobody = APPS["nobody"]
+    plain = kubeconfig(tmp_path / "plain", emu, CLUSTER, app=nobody,
+                       args=exec_args(emu, nobody, tmp_path / "cache-nobody", tenant=TENANT))
+    done = run_akslogin(["whoami", "--kubeconfig", str(plain), "-o", "json"], clean_env(tmp_path))
+    data = json.loads(done.stdout)
+    assert data["authorization"] == {"model": "azure-rbac", "source": "access review"}
+    assert any("Azure RBAC for Kubernetes" in note for note in data["notes"])

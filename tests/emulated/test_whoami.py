@@ -79,7 +79,7 @@ def test_json_for_scripts_never_holds_the_token(emu: Emulator, tmp_path: Path) -
 
 
 def test_group_overage_is_explained_and_the_cluster_shows_the_resolved_groups(emu: Emulator, tmp_path: Path) -> None:
-    kc = kubeconfig(tmp_path / "config", emu, app=APPS["overage"])
+    kc = kubeconfig(tmp_path / "config", emu, user={"token": user_token(emu, "olga")})
     code, out = whoami(kc, env_for(tmp_path), output="json")
     assert code == 0
     data = json.loads(out.stdout)
@@ -89,6 +89,15 @@ def test_group_overage_is_explained_and_the_cluster_shows_the_resolved_groups(em
     assert any("more than 200 groups" in n and "Microsoft Graph" in n for n in data["notes"])
     code, table = whoami(kc, env_for(tmp_path))
     assert "overage: not in the token" in table.stdout and "252:" in table.stdout
+
+
+def test_a_service_principal_in_more_than_200_groups_is_warned_about(emu: Emulator, tmp_path: Path) -> None:
+    """Issue 26: AKS does not look up an app's groups, so the cluster refuses it; whoami says why."""
+    kc = kubeconfig(tmp_path / "config", emu, app=APPS["overage"])
+    code, out = whoami(kc, env_for(tmp_path), output="json")
+    data = json.loads(out.stdout)
+    assert code == 1 and data["token"]["group_overage"] is True and data["cluster"] is None
+    assert any("app-only token" in n and "does not look up an application's groups" in n for n in data["notes"])
 
 
 def test_guest_is_named_by_object_id(emu: Emulator, tmp_path: Path) -> None:

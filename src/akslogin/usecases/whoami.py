@@ -54,6 +54,10 @@ class WhoamiResult:
     cluster: dict[str, Any] | None = None
     cluster_error: str = ""
     notes: list[str] = field(default_factory=list)
+    #: "azure-rbac" or "kubernetes-rbac" when known, and from where ("kubeconfig": what get-credentials found
+    #: in Resource Manager; "access review": Azure's reason on a denial).
+    authorization: str = ""
+    authorization_source: str = ""
 
     @property
     def ok(self) -> bool:
@@ -96,15 +100,35 @@ def inspect(req: WhoamiRequest, environ: Mapping[str, str], stderr: TextIO, cloc
         result.opaque_token = result.token is None
         if req.verify and result.token is not None:
             result.verification = _verify(req, target, presented.token, result.token, environ, clock(), make_http)
+    recorded = target.ctx.cluster.azure_rbac
+    if recorded is not None:
+        result.authorization = "azure-rbac" if recorded else "kubernetes-rbac"
+        result.authorization_source = "kubeconfig"
     try:
         client = ct.api_client(target, presented, environ, timeout=ct.request_timeout(plan))
         result.cluster = client.self_subject_review()
+        if not result.authorization:
+            _probe_authorization(client, target.ctx.namespace or "default", result)
     except ApiUnauthorized as exc:
         result.cluster_error = f"{exc.message} {exc.hint or ''}".strip()
     except (KubeApiError, AksloginError) as exc:
         result.cluster_error = exc.render().removeprefix("akslogin: ")
     result.notes = _notes(result, clock())
     return result
+
+
+def _probe_authorization(client: Any, namespace: str, result: WhoamiResult) -> None:
+    """Ask the cluster whether this identity may list pods in the context's namespace: a denial that carries
+    Azure's reason shows the cluster authorizes with Azure RBAC (an allow or a plain denial does not tell)."""
+    from akslogin.rbac.forbidden import AZURE_RBAC_MARKER
+
+    try:
+        status = client.access_review({"verb": "list", "group": "", "resource": "pods", "namespace": namespace},
+                                      non_resource=False)
+    except (KubeApiError, AksloginError):
+        return
+    if not status.get("allowed") and AZURE_RBAC_MARKER in str(status.get("reason") or ""):
+        result.authorization, result.authorization_source = "azure-rbac", "access review"
 
 
 def _notes(result: WhoamiResult, now: float) -> list[str]:
@@ -120,7 +144,12 @@ def _notes(result: WhoamiResult, now: float) -> list[str]:
             notes.append(f"The audience {info.audience} is not the AKS server app ({AKS_SERVER_APP_ID}). That is "
                          "right only for clusters with their own server app (legacy AAD integration); otherwise fix "
                          "--server-id.")
-        if info.group_overage:
+        if info.group_overage and info.app_only:
+            notes.append("Group overage on an app-only token: this service principal is in more than 200 groups. "
+                         "AKS does not look up an application's groups in Microsoft Graph, so bindings or Azure role "
+                         "assignments that name its groups do not apply (the request is refused): bind or assign "
+                         "the service principal's own object id, or take it out of groups it does not need.")
+        elif info.group_overage:
             notes.append("Group overage: the identity is in more than 200 groups, so Entra ID left the groups claim "
                          "out of the token and pointed to the directory instead "
                          f"({info.overage_endpoint or '_claim_sources'}). AKS looks the groups up in Microsoft Graph; "
@@ -158,6 +187,10 @@ def _notes(result: WhoamiResult, now: float) -> list[str]:
     if result.target.ctx.cluster.insecure_skip_tls_verify:
         notes.append("The kubeconfig sets insecure-skip-tls-verify for this cluster: the API server's identity was "
                      "NOT verified (and neither does kubectl). Remove it and use certificate-authority-data.")
+    if result.authorization == "azure-rbac":
+        notes.append("This cluster authorizes with Azure RBAC for Kubernetes: Azure role assignments (the AKS RBAC "
+                     "Reader/Writer/Admin/Cluster Admin roles, on the cluster or a namespace) decide before any "
+                     "RoleBinding. 'akslogin explain-forbidden' names the assignment a denied request needs.")
     if result.cluster_error:
         notes.append(f"The cluster did not confirm who you are: {result.cluster_error}")
     return notes
@@ -178,6 +211,7 @@ def to_json(result: WhoamiResult) -> dict[str, Any]:
         "verification": result.verification.to_json() if result.verification else None,
         "cluster": result.cluster,
         "cluster_error": result.cluster_error or None,
+        "authorization": {"model": result.authorization or None, "source": result.authorization_source or None},
         "notes": result.notes,
     }
 
@@ -196,6 +230,16 @@ def _cluster_values(result: WhoamiResult) -> dict[str, str]:
     }
 
 
+def _authorization_text(result: WhoamiResult) -> str:
+    if not result.authorization:
+        return "not known (Kubernetes RBAC, unless Azure RBAC for Kubernetes is on: get-credentials records it)"
+    model = ("by Azure role assignments (Azure RBAC for Kubernetes), then Kubernetes RBAC"
+             if result.authorization == "azure-rbac" else "by Kubernetes RBAC (RoleBindings)")
+    source = ("as Resource Manager reported it to get-credentials" if result.authorization_source == "kubeconfig"
+              else "as the cluster's access review says")
+    return f"{model}, {source}"
+
+
 def render(result: WhoamiResult, now: float) -> str:
     ctx, plan = result.target.ctx, result.target.plan
     out = [
@@ -204,6 +248,7 @@ def render(result: WhoamiResult, now: float) -> str:
         f"Credential  {plan.describe()}",
         f"Obtained    from {result.origin}"
         + (f", expires {when(result.expires_on, now)}" if result.expires_on else ""),
+        f"Authorized  {_authorization_text(result)}",
         "",
     ]
     cl = _cluster_values(result)

@@ -97,7 +97,10 @@ class TokenAuthenticator:
         groups = claims.get("groups")
         claim_names = claims.get("_claim_names")
         if groups is None and isinstance(claim_names, dict) and "groups" in claim_names:
-            # Group overage: like guard, ask the directory (Microsoft Graph) for the memberships.
+            # Group overage: guard asks Microsoft Graph for a user's memberships, but not for an application's
+            # (an app-only token): such a service principal is refused.
+            if _app_only(claims):
+                return AuthFailure("group overage on an application token: guard does not look up an app's groups")
             if self._resolve_groups is None:
                 return AuthFailure("group overage claim and no directory to resolve it")
             groups = self._resolve_groups(str(claims.get("tid") or ""), oid)
@@ -112,6 +115,13 @@ class TokenAuthenticator:
             groups=(*[str(g) for g in groups], "system:authenticated"),
             extra={"oid": [oid]},
         )
+
+
+def _app_only(claims: dict[str, Any]) -> bool:
+    """An application's own token (client credentials): ``idtyp`` says so, or (v1) no user claims at all."""
+    if claims.get("idtyp") in ("app", "user"):
+        return bool(claims["idtyp"] == "app")
+    return not any(k in claims for k in ("scp", "upn", "unique_name"))
 
 
 def certificate_user(client_cert: tuple[str, tuple[str, ...]]) -> UserInfo | AuthFailure:
