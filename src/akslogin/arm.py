@@ -209,15 +209,22 @@ class ArmClient:
                                "principalType": principal_type}}
         return self._call("PUT", path, {"api-version": API_AUTHORIZATION}, f"assign a role at {scope}", body=body)
 
+    def role_assignments_for(self, scope: str, principal_id: str) -> list[dict[str, Any]]:
+        """The role assignments of ``principal_id`` (and of its groups) at, above and below ``scope``."""
+        path = f"{_scope_path(scope)}/{AUTHORIZATION}/roleAssignments"
+        return list(self._paged(path, API_AUTHORIZATION, f"list the role assignments at {scope}",
+                                {"$filter": f"assignedTo('{principal_id}')"}))
+
     @staticmethod
     def _cluster_path(subscription: str, resource_group: str, name: str) -> str:
         return (f"subscriptions/{_q(subscription)}/resourceGroups/{_q(resource_group)}/providers/{PROVIDER}/"
                 f"{_q(name)}")
 
     # -- transport -----------------------------------------------------------------------------
-    def _paged(self, path: str, api_version: str, what: str) -> Iterator[dict[str, Any]]:
+    def _paged(self, path: str, api_version: str, what: str, extra: dict[str, str] | None = None
+               ) -> Iterator[dict[str, Any]]:
         url: str | None = self.endpoint + path
-        params: dict[str, str] | None = {"api-version": api_version}
+        params: dict[str, str] | None = {"api-version": api_version, **(extra or {})}
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
             if url is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,3 +107,53 @@ def test_a_kubernetes_rbac_cluster_gets_no_azure_advice(tmp_path: Path, tmp_path
     data = json.loads(out.stdout)
     assert code == 1 and data["authorization"] == "kubernetes-rbac" and data["azure_role_assignment"] is None
     assert data["suggestion"]["role"] == "view"
+
+
+def _recorded_explain(emu: Emulator, tmp_path: Path, who: str, **kw: object) -> tuple[int, dict[str, Any], str]:
+    """explain-forbidden with a kubeconfig that carries what get-credentials records (resource id, model, ARM)."""
+    app = APPS[who]
+    entry = emu.kubeconfig_cluster(CLUSTER)
+    entry["cluster"]["extensions"] = [{"name": "akslogin.io/azure", "extension": {
+        "resourceId": cluster_id(), "azureRBAC": True, "resourceManager": emu.server_url("arm") + "/"}}]
+    config = kubeconfig(tmp_path / "config", emu, CLUSTER, app=app, cluster_entry=entry,
+                        args=exec_args(emu, app, tmp_path / "cache", tenant=TENANT))
+    streams = Streams()
+    code = run(ExplainRequest(kubeconfig=str(config), output="json", **kw),  # type: ignore[arg-type]
+               env_for(tmp_path), streams.out, streams.err)
+    table = Streams()
+    run(ExplainRequest(kubeconfig=str(config), **kw), env_for(tmp_path), table.out, table.err)  # type: ignore[arg-type]
+    return code, json.loads(streams.stdout), " ".join(table.stdout.split())
+
+
+def test_the_identitys_assignments_are_listed_and_judged(emu: Emulator, tmp_path: Path) -> None:
+    code, data, text = _recorded_explain(emu, tmp_path, "ns-reader", verb="create", resource="deployments",
+                                         namespace="dev")
+    advice = data["azure_role_assignment"]
+    assert code == 1 and advice["role"] == azure.WRITER and advice["scope"] == f"{cluster_id()}/namespaces/dev"
+    held = [(h["role"], h["scope"], h["covers_the_request"], h["grants_the_request"]) for h in advice["held"]]
+    assert held == [(azure.READER, f"{cluster_id()}/namespaces/dev", True, False)]
+    assert "does not grant it" in text and "Fix" in text
+
+
+def test_an_identity_that_may_not_read_assignments_is_told_why(emu: Emulator, tmp_path: Path) -> None:
+    code, data, text = _recorded_explain(emu, tmp_path, "nobody", verb="list", resource="pods", namespace="dev")
+    advice = data["azure_role_assignment"]
+    assert code == 1 and advice["held"] is None and "authorization" in advice["held_error"]
+    assert "could not be listed" in text and "az role assignment create" in text
+
+
+def test_a_fresh_assignment_that_grants_is_called_propagation(emu: Emulator, tmp_path: Path) -> None:
+    oid = APPS["nobody"].object_id
+    fresh = RoleAssignment(oid, "aks-rbac-reader", f"{cluster_id()}/namespaces/default", created=emu.clock.now())
+    emu.world.role_propagation_seconds = 600
+    emu.world.role_assignments.append(fresh)
+    try:
+        code, data, text = _recorded_explain(emu, tmp_path, "nobody", verb="list", resource="pods",
+                                             namespace="default")
+    finally:
+        emu.world.role_assignments.remove(fresh)
+        emu.world.role_propagation_seconds = 0
+    advice = data["azure_role_assignment"]
+    assert code == 1 and [h["grants_the_request"] for h in advice["held"]] == [True]
+    assert "Propagation:" in text and "already grants this request" in text
+    assert "Fix" not in text  # nothing to add: wait for Azure

@@ -49,7 +49,8 @@ def test_get_credentials_records_the_resource_id_and_the_model(emu: Emulator, tm
     kubeconfig, _ = _credentials(emu, tmp_path, APPS["owner"])
     [cluster] = yaml.safe_load(kubeconfig.read_text())["clusters"]
     [extension] = [e for e in cluster["cluster"]["extensions"] if e["name"] == "akslogin.io/azure"]
-    assert extension["extension"] == {"resourceId": cluster_id(), "azureRBAC": True}
+    assert extension["extension"] == {"resourceId": cluster_id(), "azureRBAC": True,
+                                      "resourceManager": emu.server_url("arm") + "/"}
 
 
 def test_rbac_bind_prints_the_role_assignment_with_the_exact_scope(emu: Emulator, tmp_path: Path) -> None:

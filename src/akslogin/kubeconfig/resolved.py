@@ -32,6 +32,8 @@ class ClusterEndpoint:
     resource_id: str = ""
     #: Whether it authorizes with Azure RBAC for Kubernetes, as get-credentials found it (None: not known).
     azure_rbac: bool | None = None
+    #: The Resource Manager get-credentials fetched it from ("" when not recorded: the cloud's).
+    resource_manager: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,7 @@ def _endpoint(name: str, body: dict[str, Any], source: str) -> ClusterEndpoint:
         except OSError as exc:
             raise KubeconfigError(f"cannot read the CA file {origin} of cluster {name!r}: {exc.strerror}.") from None
     extension = None
-    resource_id = ""
+    resource_id = resource_manager = ""
     azure_rbac: bool | None = None
     for item in body.get("extensions") or []:
         if isinstance(item, dict) and item.get("name") == "client.authentication.k8s.io/exec":
@@ -113,6 +115,8 @@ def _endpoint(name: str, body: dict[str, Any], source: str) -> ClusterEndpoint:
             resource_id = value if isinstance(value, str) and value.lower().startswith("/subscriptions/") else ""
             model = item["extension"].get("azureRBAC")
             azure_rbac = model if isinstance(model, bool) else None
+            endpoint = item["extension"].get("resourceManager")
+            resource_manager = endpoint if isinstance(endpoint, str) and endpoint.startswith("https://") else ""
     return ClusterEndpoint(
         name=name,
         server=server,
@@ -124,4 +128,5 @@ def _endpoint(name: str, body: dict[str, Any], source: str) -> ClusterEndpoint:
         exec_extension=extension,
         resource_id=resource_id,
         azure_rbac=azure_rbac,
+        resource_manager=resource_manager,
     )

@@ -25,6 +25,13 @@ WRITER = "Azure Kubernetes Service RBAC Writer"
 ADMIN = "Azure Kubernetes Service RBAC Admin"
 CLUSTER_ADMIN = "Azure Kubernetes Service RBAC Cluster Admin"
 ROLES = (READER, WRITER, ADMIN, CLUSTER_ADMIN)
+#: Their role definition names: the same GUIDs in every tenant.
+ROLE_IDS = {
+    "7f6c6a51-bcf8-42ba-9220-52d62157d7db": READER,
+    "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb": WRITER,
+    "3498e952-d568-435e-9b2c-8d77e338d7f7": ADMIN,
+    "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b": CLUSTER_ADMIN,
+}
 
 #: (API group, resource) pairs the Reader may read, and so the Writer too.
 _READER_READS = {
@@ -86,6 +93,30 @@ def _writer_may(request: ResourceRequest) -> bool:
         return request.resource in _WRITER_CORE or (
             request.verb in _READS and (request.group, request.resource) in _READER_READS)
     return request.group in _WRITER_GROUPS
+
+
+@dataclass(frozen=True)
+class HeldAssignment:
+    """One of the identity's role assignments, as Resource Manager lists it, judged against a request."""
+
+    role: str  # the role's name (a built-in AKS RBAC role) or its definition id
+    scope: str
+    created_on: str
+    covers: bool  # its scope covers where the request lands
+    grants: bool  # its role grants the request (False for a role this module does not know)
+
+
+def judge(assignment: dict[str, object], grant: AzureGrant, cluster_id: str) -> HeldAssignment:
+    """Does ``assignment`` (ARM's JSON) allow what ``grant`` (the smallest role, narrowest scope) would?"""
+    props = assignment.get("properties")
+    props = props if isinstance(props, dict) else {}
+    role_id = str(props.get("roleDefinitionId") or "")
+    role = ROLE_IDS.get(role_id.rsplit("/", 1)[-1].lower(), role_id)
+    scope = str(props.get("scope") or "").rstrip("/")
+    target = grant.scope(cluster_id).lower()
+    covers = bool(scope) and (target == scope.lower() or target.startswith(scope.lower() + "/"))
+    grants = role in ROLES and ROLES.index(role) >= ROLES.index(grant.role)
+    return HeldAssignment(role, scope, str(props.get("createdOn") or ""), covers, grants)
 
 
 def principal_type(identity_type: str) -> str:

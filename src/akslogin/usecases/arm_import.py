@@ -90,16 +90,17 @@ def fetch(session: Session, subscription: str, resource_group: str, name: str, s
     results = session.arm.credentials(subscription, resource_group, name, settings.kind, settings.fmt,
                                       settings.public_fqdn)
     config = files.parse(results[0].text, f"the kubeconfig ARM returned for {name}")
-    record_cluster(config, cluster_resource_id(subscription, resource_group, name), azure_rbac)
+    record_cluster(config, cluster_resource_id(subscription, resource_group, name), azure_rbac, session.arm.endpoint)
     return config
 
 
-def record_cluster(config: KubeConfig, resource_id: str, azure_rbac: bool | None) -> None:
-    """Note the cluster's Azure resource id, and whether Azure role assignments authorize on it, on its
-    kubeconfig entry (an extension kubectl keeps and ignores): explain-forbidden and rbac bind need both."""
+def record_cluster(config: KubeConfig, resource_id: str, azure_rbac: bool | None, arm_endpoint: str) -> None:
+    """Note the cluster's Azure resource id, whether Azure role assignments authorize on it, and the Resource
+    Manager that said so, on its kubeconfig entry (an extension kubectl keeps and ignores): explain-forbidden
+    and rbac bind need them."""
     from akslogin.kubeconfig.resolved import AZURE_EXTENSION
 
-    extension: dict[str, Any] = {"resourceId": resource_id}
+    extension: dict[str, Any] = {"resourceId": resource_id, "resourceManager": arm_endpoint}
     if azure_rbac is not None:
         extension["azureRBAC"] = azure_rbac
     for name in config.names("clusters"):

@@ -78,11 +78,23 @@ class AzureAdvice:
     principal_type: str
     cluster_id: str  # the resource id, or a shell expression that prints it
     command: str
+    #: The identity's role assignments around the cluster, as Resource Manager lists them (None: not asked).
+    held: list[azure_rbac.HeldAssignment] | None = None
+    held_error: str = ""
+
+    @property
+    def granting(self) -> list[azure_rbac.HeldAssignment]:
+        """Assignments that should already allow the request: a denial then means it has not propagated."""
+        return [h for h in self.held or [] if h.covers and h.grants]
 
     def to_json(self) -> dict[str, Any]:
+        held = None if self.held is None else [
+            {"role": h.role, "scope": h.scope, "created_on": h.created_on or None, "covers_the_request": h.covers,
+             "grants_the_request": h.grants and h.covers} for h in self.held]
         return {"role": self.grant.role, "namespace": self.grant.namespace or None,
                 "scope": self.grant.scope(self.cluster_id), "assignee_object_id": self.object_id,
-                "assignee_principal_type": self.principal_type, "command": self.command}
+                "assignee_principal_type": self.principal_type, "command": self.command, "held": held,
+                "held_error": self.held_error or None}
 
 
 @dataclass
@@ -333,6 +345,26 @@ def azure_advice(target: ct.Target, token_info: TokenInfo | None, object_id: str
     return AzureAdvice(grant, object_id, kind, cluster_id, command)
 
 
+def list_held(advice: AzureAdvice, target: ct.Target, environ: Mapping[str, str], stderr: TextIO,
+              clock: Clock) -> None:
+    """The identity's role assignments at, above and below where the request lands (through its groups too),
+    read from Resource Manager with the context's own sign-in; why not, when they cannot be read."""
+    from akslogin.errors import AksloginError
+    from akslogin.usecases import rbac_azure
+
+    if not target.ctx.cluster.resource_id:
+        advice.held_error = ("the cluster's resource id is not in the kubeconfig (fetch it with 'akslogin "
+                             "get-credentials' to have it recorded)")
+        return
+    try:
+        arm = rbac_azure.arm_client(target, environ, stderr, clock)
+        found = arm.role_assignments_for(advice.grant.scope(advice.cluster_id), advice.object_id)
+    except AksloginError as exc:
+        advice.held_error = exc.message.rstrip(".")
+        return
+    advice.held = [azure_rbac.judge(a, advice.grant, advice.cluster_id) for a in found]
+
+
 def namespace_missing(client: KubeClient, namespace: str) -> bool:
     """True only when the API server says the namespace is not there (unknown when it may not be read)."""
     try:
@@ -440,12 +472,37 @@ def render(result: Explanation) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _render_held(advice: AzureAdvice) -> list[str]:
+    if advice.held is None:
+        return [paragraph(f"Your Azure role assignments could not be listed ({advice.held_error}).", indent=0)]
+    if not advice.held:
+        return ["You hold no Azure role assignment on this cluster (nor above it, nor through a group)."]
+    rows = []
+    for h in advice.held:
+        effect = ("grants it" if h.grants and h.covers else "not at this scope" if not h.covers
+                  else "does not grant it")
+        rows.append((h.role, h.scope, effect))
+    lines = ["Your Azure role assignments around this cluster (yours and your groups'):", columns(rows, indent=2)]
+    for h in advice.granting:
+        lines.append(paragraph(f"{h.role} at {h.scope}" + (f" (made {h.created_on})" if h.created_on else "")
+                               + " already grants this request: Azure carries a new assignment to the cluster within "
+                               "a few minutes, so try again shortly. If it is older than that, check that the "
+                               "request goes to this cluster and is signed in as this identity.", indent=0,
+                               first="Propagation: "))
+    return lines
+
+
 def _render_azure(advice: AzureAdvice) -> list[str]:
     where = (f"on namespace {advice.grant.namespace} of this cluster" if advice.grant.namespace
              else "on the whole cluster")
+    if advice.granting:
+        return ["", paragraph("This cluster authorizes with Azure RBAC for Kubernetes: Azure role assignments "
+                              "decide first, and the denial came from Azure.", indent=0, first="Note: "),
+                *_render_held(advice)]
     return [
         "", paragraph("This cluster authorizes with Azure RBAC for Kubernetes: Azure role assignments decide "
                       "first, and the denial came from Azure.", indent=0, first="Note: "),
+        *_render_held(advice),
         paragraph(f"an Azure role assignment of {advice.grant.role} {where}, for object id {advice.object_id} "
                   f"({advice.principal_type}).", indent=0, first="Missing: "),
         "Fix (run as someone who may assign roles on the cluster: Owner, User Access Administrator or Role Based "
@@ -464,6 +521,8 @@ def run(req: ExplainRequest, environ: Mapping[str, str], stdout: TextIO, stderr:
     client = ct.api_client(target, token, environ, timeout=ct.request_timeout(target.plan))
     request, message = build_request(req, client, target.ctx.namespace)
     result = explain(target, client, decode_token(token.token) if token else None, request, message)
+    if result.azure is not None:
+        list_held(result.azure, target, environ, stderr, clock)
     if req.output != "table":
         write_data(stdout, result.to_json(), req.output)
     else:

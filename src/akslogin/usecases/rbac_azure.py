@@ -113,7 +113,8 @@ def arm_client(target: ct.Target, environ: Mapping[str, str], stderr: TextIO, cl
                           "Run the printed az command yourself, or use a context that signs in with akslogin.")
     opts = ct.validated_options(target.plan)
     env = ct.with_exec_env(environ, target.plan.exec.env)
-    session = open_session(opts, env, stderr, Log(0, stderr), arm_endpoint=arm_endpoint or None,
+    endpoint = arm_endpoint or target.ctx.cluster.resource_manager or None  # what get-credentials used
+    session = open_session(opts, env, stderr, Log(0, stderr), arm_endpoint=endpoint,
                            arm_resource=arm_resource or None, clock=clock, make_http=make_http or HttpClient)
     return session.arm
 
