@@ -157,3 +157,20 @@ def test_a_fresh_assignment_that_grants_is_called_propagation(emu: Emulator, tmp
     assert code == 1 and [h["grants_the_request"] for h in advice["held"]] == [True]
     assert "Propagation:" in text and "already grants this request" in text
     assert "Fix" not in text  # nothing to add: wait for Azure
+
+
+def test_doctor_gives_the_role_assignment_as_the_fix(emu: Emulator, tmp_path: Path) -> None:
+    from support.run import run_akslogin
+
+    app = APPS["nobody"]
+    entry = emu.kubeconfig_cluster(CLUSTER)
+    entry["cluster"]["extensions"] = [{"name": "akslogin.io/azure", "extension": {
+        "resourceId": cluster_id(), "azureRBAC": True, "resourceManager": emu.server_url("arm") + "/"}}]
+    config = kubeconfig(tmp_path / "config", emu, CLUSTER, app=app, cluster_entry=entry, namespace="dev",
+                        args=exec_args(emu, app, tmp_path / "cache", tenant=TENANT))
+    done = run_akslogin(["doctor", "--kubeconfig", str(config), "-o", "json"], env_for(tmp_path))
+    steps = {s["name"]: s for s in json.loads(done.stdout)["steps"]}
+    authorized = steps["authorized"]
+    assert done.returncode != 0 and authorized["status"] == "fail"
+    assert authorized["message"].startswith("Forbidden by Azure RBAC for Kubernetes")
+    assert f'--role "{azure.READER}" --scope "{cluster_id()}/namespaces/dev"' in authorized["fix"]

@@ -384,13 +384,23 @@ class Doctor:
             self.client.call("GET", f"/api/v1/namespaces/{namespace}/pods?limit=1")
         except ApiForbidden as exc:
             self.explanation = explain(self.target, self.client, self.info, request)
+            azure = self.explanation.azure
+            if azure is not None:  # Azure decides first here: the fix is a role assignment, not a binding
+                return Step("authorized", FAIL, f"Forbidden by Azure RBAC for Kubernetes: {exc.server_message}",
+                            "Ask someone who may assign roles on the cluster (Owner, User Access Administrator) to "
+                            f"run: {azure.command}", details={"explanation": self.explanation.to_json()})
             fix = self.explanation.suggestion.command + " --apply" if self.explanation.suggestion else ""
             return Step("authorized", FAIL, f"Forbidden: {exc.server_message}",
                         f"Ask someone allowed to create bindings to run: {fix}" if fix else "",
                         details={"explanation": self.explanation.to_json()})
         except KubeApiError as exc:
             return _fail("authorized", exc)
-        return Step("authorized", OK, f"may list pods in namespace {namespace}")
+        model = self.target.ctx.cluster.azure_rbac
+        decides = {True: " (Azure role assignments decide here: Azure RBAC for Kubernetes)",
+                   False: " (Kubernetes RBAC decides here)", None: ""}[model]
+        return Step("authorized", OK, f"may list pods in namespace {namespace}{decides}",
+                    details={"authorization": None if model is None else ("azure-rbac" if model else
+                                                                          "kubernetes-rbac")})
 
 
 # -- output -----------------------------------------------------------------------------------------
