@@ -220,7 +220,9 @@ class Story:
         env.pop("HTTPS_PROXY", None)
         env.pop("https_proxy", None)
         env.update(HOME=str(home), KUBECONFIG=str(home / ".kube" / "config"),
-                   PATH=BIN_DIR + os.pathsep + env.get("PATH", os.defpath), **extra)
+                   PATH=BIN_DIR + os.pathsep + env.get("PATH", os.defpath),
+                   # Microsoft Graph (rbac bind's lookups) is the emulator's too: nothing here reaches a real host.
+                   AKSLOGIN_GRAPH_ENDPOINT=self.emu.server_url("graph"), **extra)
         if upn and os.name == "nt":  # no pseudo-terminal there (see _terminal): the person is said to be present
             env["AKSLOGIN_PROMPT"] = "always"
         return Actor(name, home, env, upn)

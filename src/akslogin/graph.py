@@ -73,6 +73,11 @@ class GraphClient:
         """A user by object id or user principal name."""
         return self._get("users/" + urllib.parse.quote(ref))
 
+    def users_by_mail(self, mail: str) -> list[dict[str, Any]]:
+        data = self._get("users", {"$filter": f"mail eq {_quote(mail)}"})
+        values = data.get("value") if data else None
+        return [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
+
     def groups_named(self, name: str) -> list[dict[str, Any]]:
         data = self._get("groups", {"$filter": f"displayName eq {_quote(name)}"})
         values = data.get("value") if data else None

@@ -138,7 +138,7 @@ def test_the_identitys_assignments_are_listed_and_judged(emu: Emulator, tmp_path
 def test_an_identity_that_may_not_read_assignments_is_told_why(emu: Emulator, tmp_path: Path) -> None:
     code, data, text = _recorded_explain(emu, tmp_path, "nobody", verb="list", resource="pods", namespace="dev")
     advice = data["azure_role_assignment"]
-    assert code == 1 and advice["held"] is None and "authorization" in advice["held_error"]
+    assert code == 1 and advice["held"] is None and "may not read role assignments" in advice["held_error"]
     assert "could not be listed" in text and "az role assignment create" in text
 
 

@@ -94,3 +94,21 @@ def test_cli_help_and_usage_errors(tmp_path: Path) -> None:
     assert two.returncode == 2 and "not allowed with argument" in two.stderr
     guest = run_akslogin(["rbac", "bind", "--user", GUEST_UPN, "--role", "view"], env)
     assert guest.returncode == 2 and guest.stderr.startswith("akslogin: ") and "--guest" in guest.stderr
+
+
+def test_a_guests_email_is_bound_by_the_guests_object_id(emu: Emulator, tmp_path: Path) -> None:
+    """Issue 26: people know a guest by e-mail; AKS names guests by object id. With a context that may read
+    Microsoft Graph, --user <e-mail> finds the guest; a member stays bound by UPN; an unknown address is an error."""
+    from support.explainworld import USERS
+
+    kc = kubeconfig(tmp_path / "admin", emu, app=APPS["admin"])
+    graph = emu.server_url("graph")
+    code, out, doc = bind(tmp_path, kc, user="erin@fabrikam.example", role="view", namespace="dev",
+                          graph_endpoint=graph)
+    assert code == 0, out.stderr
+    assert doc["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": USERS["erin"][1]}]
+    assert "guest (B2B) user" in flat(out.stderr)
+    code, out, doc = bind(tmp_path, kc, user="dana@contoso.example", role="view", graph_endpoint=graph)
+    assert code == 0 and doc["subjects"][0]["name"] == "dana@contoso.example" and out.stderr == ""
+    with pytest.raises(Exception, match="knows no user"):
+        bind(tmp_path, kc, user="ghost@contoso.example", role="view", graph_endpoint=graph)

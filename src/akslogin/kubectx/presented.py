@@ -29,12 +29,14 @@ Clock = Callable[[], float]
 
 
 def token_in_process(opts: options.TokenOptions, environ: Mapping[str, str], clock: Clock,
-                     stderr: TextIO) -> PresentedToken:
+                     stderr: TextIO, *, attended: bool | None = None) -> PresentedToken:
     """get-token's own steps (cache first, then a single-flight sign-in; a PoP proof for Azure Arc), without
-    printing an ExecCredential: :func:`akslogin.tokens.source.presented`, the one token source."""
+    printing an ExecCredential: :func:`akslogin.tokens.source.presented`, the one token source. ``attended``
+    False: a sign-in that would need a person raises UnattendedSignIn instead of asking."""
     from akslogin.tokens import source
 
-    value, until, cached = source.presented(opts, environ, stderr, Log(opts.verbosity_level, stderr), clock)
+    value, until, cached = source.presented(opts, environ, stderr, Log(opts.verbosity_level, stderr), clock,
+                                            attended=attended)
     return PresentedToken(value, until, "akslogin's token cache" if cached else "a new sign-in (now cached)")
 
 

@@ -356,9 +356,16 @@ def list_held(advice: AzureAdvice, target: ct.Target, environ: Mapping[str, str]
         advice.held_error = ("the cluster's resource id is not in the kubeconfig (fetch it with 'akslogin "
                              "get-credentials' to have it recorded)")
         return
+    from akslogin.arm import ArmError
+
     try:
         arm = rbac_azure.arm_client(target, environ, stderr, clock)
         found = arm.role_assignments_for(advice.grant.scope(advice.cluster_id), advice.object_id)
+    except ArmError as exc:
+        advice.held_error = ("this identity may not read role assignments there: that needs "
+                             "Microsoft.Authorization/roleAssignments/read, which the AKS RBAC roles include"
+                             if exc.code == "AuthorizationFailed" else exc.message.rstrip("."))
+        return
     except AksloginError as exc:
         advice.held_error = exc.message.rstrip(".")
         return
@@ -502,7 +509,6 @@ def _render_azure(advice: AzureAdvice) -> list[str]:
     return [
         "", paragraph("This cluster authorizes with Azure RBAC for Kubernetes: Azure role assignments decide "
                       "first, and the denial came from Azure.", indent=0, first="Note: "),
-        *_render_held(advice),
         paragraph(f"an Azure role assignment of {advice.grant.role} {where}, for object id {advice.object_id} "
                   f"({advice.principal_type}).", indent=0, first="Missing: "),
         "Fix (run as someone who may assign roles on the cluster: Owner, User Access Administrator or Role Based "
@@ -510,6 +516,7 @@ def _render_azure(advice: AzureAdvice) -> list[str]:
         f"  {advice.command}",
         paragraph("A new assignment takes a few minutes to reach the cluster; until then the request is still "
                   "denied.", indent=0),
+        *_render_held(advice),
     ]
 
 

@@ -63,7 +63,7 @@ def _warn(stderr: TextIO, text: str) -> None:
 
 
 def graph_access(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock,
-                 make_http: MakeHttp | None = None) -> GraphAccess:
+                 make_http: MakeHttp | None = None, *, attended: bool | None = None) -> GraphAccess:
     """A Graph client signed in with the context's own login (resource = Graph); raises when not possible."""
     from akslogin.graph import GraphClient, graph_resource_and_endpoint
     from akslogin.http import HttpClient
@@ -75,7 +75,8 @@ def graph_access(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, c
     opts = ct.validated_options(target.plan)
     resource, endpoint = graph_resource_and_endpoint(opts.environment, req.graph_endpoint, environ)
     opts.server_id, opts.legacy = resource, False
-    token = ct.token_in_process(opts, ct.with_exec_env(environ, target.plan.exec.env), clock, stderr)
+    token = ct.token_in_process(opts, ct.with_exec_env(environ, target.plan.exec.env), clock, stderr,
+                                attended=attended)
     http = (make_http or HttpClient)(opts.timeout_seconds, opts.certificate_authority, environ)
     return GraphAccess(GraphClient(http, endpoint, token.token), decode_token(token.token))
 
@@ -134,6 +135,42 @@ def _group(value: str, req: BindRequest, environ: Mapping[str, str], stderr: Tex
     return manifest.group_subject(oid, value)
 
 
+def _user(value: str, req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock,
+          make_http: MakeHttp | None = None) -> manifest.Subject:
+    """A member by UPN, as AKS names members; but an address that is a guest's (B2B) e-mail is bound by the
+    guest's object id, found in Microsoft Graph, since AKS names guests by object id."""
+    from akslogin.credentials.attendance import UnattendedSignIn
+
+    subject = manifest.user_subject(value)  # refuses a guest UPN or an object id with the right advice
+    if not req.resolve:
+        return subject
+    try:
+        # Only with a sign-in that needs nobody: a member's UPN (the usual case) is worth no extra prompt.
+        client = graph_access(req, environ, stderr, clock, make_http, attended=False).client
+        member = client.user(value)
+        if member is not None and member.get("userType") != "Guest":
+            return subject
+        guests = [u for u in client.users_by_mail(value) if u.get("userType") == "Guest" and u.get("id")]
+    except UnattendedSignIn:
+        return subject
+    except AksloginError as exc:
+        _warn(stderr, f"could not check in Microsoft Graph whether {value} is a guest ({exc.message.rstrip('.')}); "
+                      "it is bound by UPN, as AKS names member users. A guest (B2B) account is named by object id: "
+                      "use --guest OBJECT_ID.")
+        return subject
+    if len(guests) == 1:
+        oid = str(guests[0]["id"])
+        _warn(stderr, f"{value} is the e-mail of guest (B2B) user {oid}; AKS names guests by object id, which is "
+                      "what the binding names.")
+        return manifest.guest_subject(oid)
+    if member is None and not guests:
+        raise UsageError(f"Microsoft Graph knows no user {value} (neither a member's UPN nor a guest's e-mail).",
+                         "Check the address, or pass --no-resolve to bind it as given.")
+    if len(guests) > 1:
+        raise UsageError(f"{len(guests)} guest users have the e-mail {value}.", "Pass --guest OBJECT_ID.")
+    return subject
+
+
 def choose_subject(req: BindRequest, environ: Mapping[str, str], stderr: TextIO, clock: Clock,
                    make_http: MakeHttp | None = None) -> manifest.Subject:
     given = [(flag, v) for flag, v in (("--user", req.user), ("--group", req.group),
@@ -143,7 +180,7 @@ def choose_subject(req: BindRequest, environ: Mapping[str, str], stderr: TextIO,
                          "APP_OR_OBJECT_ID or --guest OBJECT_ID.")
     flag, value = given[0]
     if flag == "--user":
-        return manifest.user_subject(value)
+        return _user(value, req, environ, stderr, clock, make_http)
     if flag == "--guest":
         return manifest.guest_subject(value)
     if flag == "--group":

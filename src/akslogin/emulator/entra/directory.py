@@ -96,6 +96,14 @@ class Directory:
         app = tenant.app_by_client_id(app_id) if tenant is not None else None
         return _sp(tenant, app) if tenant is not None and app is not None else None
 
+    def users_by_mail(self, tenant_ref: str, mail: str) -> list[DirectoryObject]:
+        """Users whose mail is ``mail``: a guest's is its home address, a member's its UPN (as the emulator sets it)."""
+        tenant = self._tenant(tenant_ref)
+        if tenant is None:
+            return []
+        found = [_user(tenant, u) for u in tenant.users]
+        return [u for u in found if str(u.to_graph().get("mail", "")).lower() == mail.lower()]
+
     def groups_named(self, tenant_ref: str, name: str) -> list[DirectoryObject]:
         tenant = self._tenant(tenant_ref)
         if tenant is None:

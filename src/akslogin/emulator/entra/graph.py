@@ -26,7 +26,7 @@ GRAPH_AUDIENCES = frozenset({
 #: Tolerance Graph applies to exp/nbf, in seconds.
 SKEW = 300
 _ID = r"(?P<id>[^/()]+)"
-_FILTER = re.compile(r"^\s*(?P<field>appId|displayName)\s+eq\s+'(?P<value>(?:[^']|'')*)'\s*$")
+_FILTER = re.compile(r"^\s*(?P<field>appId|displayName|mail)\s+eq\s+'(?P<value>(?:[^']|'')*)'\s*$")
 
 
 def _error(status: int, code: str, message: str) -> Response:
@@ -51,6 +51,7 @@ class GraphService:
         r.add("GET", r"/v1\.0/servicePrincipals", self.list_service_principals)
         r.add("GET", r"/v1\.0/servicePrincipals\(appId='(?P<app>[^']+)'\)", self.service_principal_by_app)
         r.add("GET", r"/v1\.0/servicePrincipals/" + _ID, self.get_object)
+        r.add("GET", r"/v1\.0/users", self.list_users)
         r.add("GET", r"/v1\.0/users/" + _ID, self.get_object)
         r.add("GET", r"/v1\.0/groups", self.list_groups)
         r.add("GET", r"/v1\.0/groups/" + _ID, self.get_object)
@@ -119,6 +120,16 @@ class GraphService:
             return bad
         found = self.directory.service_principal_by_app_id(str(caller["tid"]), app_id)
         return self._collection([found] if found else [], "servicePrincipals")
+
+    def list_users(self, req: Request) -> Response:
+        """``GET /users?$filter=mail eq '...'``: how a guest is found by the e-mail address people know."""
+        caller, denied = self._authorized(req)
+        if denied is not None or caller is None:
+            return denied or _error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        mail, bad = self._filter(req, "mail")
+        if bad is not None:
+            return bad
+        return self._collection(self.directory.users_by_mail(str(caller["tid"]), mail), "users")
 
     def service_principal_by_app(self, req: Request) -> Response:
         caller, denied = self._authorized(req)
