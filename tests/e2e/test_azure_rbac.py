@@ -176,3 +176,36 @@ def test_kubectl_keeps_the_recorded_cluster_id_when_it_rewrites_the_file(emu: Em
     assert explained.returncode == 1, explained.stdout + explained.stderr
     flat = " ".join(explained.stdout.split())
     assert f'--role "Azure Kubernetes Service RBAC Writer" --scope "{cluster_id()}/namespaces/dev"' in flat
+
+
+def test_forbidden_explained_assigned_with_rbac_bind_then_allowed(emu: Emulator, tmp_path: Path) -> None:
+    """The whole way through real kubectl: Azure denies, explain-forbidden names the role assignment, an Owner's
+    'akslogin rbac bind --apply' makes it through ARM, and the same kubectl call then succeeds."""
+    from support.run import akslogin_bin, clean_env, run_akslogin
+
+    nobody = APPS["nobody"]
+    config = _config(emu, tmp_path, "nobody")
+    denied = kubectl(config, "get", "deployments.apps", "-n", "prod", env=env_for(tmp_path))
+    assert denied.returncode == 1 and AZURE_DENIAL in " ".join(denied.stderr.split())
+    explained = run_akslogin(["explain-forbidden", "list", "deployments.apps", "-n", "prod", "--kubeconfig",
+                              str(config)], env_for(tmp_path))
+    assert explained.returncode == 1 and "Azure Kubernetes Service RBAC Reader" in explained.stdout
+
+    owner = APPS["owner"]
+    owner_env = clean_env(tmp_path / "owner", AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=owner.secret)
+    owner_config = tmp_path / "owner-config"
+    fetched = run_akslogin(["get-credentials", "--login", "spn", "--tenant-id", TENANT, "--client-id",
+                            owner.client_id, "--authority-host", emu.authority_host, "--certificate-authority",
+                            str(emu.ca_path), "--cache-dir", str(tmp_path / "owner-cache"), "--arm-endpoint",
+                            emu.server_url("arm"), "--exec-command", akslogin_bin(), "-g", "rg-az", "-n", CLUSTER,
+                            "--file", str(owner_config)], owner_env)
+    assert fetched.returncode == 0, fetched.stderr
+    before = list(emu.world.role_assignments)
+    try:
+        bound = run_akslogin(["rbac", "bind", "--service-principal", nobody.object_id, "--no-resolve", "--role",
+                              "view", "-n", "prod", "--apply", "--kubeconfig", str(owner_config)], owner_env)
+        assert bound.returncode == 0 and "Assigned Azure Kubernetes Service RBAC Reader" in bound.stdout, bound.stderr
+        allowed = kubectl(config, "get", "deployments.apps", "-n", "prod", env=env_for(tmp_path))
+        assert allowed.returncode == 0, allowed.stderr
+    finally:
+        emu.world.role_assignments[:] = before
