@@ -55,6 +55,39 @@ def test_role_definitions_are_found_by_name_with_their_data_actions(emu: Emulato
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "InvalidFilter"
 
 
+def test_a_custom_role_is_listed_as_one(emu: Emulator) -> None:
+    found = call(emu, "GET", f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions",
+                 APPS["owner"], **{"$filter": "roleName eq 'Widget Reader'"})
+    [definition] = found.json()["value"]
+    assert definition["properties"]["type"] == "CustomRole"
+    assert definition["properties"]["permissions"][0]["dataActions"] == [
+        "Microsoft.ContainerService/managedClusters/example.com/widgets/read"]
+
+
+def test_a_custom_role_grants_its_own_data_actions_on_the_cluster(emu: Emulator) -> None:
+    """A custom role with a data action for a CRD (the world's arm_custom_roles), at the cluster's scope: the API
+    server's access review allows exactly that (kubectl cannot name a CRD's group without its discovery, so the
+    review is posted directly)."""
+    from akslogin.emulator.world import AKS_SERVER_APP_ID
+
+    def review(who: App, verb: str) -> dict[str, object]:
+        token = emu.issuer.access_token(tenant_id=TENANT, audience=AKS_SERVER_APP_ID, lifetime=3600,
+                                        subject_oid=who.object_id, app_id=who.client_id, app_only=True)
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {
+            "resourceAttributes": {"verb": verb, "group": "example.com", "resource": "widgets", "namespace": "prod"}}}
+        with requests.Session() as http:
+            http.trust_env = False
+            answer = http.post(emu.cluster_url("aks-az") + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                               json=body, headers={"Authorization": f"Bearer {token}"}, verify=str(emu.ca_path),
+                               timeout=10)
+        status: dict[str, object] = answer.json()["status"]
+        return status
+
+    assert review(APPS["ns-reader"], "list")["allowed"] is True
+    assert review(APPS["ns-reader"], "delete")["allowed"] is False
+    assert review(APPS["writer"], "list")["allowed"] is False
+
+
 def test_an_assignment_is_made_listed_at_scope_and_deleted(emu: Emulator) -> None:
     scope = f"{cluster_id()}/namespaces/dev"
     name = str(uuid.uuid4())

@@ -49,7 +49,12 @@ def world_spec() -> dict[str, Any]:
             "pods": {"dev": ["api-1"], "prod": ["web-1"]},
             "rbac": {"bindings": [{"name": "k8s-view", "role": "view", "subjects": [{"app": "az-k8s-viewer"}]}]},
         }],
+        "arm_custom_roles": [
+            {"name": "Widget Reader", "data_actions": [
+                "Microsoft.ContainerService/managedClusters/example.com/widgets/read"]},
+        ],
         "arm_role_assignments": [
+            {"principal": {"app": "az-ns-reader"}, "role": "Widget Reader", "scope": {"cluster": CLUSTER}},
             {"principal": {"app": "az-owner"}, "role": "owner", "scope": f"/subscriptions/{SUBSCRIPTION}"},
             {"principal": {"app": "az-contributor"}, "role": "contributor",
              "scope": f"/subscriptions/{SUBSCRIPTION}"},

@@ -6,9 +6,8 @@ that a role assignment of the caller (its object id or one of its groups) must g
 ``<cluster id>/namespaces/<namespace>``. When Azure allows, the request is allowed; when it has no assignment that
 grants it, Kubernetes RBAC still decides, and a denial by both carries Azure's reason text.
 
-The four built-in roles' data actions are the ones Azure publishes (Reader: reads without secrets; Writer: reads
-and writes of workloads and secrets, no RBAC objects; Admin: everything but namespaces and resource quotas;
-Cluster Admin: everything). Custom roles from the world file name their own data actions. This is the oracle:
+The roles' data actions are the world's (emulator/world/model.py: the four built-in roles as Azure publishes
+them, and the world file's custom roles, e.g. for a CRD). This is the oracle:
 akslogin's explain-forbidden reasons about the same roles with code of its own (:mod:`akslogin.rbac.azure`).
 """
 
@@ -17,42 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from akslogin.emulator.aks.rbac import Attributes, Decision
+from akslogin.emulator.world import ARM_DATA_PREFIX as PREFIX
 from akslogin.emulator.world import Cluster, World
 
-PREFIX = "Microsoft.ContainerService/managedClusters"
 #: What the guard appends to a denial (the Forbidden message and the access review's reason).
 DENIAL = "User does not have access to the resource in Azure. Update role assignment to allow access."
 
-
-def _p(*actions: str) -> frozenset[str]:
-    return frozenset(f"{PREFIX}/{a}" for a in actions)
-
-
-_READABLE = (
-    "apps/controllerrevisions", "apps/daemonsets", "apps/deployments", "apps/replicasets", "apps/statefulsets",
-    "autoscaling/horizontalpodautoscalers", "batch/cronjobs", "batch/jobs", "configmaps",
-    "discovery.k8s.io/endpointslices", "endpoints", "events.k8s.io/events", "events", "extensions/daemonsets",
-    "extensions/deployments", "extensions/ingresses", "extensions/networkpolicies", "extensions/replicasets",
-    "limitranges", "metrics.k8s.io/pods", "metrics.k8s.io/nodes", "namespaces", "networking.k8s.io/ingresses",
-    "networking.k8s.io/networkpolicies", "persistentvolumeclaims", "pods", "policy/poddisruptionbudgets",
-    "replicationcontrollers", "resourcequotas", "serviceaccounts", "services",
-)
-_WRITABLE = (
-    "apps/*", "autoscaling/*", "batch/*", "configmaps/*", "endpoints/*", "extensions/*", "networking.k8s.io/*",
-    "persistentvolumeclaims/*", "pods/*", "policy/*", "replicationcontrollers/*", "secrets/*", "serviceaccounts/*",
-    "services/*",
-)
-
-#: key -> (role name, data actions, not data actions)
-ROLES: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
-    "aks-rbac-reader": ("Azure Kubernetes Service RBAC Reader", _p(*(f"{r}/read" for r in _READABLE)),
-                        frozenset()),
-    "aks-rbac-writer": ("Azure Kubernetes Service RBAC Writer",
-                        _p(*(f"{r}/read" for r in _READABLE), *_WRITABLE), frozenset()),
-    "aks-rbac-admin": ("Azure Kubernetes Service RBAC Admin", _p("*"),
-                       _p("resourcequotas/write", "resourcequotas/delete", "namespaces/write", "namespaces/delete")),
-    "aks-rbac-cluster-admin": ("Azure Kubernetes Service RBAC Cluster Admin", _p("*"), frozenset()),
-}
 
 _VERB_SUFFIX = {"get": "read", "list": "read", "watch": "read", "create": "write", "update": "write",
                 "patch": "write", "delete": "delete", "deletecollection": "delete"}
@@ -97,13 +66,12 @@ def authorize(world: World, cluster: Cluster, principal_ids: frozenset[str], att
     action = data_action(attrs)
     target = target_scope(cluster.arm_id, attrs)
     for assignment in world.role_assignments:
-        role = ROLES.get(assignment.role)
+        role = world.role(assignment.role)
         if role is None or assignment.principal_id not in principal_ids or not assignment.covers(target):
             continue
         if assignment.created and now < assignment.created + world.role_propagation_seconds:
             continue  # made moments ago: Azure has not propagated it to the cluster yet
-        name, data_actions, not_data_actions = role
-        if grants(data_actions, not_data_actions, action):
-            return Decision(True, f"Access allowed by Azure RBAC role assignment of {name!r} at scope "
+        if grants(role.data_actions, role.not_data_actions, action):
+            return Decision(True, f"Access allowed by Azure RBAC role assignment of {role.name!r} at scope "
                                   f"{assignment.scope!r}")
     return Decision(False, "")

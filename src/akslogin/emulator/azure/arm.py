@@ -31,7 +31,7 @@ import yaml
 from akslogin.emulator.aks.authn import AuthFailure, SignedTokenVerifier
 from akslogin.emulator.azure.authorization import AuthorizationProvider
 from akslogin.emulator.net.httpbase import Request, Response, Router
-from akslogin.emulator.world import AKS_CLIENT_APP_ID, ARM_NOT_ACTIONS, ARM_ROLES, Cluster, Subscription
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, Cluster, Subscription
 
 if TYPE_CHECKING:
     from akslogin.emulator.host import EmulatorHost
@@ -197,10 +197,11 @@ class ArmService:
         for assignment in self.world.role_assignments:
             if assignment.principal_id not in principal.ids or not assignment.covers(scope):
                 continue
-            actions = ARM_ROLES[assignment.role][1]
-            excluded = ARM_NOT_ACTIONS.get(assignment.role, frozenset())
-            if any(_action_matches(p, action) for p in actions) and not any(
-                    _action_matches(p, action) for p in excluded):
+            role = self.world.role(assignment.role)
+            if role is None:
+                continue
+            if any(_action_matches(p, action) for p in role.actions) and not any(
+                    _action_matches(p, action) for p in role.not_actions):
                 return True
         return False
 

@@ -22,9 +22,8 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from akslogin.emulator.aks.azurerbac import ROLES as DATA_ROLES
 from akslogin.emulator.net.httpbase import Request, Response, Router
-from akslogin.emulator.world import ARM_NOT_ACTIONS, ARM_ROLE_IDS, ARM_ROLES, RoleAssignment
+from akslogin.emulator.world import RoleAssignment, RoleDefinition
 
 if TYPE_CHECKING:
     from akslogin.emulator.azure.arm import ArmService, Principal
@@ -70,23 +69,19 @@ class AuthorizationProvider:
             r.add(method, SCOPE + PROVIDER + r"/roleAssignments/" + GUID, self.arm.guard(handler))
 
     # -- role definitions -----------------------------------------------------------------------
-    def _definition(self, key: str, scope: str) -> dict[str, Any]:
-        name, actions = ARM_ROLES[key]
-        data_actions: frozenset[str] = frozenset()
-        not_data_actions: frozenset[str] = frozenset()
-        if key in DATA_ROLES:
-            _, data_actions, not_data_actions = DATA_ROLES[key]
+    def _definition(self, role: RoleDefinition, scope: str) -> dict[str, Any]:
         sub = _subscription_of(scope)
         base = f"/subscriptions/{sub}" if sub else ""
-        guid = ARM_ROLE_IDS[key]
         return {
-            "id": f"{base}/providers/Microsoft.Authorization/roleDefinitions/{guid}",
-            "type": "Microsoft.Authorization/roleDefinitions", "name": guid,
+            "id": f"{base}/providers/Microsoft.Authorization/roleDefinitions/{role.guid}",
+            "type": "Microsoft.Authorization/roleDefinitions", "name": role.guid,
             "properties": {
-                "roleName": name, "type": "BuiltInRole", "description": f"{name} (emulated built-in role).",
+                "roleName": role.name, "type": "CustomRole" if role.custom else "BuiltInRole",
+                "description": f"{role.name} (emulated {'custom' if role.custom else 'built-in'} role).",
                 "assignableScopes": ["/"],
-                "permissions": [{"actions": sorted(actions), "notActions": sorted(ARM_NOT_ACTIONS.get(key, ())),
-                                 "dataActions": sorted(data_actions), "notDataActions": sorted(not_data_actions)}],
+                "permissions": [{"actions": sorted(role.actions), "notActions": sorted(role.not_actions),
+                                 "dataActions": sorted(role.data_actions),
+                                 "notDataActions": sorted(role.not_data_actions)}],
                 "createdOn": "2015-02-02T21:55:09.8806423Z", "updatedOn": "2024-01-01T00:00:00.0000000Z",
                 "createdBy": None, "updatedBy": None,
             },
@@ -94,31 +89,32 @@ class AuthorizationProvider:
 
     def list_definitions(self, req: Request, _principal: Principal) -> Response:
         scope = req.params.get("scope", "")
-        keys = [k for k in ARM_ROLES if k in ARM_ROLE_IDS]
+        roles = self.world.roles()
         wanted = req.query.get("$filter", "")
         if wanted:
             match = _ROLE_NAME_FILTER.match(wanted)
             if match is None:
                 raise _arm_error(400, "InvalidFilter", f"The filter '{wanted}' is not supported. Use "
                                  "roleName eq '{name}'.")
-            keys = [k for k in keys if ARM_ROLES[k][0].lower() == match.group(1).lower()]
-        return Response.json(200, {"value": [self._definition(k, scope) for k in keys]})
+            roles = [r for r in roles if r.name.lower() == match.group(1).lower()]
+        return Response.json(200, {"value": [self._definition(r, scope) for r in roles]})
 
     def get_definition(self, req: Request, _principal: Principal) -> Response:
-        key = self._key_of(req.params["guid"])
-        if key is None:
+        role = self._role_of(req.params["guid"])
+        if role is None:
             raise _arm_error(404, "RoleDefinitionDoesNotExist", "The specified role definition with ID "
                              f"'{req.params['guid']}' does not exist.")
-        return Response.json(200, self._definition(key, req.params.get("scope", "")))
+        return Response.json(200, self._definition(role, req.params.get("scope", "")))
 
-    @staticmethod
-    def _key_of(guid: str) -> str | None:
-        return next((k for k, g in ARM_ROLE_IDS.items() if g.lower() == guid.lower()), None)
+    def _role_of(self, guid: str) -> RoleDefinition | None:
+        return next((r for r in self.world.roles() if r.guid.lower() == guid.lower()), None)
 
     # -- role assignments -----------------------------------------------------------------------
     def _assignment_json(self, a: RoleAssignment) -> dict[str, Any]:
         sub = _subscription_of(a.scope)
-        definition = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{ARM_ROLE_IDS[a.role]}"
+        role = self.world.role(a.role)
+        guid = role.guid if role else ""
+        definition = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
         when = _iso(a.created or 1_700_000_000)
         return {
             "id": f"{a.scope}/providers/Microsoft.Authorization/roleAssignments/{a.name}",
@@ -157,8 +153,9 @@ class AuthorizationProvider:
             return above or (below and not at_scope)
 
         ids = {who, *self.world.principal_groups(who)} if who else set()
+        known = {r.key for r in self.world.roles()}
         found = [a for a in self.world.role_assignments
-                 if a.role in ARM_ROLE_IDS and related(a) and (not who or a.principal_id in ids)]
+                 if a.role in known and related(a) and (not who or a.principal_id in ids)]
         return Response.json(200, {"value": [self._assignment_json(a) for a in found]})
 
     def _find(self, scope: str, name: str) -> RoleAssignment | None:
@@ -186,8 +183,8 @@ class AuthorizationProvider:
                              "deserialized: 'properties' is required.")
         role_id, principal_id = str(props.get("roleDefinitionId") or ""), str(props.get("principalId") or "")
         principal_type = str(props.get("principalType") or "")
-        key = self._key_of(role_id.rsplit("/", 1)[-1])
-        if key is None:
+        role = self._role_of(role_id.rsplit("/", 1)[-1])
+        if role is None:
             raise _arm_error(400, "RoleDefinitionDoesNotExist",
                              f"The specified role definition with ID '{role_id.rsplit('/', 1)[-1]}' does not exist.")
         try:
@@ -198,6 +195,7 @@ class AuthorizationProvider:
         if principal_type and principal_type not in PRINCIPAL_TYPES:
             raise _arm_error(400, "InvalidPrincipalType", f"The principal type '{principal_type}' is not valid.")
         self._require(principal, WRITE, scope)
+        key = role.key
         existing = next((a for a in self.world.role_assignments if a.role == key and a.principal_id.lower()
                          == principal_id.lower() and a.scope.rstrip("/").lower() == scope.lower()), None)
         if existing is not None and existing.name.lower() == req.params["guid"].lower():

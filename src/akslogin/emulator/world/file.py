@@ -37,6 +37,7 @@ from akslogin.emulator.world.model import (  # the model this module fills in
     Host,
     ManagedIdentity,
     RoleAssignment,
+    RoleDefinition,
     Secret,
     Subscription,
     Tenant,
@@ -135,6 +136,9 @@ def world_from_dict(data: Any, base_dir: Path | None = None) -> World:
         if world.subscription(cluster.subscription) is None:
             label = f"Subscription {cluster.subscription[:8]}"
             world.subscriptions.append(Subscription(cluster.subscription, label, cluster.tenant_id))
+    for i, entry in enumerate(_list(data, "arm_custom_roles")):
+        role = _custom_role(entry, i, world)
+        world.custom_roles[role.key] = role
     world.role_assignments = [
         _role_assignment(a, i, world) for i, a in enumerate(_list(data, "arm_role_assignments"))
     ]
@@ -540,11 +544,39 @@ def _arm_principal_id(p: Any, where: str, world: World) -> str:
     raise WorldError(f"{where}: unknown {kind} {ref!r}")
 
 
-def _role_key(role: str, where: str) -> str:
+def _role_key(role: str, where: str, world: World) -> str:
     for key, (full_name, _) in ARM_ROLES.items():
         if role.lower() in (key, full_name.lower()):
             return key
-    raise WorldError(f"{where}: unknown role {role!r}; use one of " + ", ".join(ARM_ROLES))
+    for key, custom in world.custom_roles.items():
+        if role.lower() in (key, custom.name.lower(), custom.guid.lower()):
+            return key
+    raise WorldError(f"{where}: unknown role {role!r}; use one of " + ", ".join(ARM_ROLES)
+                     + " or a custom role of arm_custom_roles")
+
+
+def _custom_role(c: Any, i: int, world: World) -> RoleDefinition:
+    """``{name, id (a GUID, optional), actions: [], data_actions: [], not_data_actions: []}``: e.g. a role that
+    reads a CRD's objects on an Azure RBAC cluster
+    (``Microsoft.ContainerService/managedClusters/<group>/<resource>/read``)."""
+    where = f"arm_custom_roles[{i}]"
+    name = str(_req(c, "name", where))
+    guid = str(c.get("id") or uuid.uuid5(uuid.NAMESPACE_URL, f"akslogin-emulator-role:{name}"))
+    try:
+        uuid.UUID(guid)
+    except ValueError:
+        raise WorldError(f"{where}: id must be a GUID, not {guid!r}") from None
+    if any(r.name.lower() == name.lower() for r in world.roles()):
+        raise WorldError(f"{where}: a role named {name!r} exists already")
+
+    def actions(field_name: str) -> frozenset[str]:
+        values = c.get(field_name) or []
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise WorldError(f"{where}: {field_name} must be a list of action strings")
+        return frozenset(values)
+
+    return RoleDefinition(f"custom:{guid.lower()}", name, guid.lower(), actions("actions"), actions("not_actions"),
+                          actions("data_actions"), actions("not_data_actions"), custom=True)
 
 
 def _scope(scope: Any, where: str, world: World) -> str:
@@ -569,6 +601,6 @@ def _role_assignment(a: Any, i: int, world: World) -> RoleAssignment:
     where = f"arm_role_assignments[{i}]"
     return RoleAssignment(
         principal_id=_arm_principal_id(_req(a, "principal", where), where, world),
-        role=_role_key(str(_req(a, "role", where)), where),
+        role=_role_key(str(_req(a, "role", where)), where, world),
         scope=_scope(_req(a, "scope", where), where, world),
     )

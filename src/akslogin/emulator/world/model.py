@@ -339,6 +339,63 @@ ARM_ROLE_IDS: dict[str, str] = {
 }
 
 
+#: Azure RBAC for Kubernetes: the data actions of the built-in AKS RBAC roles, as Azure publishes them (Reader:
+#: reads without Secrets; Writer: also writes workloads and Secrets, no RBAC objects; Admin: everything but
+#: Namespaces and ResourceQuotas; Cluster Admin: everything). The API server asks them (emulator/aks/azurerbac.py).
+ARM_DATA_PREFIX = "Microsoft.ContainerService/managedClusters"
+
+
+def _data(*actions: str) -> frozenset[str]:
+    return frozenset(f"{ARM_DATA_PREFIX}/{a}" for a in actions)
+
+
+_READABLE = (
+    "apps/controllerrevisions", "apps/daemonsets", "apps/deployments", "apps/replicasets", "apps/statefulsets",
+    "autoscaling/horizontalpodautoscalers", "batch/cronjobs", "batch/jobs", "configmaps",
+    "discovery.k8s.io/endpointslices", "endpoints", "events.k8s.io/events", "events", "extensions/daemonsets",
+    "extensions/deployments", "extensions/ingresses", "extensions/networkpolicies", "extensions/replicasets",
+    "limitranges", "metrics.k8s.io/pods", "metrics.k8s.io/nodes", "namespaces", "networking.k8s.io/ingresses",
+    "networking.k8s.io/networkpolicies", "persistentvolumeclaims", "pods", "policy/poddisruptionbudgets",
+    "replicationcontrollers", "resourcequotas", "serviceaccounts", "services",
+)
+_WRITABLE = (
+    "apps/*", "autoscaling/*", "batch/*", "configmaps/*", "endpoints/*", "extensions/*", "networking.k8s.io/*",
+    "persistentvolumeclaims/*", "pods/*", "policy/*", "replicationcontrollers/*", "secrets/*", "serviceaccounts/*",
+    "services/*",
+)
+#: role key -> (data actions, not data actions)
+ARM_DATA_ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "aks-rbac-reader": (_data(*(f"{r}/read" for r in _READABLE)), frozenset()),
+    "aks-rbac-writer": (_data(*(f"{r}/read" for r in _READABLE), *_WRITABLE), frozenset()),
+    "aks-rbac-admin": (_data("*"), _data("resourcequotas/write", "resourcequotas/delete", "namespaces/write",
+                                         "namespaces/delete")),
+    "aks-rbac-cluster-admin": (_data("*"), frozenset()),
+}
+
+
+@dataclass(frozen=True)
+class RoleDefinition:
+    """An Azure role: a built-in one (ARM_ROLES and the tables beside it) or a world's custom role."""
+
+    key: str
+    name: str
+    guid: str
+    actions: frozenset[str]
+    not_actions: frozenset[str] = frozenset()
+    data_actions: frozenset[str] = frozenset()
+    not_data_actions: frozenset[str] = frozenset()
+    custom: bool = False
+
+
+def builtin_role(key: str) -> RoleDefinition | None:
+    if key not in ARM_ROLES:
+        return None
+    name, actions = ARM_ROLES[key]
+    data, not_data = ARM_DATA_ACTIONS.get(key, (frozenset(), frozenset()))
+    return RoleDefinition(key, name, ARM_ROLE_IDS.get(key, ""), actions, ARM_NOT_ACTIONS.get(key, frozenset()),
+                          data, not_data)
+
+
 @dataclass
 class RoleAssignment:
     """An Azure role assignment: ``principal_id`` (object id of an app, user or group) holds ``role`` on
@@ -368,6 +425,16 @@ class World:
     role_assignments: list[RoleAssignment] = field(default_factory=list)
     #: Seconds before a new role assignment takes effect on an Azure RBAC cluster (Azure takes minutes).
     role_propagation_seconds: float = 0.0
+    #: The world file's custom roles (arm_custom_roles), by key ("custom:<guid>").
+    custom_roles: dict[str, RoleDefinition] = field(default_factory=dict)
+
+    def role(self, key: str) -> RoleDefinition | None:
+        return self.custom_roles.get(key) or builtin_role(key)
+
+    def roles(self) -> list[RoleDefinition]:
+        """Every role ARM can name: the built-in ones with a definition id, then the custom ones."""
+        found = [r for r in (builtin_role(k) for k in ARM_ROLES) if r is not None and r.guid]
+        return found + list(self.custom_roles.values())
 
     def subscription(self, sub_id: str) -> Subscription | None:
         return next((s for s in self.subscriptions if s.id.lower() == sub_id.lower()), None)
