@@ -9,6 +9,7 @@ directory, apps only when the world grants them ``graph_read`` (Graph's Applicat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -111,25 +112,27 @@ class GraphService:
             return "", _error(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause.")
         return match.group("value").replace("''", "'"), None
 
-    def list_service_principals(self, req: Request) -> Response:
+    def _listed(self, req: Request, field: str, kind: str,
+                lookup: Callable[[str, str], list[DirectoryObject]]) -> Response:
+        """A collection filtered on one field (``$filter=<field> eq '...'``), for a caller that may read Graph."""
         caller, denied = self._authorized(req)
         if denied is not None or caller is None:
             return denied or _error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        app_id, bad = self._filter(req, "appId")
+        value, bad = self._filter(req, field)
         if bad is not None:
             return bad
-        found = self.directory.service_principal_by_app_id(str(caller["tid"]), app_id)
-        return self._collection([found] if found else [], "servicePrincipals")
+        return self._collection(lookup(str(caller["tid"]), value), kind)
+
+    def list_service_principals(self, req: Request) -> Response:
+        def by_app_id(tenant: str, app_id: str) -> list[DirectoryObject]:
+            found = self.directory.service_principal_by_app_id(tenant, app_id)
+            return [found] if found else []
+
+        return self._listed(req, "appId", "servicePrincipals", by_app_id)
 
     def list_users(self, req: Request) -> Response:
         """``GET /users?$filter=mail eq '...'``: how a guest is found by the e-mail address people know."""
-        caller, denied = self._authorized(req)
-        if denied is not None or caller is None:
-            return denied or _error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        mail, bad = self._filter(req, "mail")
-        if bad is not None:
-            return bad
-        return self._collection(self.directory.users_by_mail(str(caller["tid"]), mail), "users")
+        return self._listed(req, "mail", "users", self.directory.users_by_mail)
 
     def service_principal_by_app(self, req: Request) -> Response:
         caller, denied = self._authorized(req)
@@ -139,13 +142,7 @@ class GraphService:
         return Response.json(200, found.to_graph()) if found else _not_found(req.params["app"])
 
     def list_groups(self, req: Request) -> Response:
-        caller, denied = self._authorized(req)
-        if denied is not None or caller is None:
-            return denied or _error(401, "InvalidAuthenticationToken", "Access token is empty.")
-        name, bad = self._filter(req, "displayName")
-        if bad is not None:
-            return bad
-        return self._collection(self.directory.groups_named(str(caller["tid"]), name), "groups")
+        return self._listed(req, "displayName", "groups", self.directory.groups_named)
 
     def get_object(self, req: Request) -> Response:
         caller, denied = self._authorized(req, req.params["id"])

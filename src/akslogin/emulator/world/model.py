@@ -284,6 +284,8 @@ class Subscription:
     tenant_id: str
 
 
+_READ_ASSIGNMENTS = frozenset({"Microsoft.Authorization/*/read"})
+_USER_CREDENTIAL = frozenset({"Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"})
 #: Azure built-in roles the emulated ARM knows, by short name, with their full names and actions.
 ARM_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "reader": ("Reader", frozenset({"*/read"})),
@@ -301,19 +303,13 @@ ARM_ROLES: dict[str, tuple[str, frozenset[str]]] = {
         "Microsoft.ContainerService/managedClusters/read",
         "Microsoft.ContainerService/managedClusters/listClusterMonitoringUserCredential/action",
     })),
-    # Azure RBAC for Kubernetes: their data actions (what the API server asks) are in emulator/aks/azurerbac.py;
-    # these are their control-plane actions. Admin and Cluster Admin may also fetch the user kubeconfig.
     "user-access-admin": ("User Access Administrator", frozenset({"*/read", "Microsoft.Authorization/*"})),
-    "aks-rbac-reader": ("Azure Kubernetes Service RBAC Reader", frozenset({"Microsoft.Authorization/*/read"})),
-    "aks-rbac-writer": ("Azure Kubernetes Service RBAC Writer", frozenset({"Microsoft.Authorization/*/read"})),
-    "aks-rbac-admin": ("Azure Kubernetes Service RBAC Admin", frozenset({
-        "Microsoft.Authorization/*/read",
-        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
-    })),
-    "aks-rbac-cluster-admin": ("Azure Kubernetes Service RBAC Cluster Admin", frozenset({
-        "Microsoft.Authorization/*/read",
-        "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action",
-    })),
+    # Azure RBAC for Kubernetes: their control-plane actions here (Admin and Cluster Admin may also fetch the user
+    # kubeconfig); their data actions, which the API server asks, in ARM_DATA_ACTIONS below.
+    "aks-rbac-reader": ("Azure Kubernetes Service RBAC Reader", _READ_ASSIGNMENTS),
+    "aks-rbac-writer": ("Azure Kubernetes Service RBAC Writer", _READ_ASSIGNMENTS),
+    "aks-rbac-admin": ("Azure Kubernetes Service RBAC Admin", _READ_ASSIGNMENTS | _USER_CREDENTIAL),
+    "aks-rbac-cluster-admin": ("Azure Kubernetes Service RBAC Cluster Admin", _READ_ASSIGNMENTS | _USER_CREDENTIAL),
 }
 
 
