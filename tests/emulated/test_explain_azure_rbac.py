@@ -176,3 +176,23 @@ def test_doctor_gives_the_role_assignment_as_the_fix(emu: Emulator, tmp_path: Pa
     assert done.returncode != 0 and authorized["status"] == "fail"
     assert authorized["message"].startswith("Forbidden by Azure RBAC for Kubernetes")
     assert f'--role "{azure.READER}" --scope "{cluster_id()}/namespaces/dev"' in authorized["fix"]
+
+
+def test_a_recorded_resource_manager_elsewhere_gets_no_token(emu: Emulator, tmp_path: Path) -> None:
+    """A kubeconfig can come from anywhere: a Resource Manager it records that is neither the cloud's nor on this
+    machine would receive an ARM token, so it is refused (the advice stands; nothing is sent, nowhere else either)."""
+    app = APPS["nobody"]
+    entry = emu.kubeconfig_cluster(CLUSTER)
+    entry["cluster"]["extensions"] = [{"name": "akslogin.io/azure", "extension": {
+        "resourceId": cluster_id(), "azureRBAC": True, "resourceManager": "https://arm.attacker.example/"}}]
+    config = kubeconfig(tmp_path / "config", emu, CLUSTER, app=app, cluster_entry=entry,
+                        args=exec_args(emu, app, tmp_path / "cache", tenant=TENANT))
+    emu.request_log.reset()
+    streams = Streams()
+    code = run(ExplainRequest(kubeconfig=str(config), output="json", verb="list", resource="pods", namespace="dev"),
+               env_for(tmp_path), streams.out, streams.err)
+    advice = json.loads(streams.stdout)["azure_role_assignment"]
+    assert code == 1 and advice["held"] is None
+    assert "arm.attacker.example" in advice["held_error"] and "no token is sent there" in advice["held_error"]
+    assert advice["command"].startswith("az role assignment create")
+    assert len(emu.request_log.token_requests()) == 1  # the cluster's token only: no sign-in for Resource Manager

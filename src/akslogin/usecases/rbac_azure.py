@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 from akslogin import kubectx as ct
-from akslogin.errors import AksloginError, ConfigError, UsageError
+from akslogin.errors import ConfigError, UsageError
 from akslogin.output import paragraph
 from akslogin.rbac import azure as azure_rbac
 from akslogin.rbac import manifest
 
 if TYPE_CHECKING:
-    from akslogin.arm import ArmClient, ManagedCluster
+    from akslogin.arm import ArmClient
     from akslogin.http import MakeHttp
 
 Clock = Callable[[], float]
@@ -113,14 +113,31 @@ def arm_client(target: ct.Target, environ: Mapping[str, str], stderr: TextIO, cl
                           "Run the printed az command yourself, or use a context that signs in with akslogin.")
     opts = ct.validated_options(target.plan)
     env = ct.with_exec_env(environ, target.plan.exec.env)
-    endpoint = arm_endpoint or target.ctx.cluster.resource_manager or None  # what get-credentials used
+    endpoint = arm_endpoint or recorded_endpoint(target, opts.environment) or None
     session = open_session(opts, env, stderr, Log(0, stderr), arm_endpoint=endpoint,
                            arm_resource=arm_resource or None, clock=clock, make_http=make_http or HttpClient)
     return session.arm
 
 
-def uses_azure_rbac(arm: ArmClient, resource_id: str) -> ManagedCluster:
-    return arm.get_cluster_by_id(resource_id)
+def recorded_endpoint(target: ct.Target, environment: str) -> str:
+    """The Resource Manager get-credentials recorded for the cluster, when it may be trusted with an ARM token:
+    the cloud's own, or one on this machine (an emulator). A kubeconfig can come from anywhere, and a recorded
+    endpoint elsewhere would receive the token: that is refused (ConfigError), not replaced by another."""
+    import urllib.parse
+
+    from akslogin.clouds import cloud
+
+    recorded = target.ctx.cluster.resource_manager
+    if not recorded:
+        return ""
+    host = (urllib.parse.urlsplit(recorded).hostname or "").lower()
+    own = (urllib.parse.urlsplit(cloud(environment).arm_endpoint).hostname or "").lower()
+    if host in (own, "localhost", "127.0.0.1", "::1"):
+        return recorded
+    raise ConfigError(f"the kubeconfig records Resource Manager {recorded} for cluster {target.ctx.cluster.name}, "
+                      f"which is neither the cloud's ({own}) nor on this machine: no token is sent there.",
+                      "Pass --arm-endpoint with the Resource Manager you trust (or fetch the kubeconfig again "
+                      "with akslogin get-credentials).")
 
 
 def apply(arm: ArmClient, assignment: AzureAssignment, stdout: TextIO, stderr: TextIO) -> int:
@@ -156,7 +173,3 @@ def render(assignment: AzureAssignment, output: str, stdout: TextIO) -> None:
     else:
         stdout.write(f"# {assignment.role} for {assignment.label}, at {assignment.scope}\n{assignment.command()}\n")
     stdout.flush()
-
-
-def describe_failure(exc: AksloginError) -> str:
-    return exc.message.rstrip(".")
