@@ -39,7 +39,8 @@ class Session:
 
 def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stderr: TextIO, log: Log, *,
                  arm_endpoint: str | None = None, arm_resource: str | None = None, pool_size: int = 10,
-                 clock: Callable[[], float] = time.time, make_http: MakeHttp = HttpClient) -> Session:
+                 clock: Callable[[], float] = time.time, make_http: MakeHttp = HttpClient,
+                 attended: bool | None = None) -> Session:
     """Sign in for Resource Manager with the command's sign-in flags and open the client."""
     started = time.monotonic()  # --timeout bounds the whole command: the sign-in, every ARM call, every wait
     cloud = clouds.cloud(signin.environment)
@@ -48,7 +49,7 @@ def open_session(signin: options.TokenOptions, environ: Mapping[str, str], stder
         raise UsageError(f"--arm-endpoint must be an https URL, not {endpoint[:80]!r}.")
     arm_opts = source.for_arm(signin, arm_resource or cloud.arm_resource)
     log(1, f"signing in to Resource Manager ({arm_opts.server_id}) with --login {arm_opts.login}")
-    token = source.obtain(arm_opts, environ, stderr, log, clock)
+    token = source.obtain(arm_opts, environ, stderr, log, clock, attended=attended)
     # The ARM client retries (and honours Retry-After) itself, within what is left of --timeout.
     http = make_http(arm_opts.timeout_seconds, arm_opts.certificate_authority, environ, pool_maxsize=pool_size,
                      retry=RetryPolicy(attempts=1), deadline=started + arm_opts.timeout_seconds)

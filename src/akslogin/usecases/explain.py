@@ -357,14 +357,19 @@ def list_held(advice: AzureAdvice, target: ct.Target, environ: Mapping[str, str]
                              "get-credentials' to have it recorded)")
         return
     from akslogin.arm import ArmError
+    from akslogin.credentials.attendance import UnattendedSignIn
 
     try:
-        arm = rbac_azure.arm_client(target, environ, stderr, clock)
+        # Never a second prompt just to list them: a person signed in for the cluster already.
+        arm = rbac_azure.arm_client(target, environ, stderr, clock, attended=False)
         found = arm.role_assignments_for(advice.grant.scope(advice.cluster_id), advice.object_id)
     except ArmError as exc:
         advice.held_error = ("this identity may not read role assignments there: that needs "
                              "Microsoft.Authorization/roleAssignments/read, which the AKS RBAC roles include"
                              if exc.code == "AuthorizationFailed" else exc.message.rstrip("."))
+        return
+    except UnattendedSignIn:
+        advice.held_error = "listing them needs a separate sign-in to Resource Manager, which would prompt here"
         return
     except AksloginError as exc:
         advice.held_error = exc.message.rstrip(".")

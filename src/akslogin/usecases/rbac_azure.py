@@ -101,8 +101,10 @@ def cluster_scope(target: ct.Target, given: str) -> str:
 
 
 def arm_client(target: ct.Target, environ: Mapping[str, str], stderr: TextIO, clock: Clock, *,
-               arm_endpoint: str = "", arm_resource: str = "", make_http: MakeHttp | None = None) -> ArmClient:
-    """Resource Manager signed in with the context's own login (the identity kubectl uses there)."""
+               arm_endpoint: str = "", arm_resource: str = "", make_http: MakeHttp | None = None,
+               attended: bool | None = None) -> ArmClient:
+    """Resource Manager signed in with the context's own login (the identity kubectl uses there); ``attended``
+    False: a sign-in that would need a person raises UnattendedSignIn instead of asking."""
     from akslogin.http import HttpClient
     from akslogin.log import Log
     from akslogin.usecases.arm_import import open_session
@@ -115,7 +117,8 @@ def arm_client(target: ct.Target, environ: Mapping[str, str], stderr: TextIO, cl
     env = ct.with_exec_env(environ, target.plan.exec.env)
     endpoint = arm_endpoint or recorded_endpoint(target, opts.environment) or None
     session = open_session(opts, env, stderr, Log(0, stderr), arm_endpoint=endpoint,
-                           arm_resource=arm_resource or None, clock=clock, make_http=make_http or HttpClient)
+                           arm_resource=arm_resource or None, clock=clock, make_http=make_http or HttpClient,
+                           attended=attended)
     return session.arm
 
 
