@@ -57,8 +57,12 @@ class ServicePrincipalCredential:
         if opts.client_secret:
             secret = opts.client_secret
         else:
-            from akslogin.credentials.certificate import load_client_certificate
+            from akslogin.leanimport import gc_paused
 
+            with gc_paused():  # cryptography's key and X.509 modules, and PyJWT, which MSAL signs with later
+                import jwt  # noqa: F401
+
+                from akslogin.credentials.certificate import load_client_certificate
             secret = load_client_certificate(opts.client_certificate, opts.client_certificate_password)
         self._http = ctx.http
         self._clock = ctx.clock
