@@ -188,10 +188,6 @@ class ArmClient:
                           what)
         return kubeconfigs_from_json(body, name)
 
-    def get_cluster_by_id(self, resource_id: str) -> ManagedCluster:
-        path = "/".join(_q(part) for part in resource_id.strip("/").split("/"))
-        return cluster_from_json(self._call("GET", path, {"api-version": API_AKS}, f"read cluster {resource_id}"))
-
     def role_definition_id(self, scope: str, role_name: str) -> str:
         """The id of the role named ``role_name`` (as az resolves ``--role``), or "" when there is none."""
         path = f"{_scope_path(scope)}/{AUTHORIZATION}/roleDefinitions"

@@ -17,7 +17,7 @@ import pytest
 
 from akslogin.emulator import Emulator
 from akslogin.emulator.world import AKS_CLIENT_APP_ID, AKS_SERVER_APP_ID, RoleAssignment
-from support.azurerbacworld import APPS, CLUSTER, TENANT, USER, cluster_id, start
+from support.azurerbacworld import APPS, CLUSTER, TENANT, USER, cluster_id, get_credentials, start
 from support.explainworld import env_for, exec_args, kubeconfig
 from support.run import kubectl
 
@@ -157,15 +157,9 @@ def test_kubectl_keeps_the_recorded_cluster_id_when_it_rewrites_the_file(emu: Em
     explain-forbidden's az line then names the exact scope."""
     from akslogin.kubeconfig.resolved import resolve
     from akslogin.kubeconfig.view import load_merged
-    from support.run import akslogin_bin, clean_env, run_akslogin
+    from support.run import akslogin_bin
 
-    owner = APPS["owner"]
-    env = clean_env(tmp_path, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=owner.secret)
-    config = tmp_path / "config"
-    done = run_akslogin(["get-credentials", "--login", "spn", "--tenant-id", TENANT, "--client-id", owner.client_id,
-                         "--authority-host", emu.authority_host, "--certificate-authority", str(emu.ca_path),
-                         "--cache-dir", str(tmp_path / "cache"), "--arm-endpoint", emu.server_url("arm"),
-                         "--exec-command", akslogin_bin(), "-g", "rg-az", "-n", CLUSTER, "--file", str(config)], env)
+    config, env, done = get_credentials(emu, tmp_path, APPS["owner"])
     assert done.returncode == 0, done.stderr
     rewritten = kubectl(config, "config", "set-context", "--current", "--namespace=dev", env=env)
     assert rewritten.returncode == 0, rewritten.stderr
@@ -181,7 +175,7 @@ def test_kubectl_keeps_the_recorded_cluster_id_when_it_rewrites_the_file(emu: Em
 def test_forbidden_explained_assigned_with_rbac_bind_then_allowed(emu: Emulator, tmp_path: Path) -> None:
     """The whole way through real kubectl: Azure denies, explain-forbidden names the role assignment, an Owner's
     'akslogin rbac bind --apply' makes it through ARM, and the same kubectl call then succeeds."""
-    from support.run import akslogin_bin, clean_env, run_akslogin
+    from support.run import run_akslogin
 
     nobody = APPS["nobody"]
     config = _config(emu, tmp_path, "nobody")
@@ -191,14 +185,8 @@ def test_forbidden_explained_assigned_with_rbac_bind_then_allowed(emu: Emulator,
                               str(config)], env_for(tmp_path))
     assert explained.returncode == 1 and "Azure Kubernetes Service RBAC Reader" in explained.stdout
 
-    owner = APPS["owner"]
-    owner_env = clean_env(tmp_path / "owner", AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=owner.secret)
-    owner_config = tmp_path / "owner-config"
-    fetched = run_akslogin(["get-credentials", "--login", "spn", "--tenant-id", TENANT, "--client-id",
-                            owner.client_id, "--authority-host", emu.authority_host, "--certificate-authority",
-                            str(emu.ca_path), "--cache-dir", str(tmp_path / "owner-cache"), "--arm-endpoint",
-                            emu.server_url("arm"), "--exec-command", akslogin_bin(), "-g", "rg-az", "-n", CLUSTER,
-                            "--file", str(owner_config)], owner_env)
+    (tmp_path / "owner").mkdir()
+    owner_config, owner_env, fetched = get_credentials(emu, tmp_path / "owner", APPS["owner"])
     assert fetched.returncode == 0, fetched.stderr
     before = list(emu.world.role_assignments)
     try:

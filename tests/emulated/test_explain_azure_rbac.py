@@ -19,7 +19,7 @@ from akslogin.emulator import Emulator
 from akslogin.emulator.world import RoleAssignment
 from akslogin.rbac import azure
 from akslogin.usecases.explain import ExplainRequest, run
-from support.azurerbacworld import APPS, CLUSTER, TENANT, cluster_id, start
+from support.azurerbacworld import APPS, CLUSTER, TENANT, cluster_id, recorded_entry, start
 from support.explainworld import Streams, env_for, exec_args, kubeconfig
 
 ROLE_KEYS = {azure.READER: "aks-rbac-reader", azure.WRITER: "aks-rbac-writer", azure.ADMIN: "aks-rbac-admin",
@@ -112,9 +112,7 @@ def test_a_kubernetes_rbac_cluster_gets_no_azure_advice(tmp_path: Path, tmp_path
 def _recorded_explain(emu: Emulator, tmp_path: Path, who: str, **kw: object) -> tuple[int, dict[str, Any], str]:
     """explain-forbidden with a kubeconfig that carries what get-credentials records (resource id, model, ARM)."""
     app = APPS[who]
-    entry = emu.kubeconfig_cluster(CLUSTER)
-    entry["cluster"]["extensions"] = [{"name": "akslogin.io/azure", "extension": {
-        "resourceId": cluster_id(), "azureRBAC": True, "resourceManager": emu.server_url("arm") + "/"}}]
+    entry = recorded_entry(emu)
     config = kubeconfig(tmp_path / "config", emu, CLUSTER, app=app, cluster_entry=entry,
                         args=exec_args(emu, app, tmp_path / "cache", tenant=TENANT))
     streams = Streams()
@@ -165,9 +163,7 @@ def test_doctor_gives_the_role_assignment_as_the_fix(emu: Emulator, tmp_path: Pa
     from support.run import run_akslogin
 
     app = APPS["nobody"]
-    entry = emu.kubeconfig_cluster(CLUSTER)
-    entry["cluster"]["extensions"] = [{"name": "akslogin.io/azure", "extension": {
-        "resourceId": cluster_id(), "azureRBAC": True, "resourceManager": emu.server_url("arm") + "/"}}]
+    entry = recorded_entry(emu)
     config = kubeconfig(tmp_path / "config", emu, CLUSTER, app=app, cluster_entry=entry, namespace="dev",
                         args=exec_args(emu, app, tmp_path / "cache", tenant=TENANT))
     done = run_akslogin(["doctor", "--kubeconfig", str(config), "-o", "json"], env_for(tmp_path))
@@ -182,9 +178,7 @@ def test_a_recorded_resource_manager_elsewhere_gets_no_token(emu: Emulator, tmp_
     """A kubeconfig can come from anywhere: a Resource Manager it records that is neither the cloud's nor on this
     machine would receive an ARM token, so it is refused (the advice stands; nothing is sent, nowhere else either)."""
     app = APPS["nobody"]
-    entry = emu.kubeconfig_cluster(CLUSTER)
-    entry["cluster"]["extensions"] = [{"name": "akslogin.io/azure", "extension": {
-        "resourceId": cluster_id(), "azureRBAC": True, "resourceManager": "https://arm.attacker.example/"}}]
+    entry = recorded_entry(emu, resource_manager="https://arm.attacker.example/")
     config = kubeconfig(tmp_path / "config", emu, CLUSTER, app=app, cluster_entry=entry,
                         args=exec_args(emu, app, tmp_path / "cache", tenant=TENANT))
     emu.request_log.reset()

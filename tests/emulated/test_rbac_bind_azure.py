@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from akslogin.emulator import Emulator
-from support.azurerbacworld import APPS, CLUSTER, TENANT, cluster_id, start
+from support.azurerbacworld import APPS, CLUSTER, TENANT, cluster_id, get_credentials, start
 from support.explainworld import App
-from support.run import akslogin_bin, clean_env, run_akslogin
+from support.run import clean_env, run_akslogin
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +27,7 @@ def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
 
 
 def _credentials(emu: Emulator, home: Path, who: App) -> tuple[Path, dict[str, str]]:
-    env = clean_env(home, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=who.secret)
-    kubeconfig = home / "config"
-    done = run_akslogin(["get-credentials", "--login", "spn", "--tenant-id", TENANT, "--client-id", who.client_id,
-                         "--authority-host", emu.authority_host, "--certificate-authority", str(emu.ca_path),
-                         "--cache-dir", str(home / "cache"), "--arm-endpoint", emu.server_url("arm"),
-                         "--exec-command", akslogin_bin(), "-g", "rg-az", "-n", CLUSTER, "--file", str(kubeconfig)],
-                        env)
+    kubeconfig, env, done = get_credentials(emu, home, who)
     assert done.returncode == 0, done.stderr
     assert "authorizes with Azure RBAC for Kubernetes" in done.stderr
     return kubeconfig, env

@@ -8,6 +8,7 @@ user whose group holds the Reader role, and an app that Azure does not know but 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from akslogin.emulator import Emulator
@@ -71,3 +72,27 @@ def world_spec() -> dict[str, Any]:
 def start(tmp_path_factory: Any) -> Iterator[Emulator]:
     with Emulator(world_from_dict(world_spec()), tmp_path_factory.mktemp("emu-azure-rbac")) as emu:
         yield emu
+
+
+def get_credentials(emu: Emulator, home: Path, who: App) -> tuple[Path, dict[str, str], Any]:
+    """akslogin get-credentials for aks-az as ``who`` (a service principal), into ``home``/config: the
+    kubeconfig, the environment that signs in, and the finished process."""
+    from support.run import akslogin_bin, clean_env, run_akslogin
+
+    env = clean_env(home, AAD_SERVICE_PRINCIPAL_CLIENT_SECRET=who.secret)
+    kubeconfig = home / "config"
+    done = run_akslogin(["get-credentials", "--login", "spn", "--tenant-id", TENANT, "--client-id", who.client_id,
+                         "--authority-host", emu.authority_host, "--certificate-authority", str(emu.ca_path),
+                         "--cache-dir", str(home / "cache"), "--arm-endpoint", emu.server_url("arm"),
+                         "--exec-command", akslogin_bin(), "-g", "rg-az", "-n", CLUSTER, "--file", str(kubeconfig)],
+                        env)
+    return kubeconfig, env, done
+
+
+def recorded_entry(emu: Emulator, resource_manager: str = "") -> dict[str, Any]:
+    """aks-az's kubeconfig cluster entry with what get-credentials records (resource id, model, Resource Manager)."""
+    entry = emu.kubeconfig_cluster(CLUSTER)
+    entry["cluster"]["extensions"] = [{"name": "akslogin.io/azure", "extension": {
+        "resourceId": cluster_id(), "azureRBAC": True,
+        "resourceManager": resource_manager or emu.server_url("arm") + "/"}}]
+    return entry

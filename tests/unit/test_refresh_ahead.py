@@ -151,3 +151,11 @@ def test_the_payload_carries_the_arguments_and_the_moment() -> None:
     assert refresh_ahead.parse_payload({"argv": ["a"], "due": "soon"}) == (["a"], 0.0)
     assert refresh_ahead.parse_payload({"argv": [1]}) == (None, 0.0)
     assert refresh_ahead.parse_payload("x") == (None, 0.0)
+
+
+def test_a_moment_too_far_ahead_is_not_waited_for() -> None:
+    """Every wait has a deadline: no renewal is scheduled more than an hour ahead, so a payload asking for more
+    is not slept on."""
+    clock = _Clock(1000.0)
+    assert not refresh_ahead.wait_until(1000.0 + refresh_ahead.MAX_WAIT + 1, clock, clock.sleep)
+    assert clock.sleeps == []

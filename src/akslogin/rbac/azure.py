@@ -130,8 +130,8 @@ def cluster_id_hint(cluster_name: str) -> str:
     return f"$(az aks show -g <resource-group> -n {cluster_name} --query id -o tsv)"
 
 
-def assign_command(object_id: str, kind: str, grant: AzureGrant, cluster_id: str) -> str:
+def assign_command(object_id: str, kind: str, role: str, scope: str) -> str:
     """The ``az role assignment create`` line; object id and principal type spare az a Graph lookup, which a
     guest user or a service principal would otherwise need."""
     return (f"az role assignment create --assignee-object-id {object_id} --assignee-principal-type {kind} "
-            f'--role "{grant.role}" --scope "{grant.scope(cluster_id)}"')
+            f'--role "{role}" --scope "{scope}"')

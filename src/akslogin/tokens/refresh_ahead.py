@@ -49,6 +49,8 @@ RETRY_SPACING = 60.0
 TOO_LATE = 600.0
 #: The longest the waiting process sleeps at a time, so that a wall-clock jump (resume) is noticed.
 SLEEP_STEP = 30.0
+#: The longest a scheduled renewal waits (the window is at most an hour); a moment further off is not waited for.
+MAX_WAIT = 2 * 3600.0
 #: A marker that claims to hold longer than this is damaged (a renewal is scheduled at most a token's life
 #: ahead, and tokens live at most 24 hours).
 MAX_HOLD = 2 * 86400.0
@@ -156,7 +158,10 @@ def start(argv: Sequence[str], environ: Mapping[str, str], cache_dir: str, key: 
 def wait_until(due: float, clock: Callable[[], float] = time.time,
                sleep: Callable[[float], None] = time.sleep) -> bool:
     """Sleep until ``due`` by ``clock`` (wall clock: a monotonic sleep does not count a suspended machine's
-    time), in steps of at most SLEEP_STEP. False when the moment passed by more than TOO_LATE."""
+    time), in steps of at most SLEEP_STEP. False when the moment passed by more than TOO_LATE, or lies more than
+    MAX_WAIT ahead (no renewal is scheduled that far: every wait has a deadline)."""
+    if due - clock() > MAX_WAIT:
+        return False
     while True:
         left = due - clock()
         if left <= 0:

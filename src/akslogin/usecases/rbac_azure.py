@@ -36,7 +36,6 @@ ROLE_ALIASES = {
     "admin": azure_rbac.ADMIN,
     "cluster-admin": azure_rbac.CLUSTER_ADMIN,
 }
-PRINCIPAL_TYPES = {"User": "User", "Group": "Group"}
 
 
 def azure_role(role: str) -> str:
@@ -60,8 +59,7 @@ class AzureAssignment:
     label: str
 
     def command(self) -> str:
-        return (f"az role assignment create --assignee-object-id {self.object_id} --assignee-principal-type "
-                f'{self.principal_type} --role "{self.role}" --scope "{self.scope}"')
+        return azure_rbac.assign_command(self.object_id, self.principal_type, self.role, self.scope)
 
     def to_json(self) -> dict[str, Any]:
         """What ``--apply`` sends: the scope, the role by name (its id is looked up there), and the body."""
