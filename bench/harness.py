@@ -533,6 +533,7 @@ FLEET_APP = ("abababab-0000-4000-8000-0000000000f1", "0c0c0c0c-0000-4000-8000-00
 #: The one call per cluster a fleet import makes (its path ends so); subscription listings end in managedClusters.
 CREDENTIAL_PATH = r"/listClusterUserCredential$"
 LISTING_PATH = r"/managedClusters$"
+GRAPH_PATH = r"\.ResourceGraph/resources$"
 
 
 def fleet_subscription(n: int) -> str:

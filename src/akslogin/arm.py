@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import random
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -30,9 +31,14 @@ from akslogin.retry import RETRY_STATUSES, RetryPolicy
 API_SUBSCRIPTIONS = "2022-12-01"
 API_AKS = "2025-07-01"
 API_AUTHORIZATION = "2022-04-01"
+API_RESOURCE_GRAPH = "2022-10-01"
+API_MANAGEMENT_GROUPS = "2020-05-01"
+API_FLEET = "2025-03-01"
 AUTHORIZATION = "providers/Microsoft.Authorization"
 PROVIDER = "Microsoft.ContainerService/managedClusters"
 MAX_PAGES = 1000
+#: 429 answers one request may take (each waited out, within --timeout) before it is reported.
+MAX_THROTTLED = 40
 
 #: credential kind → (ARM action, the built-in role that grants it)
 CREDENTIAL_KINDS: dict[str, tuple[str, str]] = {
@@ -64,6 +70,24 @@ class ManagedCluster:
     provisioning_state: str
     #: Azure RBAC for Kubernetes (aadProfile.enableAzureRBAC): Azure role assignments authorize first.
     azure_rbac: bool = False
+    #: The Entra tenant its users sign in to (aadProfile.tenantID), and where ARM reported it from.
+    tenant_id: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    display_name: str
+    default_domain: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An ARM answer's body and the headers a caller paces itself by (quota headers, lower-cased names)."""
+
+    body: dict[str, Any]
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -98,6 +122,7 @@ def parse_arm_id(resource_id: str) -> dict[str, str]:
 def cluster_from_json(item: dict[str, Any]) -> ManagedCluster:
     props = item.get("properties")
     props = props if isinstance(props, dict) else {}
+    aad, tags = props.get("aadProfile"), item.get("tags")
     ids = parse_arm_id(str(item.get("id", "")))
     return ManagedCluster(
         id=str(item.get("id", "")),
@@ -110,7 +135,9 @@ def cluster_from_json(item: dict[str, Any]) -> ManagedCluster:
         aad=bool(props.get("aadProfile")),
         disable_local_accounts=bool(props.get("disableLocalAccounts")),
         provisioning_state=str(props.get("provisioningState") or ""),
-        azure_rbac=isinstance(props.get("aadProfile"), dict) and props["aadProfile"].get("enableAzureRBAC") is True,
+        azure_rbac=isinstance(aad, dict) and aad.get("enableAzureRBAC") is True,
+        tenant_id=str((aad.get("tenantID") if isinstance(aad, dict) else "") or item.get("tenantId") or ""),
+        tags=tuple(sorted((str(k), str(v)) for k, v in tags.items())) if isinstance(tags, dict) else (),
     )
 
 
@@ -130,6 +157,49 @@ def kubeconfigs_from_json(body: dict[str, Any], name: str) -> list[Kubeconfig]:
     if not results:
         raise ArmError(f"ARM returned no kubeconfig for cluster {name}.", None, 200, "NoCredentials")
     return results
+
+
+class WritePacer:
+    """ARM's write budget per subscription, as its answers report it (``x-ms-ratelimit-remaining-subscription-
+    writes``): when a subscription is nearly out, the next credential request there waits a moment for the bucket
+    to refill instead of being answered 429. Spreading the requests over subscriptions is the caller's part."""
+
+    RESERVE = 2
+    PAUSE = 1.0  # ARM refills writes at about 10 a second: a second gives the bucket room again
+
+    def __init__(self) -> None:
+        self._left: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self.paused = 0
+
+    def saw(self, url: str, headers: Any) -> None:
+        value = headers.get("x-ms-ratelimit-remaining-subscription-writes")
+        sub = _subscription_of(url)
+        if sub and value is not None and str(value).strip().isdigit():
+            with self._lock:
+                self._left[sub] = int(str(value).strip())
+
+    def before_write(self, subscription: str) -> float:
+        """Seconds to wait before writing in ``subscription`` (0 when its budget is unknown or ample)."""
+        with self._lock:
+            left = self._left.get(subscription.lower())
+            if left is None or left > self.RESERVE:
+                if left is not None:
+                    self._left[subscription.lower()] = left - 1  # this request's share, until ARM says again
+                return 0.0
+            self._left.pop(subscription.lower(), None)
+            self.paused += 1
+            return self.PAUSE
+
+
+def _subscription_of(url: str) -> str:
+    parts = urllib.parse.urlsplit(url).path.split("/")
+    lowered = [p.lower() for p in parts]
+    if "subscriptions" in lowered:
+        i = lowered.index("subscriptions")
+        if i + 1 < len(parts):
+            return urllib.parse.unquote(parts[i + 1]).lower()
+    return ""
 
 
 class ArmClient:
@@ -154,6 +224,7 @@ class ArmClient:
         #: ARM's own retries (HttpClient is given attempts=1): a longer cap, since --all runs for minutes.
         self.retry = RetryPolicy(attempts=self.max_attempts, base=0.5, cap=8.0, max_retry_after=max_retry_after,
                                  sleep=sleep, jitter=jitter)
+        self.pacer = WritePacer()
 
     # -- calls ---------------------------------------------------------------------------------
     def list_subscriptions(self) -> list[Subscription]:
@@ -184,9 +255,38 @@ class ArmClient:
         if public_fqdn:
             params["server-fqdn"] = "public"
         what = f"{action} on cluster {name} (resource group {resource_group}, subscription {subscription})"
+        pause = self.pacer.before_write(subscription)
+        if pause and self.fits(pause):
+            self.log(1, f"ARM: subscription {subscription} is nearly out of write requests; pausing {pause:g}s")
+            self.retry.sleep(pause)
         body = self._call("POST", self._cluster_path(subscription, resource_group, name) + f"/{action}", params,
                           what)
         return kubeconfigs_from_json(body, name)
+
+    def list_tenants(self) -> list[Tenant]:
+        return [Tenant(str(t.get("tenantId", "")), str(t.get("displayName") or ""), str(t.get("defaultDomain") or ""))
+                for t in self._paged("tenants", API_SUBSCRIPTIONS, "list tenants") if t.get("tenantId")]
+
+    def management_group_subscriptions(self, group: str) -> list[Subscription]:
+        """The subscriptions anywhere beneath management group ``group``."""
+        what = f"list what is beneath management group {group}"
+        path = f"providers/Microsoft.Management/managementGroups/{_q(group)}/descendants"
+        return [Subscription(str(d.get("name", "")), str((d.get("properties") or {}).get("displayName") or ""), "",
+                             "")
+                for d in self._paged(path, API_MANAGEMENT_GROUPS, what)
+                if str(d.get("type", "")).lower().endswith("/subscriptions")]
+
+    def resource_graph(self, body: dict[str, Any], what: str) -> Answer:
+        """One Resource Graph query (POST, read-only: retried like a read)."""
+        return self._exchange("POST", "providers/Microsoft.ResourceGraph/resources",
+                              {"api-version": API_RESOURCE_GRAPH}, what, body=body)
+
+    def fleet_credentials(self, subscription: str, resource_group: str, name: str) -> list[Kubeconfig]:
+        """A Fleet Manager hub's kubeconfig (``fleets/{name}/listCredentials``), decoded."""
+        path = (f"subscriptions/{_q(subscription)}/resourceGroups/{_q(resource_group)}/providers/"
+                f"Microsoft.ContainerService/fleets/{_q(name)}/listCredentials")
+        what = f"listCredentials on fleet {name} (resource group {resource_group}, subscription {subscription})"
+        return kubeconfigs_from_json(self._call("POST", path, {"api-version": API_FLEET}, what), name)
 
     def role_definition_id(self, scope: str, role_name: str) -> str:
         """The id of the role named ``role_name`` (as az resolves ``--role``), or "" when there is none."""
@@ -246,32 +346,46 @@ class ArmClient:
 
     def _call(self, method: str, path_or_url: str, params: dict[str, str] | None, what: str,
               body: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._exchange(method, path_or_url, params, what, body).body
+
+    def _exchange(self, method: str, path_or_url: str, params: dict[str, str] | None, what: str,
+                  body: dict[str, Any] | None = None) -> Answer:
         url = path_or_url if path_or_url.startswith("https://") else self.endpoint + path_or_url
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        for attempt in range(1, self.max_attempts + 1):
-            last = attempt == self.max_attempts
+        failures = throttled = 0
+        while True:
             try:
                 response = (self.http.request(method, url, params=params, headers=headers) if body is None else
                             self.http.request(method, url, params=params, headers=headers, json=body))
             except TLSError:
                 raise
             except NetworkError as exc:
-                if last or not _transient(exc):
+                failures += 1
+                if failures >= self.max_attempts or not _transient(exc):
                     raise
-                delay = self.retry.backoff(attempt)
-                if not self._fits(delay):
+                delay = self.retry.backoff(failures)
+                if not self.fits(delay):
                     raise
-                self.log(1, f"ARM: {exc.message} ({what}); retry {attempt} in {delay:.1f}s")
+                self.log(1, f"ARM: {exc.message} ({what}); retry {failures} in {delay:.1f}s")
                 self.retry.sleep(delay)
                 continue
-            if response.status_code in RETRY_STATUSES and not last:
-                delay = self.retry.backoff(attempt, response.headers.get("Retry-After"))
-                if self._fits(delay):
-                    self.log(1, f"ARM answered HTTP {response.status_code} to {what}; retry {attempt} in "
-                                f"{delay:.1f}s")
-                    self.retry.sleep(delay)
-                    continue
-                raise describe_error(response, what, self.endpoint, out_of_time=self.http.timeout)
+            if response.status_code in RETRY_STATUSES:
+                # Throttling is expected at scale: a 429 is retried for as long as --timeout allows (bounded);
+                # server errors and dropped connections a few times.
+                if response.status_code == 429:
+                    throttled += 1
+                    attempt, last = throttled, throttled >= MAX_THROTTLED
+                else:
+                    failures += 1
+                    attempt, last = failures, failures >= self.max_attempts
+                if not last:
+                    delay = self.retry.backoff(attempt, response.headers.get("Retry-After"))
+                    if self.fits(delay):
+                        self.log(1, f"ARM answered HTTP {response.status_code} to {what}; retry {attempt} in "
+                                    f"{delay:.1f}s")
+                        self.retry.sleep(delay)
+                        continue
+                    raise describe_error(response, what, self.endpoint, out_of_time=self.http.timeout)
             if response.status_code >= 400:
                 raise describe_error(response, what, self.endpoint)
             try:
@@ -282,11 +396,11 @@ class ArmClient:
                 raise ArmError(f"ARM's answer to '{what}' is not a JSON object (HTTP {response.status_code}).",
                                "Check --arm-endpoint: it must be the Resource Manager URL.", response.status_code,
                                "InvalidResponse")
-            return body
-        raise AssertionError("unreachable")  # pragma: no cover
+            self.pacer.saw(url, response.headers)
+            return Answer(body, {k.lower(): v for k, v in response.headers.items() if k.lower().startswith("x-ms-")})
 
 
-    def _fits(self, delay: float) -> bool:
+    def fits(self, delay: float) -> bool:
         """Whether waiting ``delay`` seconds and trying once more still fits in the run's --timeout."""
         return delay + 0.5 < self.http.remaining()
 

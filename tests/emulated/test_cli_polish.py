@@ -63,7 +63,7 @@ def test_get_credentials_output_json_and_yaml(runner: Runner) -> None:
                     "name": "aks1", "credential": "user"}
     fleet = runner.get_credentials("--all", "--subscription", S1, "-o", "yaml")
     summary = yaml.safe_load(fleet.stdout)
-    assert set(summary) == {"file", "subscriptions", "counts", "clusters"}
+    assert set(summary) == {"file", "subscriptions", "counts", "clusters", "discovery"}
     assert summary["counts"]["failed"] == (1 if fleet.returncode else 0)
     statuses = {c["name"]: c["status"] for c in summary["clusters"]}
     assert statuses["aks1"] == "unchanged" and statuses["aks-private"] == "imported"

@@ -42,7 +42,9 @@ def _clean_failure(stderr: str) -> None:
 @pytest.mark.parametrize("body", ['{"value": ' + "[" * 50_000 + "]" * 50_000 + "}",
                                   '{"value": [], "n": ' + "1" * 100_000 + "}"])
 def test_an_arm_answer_over_the_bounds_is_refused(runner: Runner, emu: Emulator, body: str) -> None:
-    emu.faults.add(Fault("arm", r"/managedClusters$", "raw", status=200, times=10, body=body))
+    # Discovery's answer (Resource Graph's, and a listing's where it is refused) is bounded too.
+    emu.faults.add(Fault("arm", r"/managedClusters$|\.ResourceGraph/resources$", "raw", status=200, times=10,
+                         body=body))
     result = runner.get_credentials("--all", "-s", S1)
     assert result.returncode != 0
     _clean_failure(result.stderr)
@@ -113,7 +115,8 @@ def test_timeout_bounds_get_credentials_as_a_whole(runner: Runner, emu: Emulator
 
 
 def test_timeout_bounds_all_clusters_too(runner: Runner, emu: Emulator) -> None:
-    emu.faults.add(Fault("arm", r"/managedClusters$", "status", status=429, retry_after=1_000_000_000, times=50))
+    emu.faults.add(Fault("arm", r"/managedClusters$|\.ResourceGraph/resources$", "status", status=429,
+                         retry_after=1_000_000_000, times=50))
     start = time.monotonic()
     result = runner.get_credentials("--all", "-s", S1, "--timeout", "6s", timeout=120)
     assert time.monotonic() - start < 12

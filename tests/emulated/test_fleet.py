@@ -16,8 +16,9 @@ import yaml
 from akslogin import options
 from akslogin.emulator import Emulator
 from akslogin.log import Log
+from akslogin.resourcegraph import Filters, Scope
 from akslogin.usecases.arm_import import ImportSettings, open_session
-from akslogin.usecases.fleet import collect
+from akslogin.usecases.fleet import Progress, collect
 from support import fleet as shared
 from support.armworld import FLEETBOT, Runner, named, sub_id
 from support.fleet import PER_SUB, SUBS
@@ -80,9 +81,10 @@ def test_serial_and_parallel_fetch_give_the_same_result(runner: Runner, emu: Emu
     emu.faults.set_latency("arm", 0.02)
     results = {}
     for workers in (1, 16):
-        fetched, failures, _ = collect(session, subs, settings, workers, None)
-        assert len(fetched) == SUBS * PER_SUB - 1 and len(failures) == 1
-        results[workers] = sorted(str(item[0]) for item in fetched)
+        got = collect(session, Scope(subscriptions=subs), Filters(), settings, workers, Progress(None))
+        assert len(got.fetched) == SUBS * PER_SUB - 1 and len(got.failures) == 1
+        assert got.discovery.via == "resource graph" and got.discovery.requests == 1
+        results[workers] = sorted(str(item.cluster) for item in got.fetched)
     assert results[1] == results[16]
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(BENCH))
 
 from harness import (
     CREDENTIAL_PATH,
-    LISTING_PATH,
+    GRAPH_PATH,
     Endpoints,
     fleet_invocation,
     fleet_spec,
@@ -42,7 +42,7 @@ CLUSTERS = SUBSCRIPTIONS * PER_SUBSCRIPTION
 
 
 #: list subscriptions, one listing per subscription, one credential per cluster
-ARM_CALLS = 1 + SUBSCRIPTIONS + CLUSTERS
+ARM_CALLS = 1 + CLUSTERS  # one Resource Graph query finds them all; one credential request each
 
 
 @pytest.fixture(scope="module")
@@ -84,19 +84,19 @@ def test_concurrent_arm_requests_never_exceed_the_bound(control: Endpoints, tmp_
 
 
 def test_429_retry_after_is_honoured_and_the_bound_still_holds(control: Endpoints, tmp_path: Path) -> None:
-    throttled_credentials, throttled_listings = 5, 2
+    throttled_credentials, throttled_queries = 5, 2
     control.call("faults", {"faults": [
         {"service": "arm", "path": CREDENTIAL_PATH, "kind": "status", "status": 429, "retry_after": 1,
          "times": throttled_credentials},
-        {"service": "arm", "path": LISTING_PATH, "kind": "status", "status": 429, "retry_after": 2,
-         "times": throttled_listings},
+        {"service": "arm", "path": GRAPH_PATH, "kind": "status", "status": 429, "retry_after": 2,
+         "times": throttled_queries},
     ]})
     _, arm, peak = _import(control, tmp_path, 4)
-    throttled = throttled_credentials + throttled_listings
+    throttled = throttled_credentials + throttled_queries
     assert len(arm) == ARM_CALLS + throttled  # each 429 costs exactly one more request
     assert sum(1 for e in arm if e["status"] == 429) == throttled
     waits = [*retry_waits([e for e in arm if str(e["path"]).endswith("Credential")], "arm", 429, 1.0),
-             *retry_waits([e for e in arm if str(e["path"]).endswith("managedClusters")], "arm", 429, 2.0)]
+             *retry_waits([e for e in arm if str(e["path"]).endswith("ResourceGraph/resources")], "arm", 429, 2.0)]
     assert len(waits) == throttled
     for wait in waits:  # retried, and not before Retry-After said (measured by the emulator)
         assert wait.waited is not None and wait.waited >= wait.retry_after, wait

@@ -122,7 +122,7 @@ def test_no_convert_keeps_what_aks_returned(runner: Runner) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["-g", "rg"], "--resource-group and --name are required"),
-    (["--all", "-n", "x"], "does not take --resource-group"),
+    (["--all", "-n", "x"], "does not take --name"),
     (["-g", "rg", "-n", "x", "--admin", "--format", "exec"], "--format can only be specified"),
     (["-g", "rg", "-n", "x", "--embed-tokens", "--no-convert"], "drop --no-convert"),
     (["-g", "rg", "-n", "x", "-s", "a", "-s", "b"], "one --subscription"),

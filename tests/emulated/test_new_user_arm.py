@@ -38,8 +38,8 @@ def test_a_repeated_subscription_is_imported_once(runner: Runner, emu: Emulator)
     second = yaml.safe_load((runner.home / "twice").read_text())
     assert sorted(c["name"] for c in second["contexts"]) == sorted(c["name"] for c in first["contexts"])
     assert not [c["name"] for c in second["contexts"] if c["name"].endswith("-2")]
-    lists = [r for r in emu.request_log.entries("arm") if r.path.endswith("/managedClusters")]
-    assert len(lists) == 2  # one listing per run
+    queries = [r for r in emu.request_log.entries("arm") if r.path.endswith(".ResourceGraph/resources")]
+    assert len(queries) == 2  # one Resource Graph query per run (the subscription named in it once)
 
 
 def test_a_subscription_is_found_by_its_name(runner: Runner) -> None:

@@ -34,6 +34,17 @@ examples:
   # for a client that cannot run exec plugins: embed a token (renew it with refresh-kubeconfig)
   akslogin get-credentials -g rg -n aks --login spn -t <tenant> --embed-tokens token
 
+  # an estate: the production clusters in Europe, beneath one management group, one file per subscription
+  akslogin get-credentials --all --management-group mg-platform --tag env=prod --location westeurope \
+      --split-by subscription ~/.kube/estate --login spn -t <tenant>
+  export KUBECONFIG="$(ls ~/.kube/estate/*.yaml | paste -sd: -)"
+
+  # every tenant the identity is in (each tenant signs in on its own)
+  akslogin get-credentials --all --all-tenants --login azurecli
+
+  # an AKS Fleet Manager hub
+  akslogin get-credentials --fleet fleet-prod -g rg-fleet --login azurecli
+
   # the fleet import as data for a script
   akslogin get-credentials --all --login workloadidentity -o json | jq '.clusters[] | select(.status=="failed")'
 
@@ -49,7 +60,9 @@ def register(sub: Any) -> None:
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
     )
     target = p.add_argument_group("which cluster(s)")
-    target.add_argument("-g", "--resource-group", metavar="RG", help="the cluster's resource group")
+    target.add_argument("-g", "--resource-group", metavar="RG", action="append",
+                        help="the cluster's (or fleet's) resource group; with --all, repeat to import only clusters "
+                             "in these resource groups")
     target.add_argument("-n", "--name", metavar="NAME", help="the cluster's name")
     target.add_argument("-s", "--subscription", metavar="ID|NAME", action="append", dest="subscriptions",
                         help="subscription id or name, as az takes it (default: AZURE_SUBSCRIPTION_ID, else az's "
@@ -60,6 +73,26 @@ def register(sub: Any) -> None:
                         "subscription the identity can see")
     target.add_argument("--max-concurrency", type=int, default=16, metavar="N",
                         help="parallel ARM requests with --all (default 16)")
+    target.add_argument("--fleet", metavar="NAME",
+                        help="an AKS Fleet Manager fleet: import its hub's kubeconfig (with --resource-group)")
+    estate = p.add_argument_group(
+        "with --all: where to look and what to keep",
+        "Clusters are found with Azure Resource Graph (one query per 1,000 clusters), or by listing each "
+        "subscription when Resource Graph is refused. Filters apply in the query; repeat a flag for more values.")
+    estate.add_argument("--tag", action="append", default=[], metavar="NAME=VALUE",
+                        help="only clusters with this tag (every --tag must match; the value exactly)")
+    estate.add_argument("--location", action="append", default=[], metavar="REGION",
+                        help="only clusters in this region (e.g. westeurope)")
+    estate.add_argument("--management-group", metavar="ID",
+                        help="only subscriptions beneath this management group (at any depth)")
+    estate.add_argument("--tenant", action="append", default=[], metavar="TENANT",
+                        help="import from this tenant (repeat for several; each signs in on its own, with the same "
+                             "--login); default: the sign-in's tenant")
+    estate.add_argument("--all-tenants", action="store_true",
+                        help="import from every tenant the identity has a presence in (az account tenant list)")
+    estate.add_argument("--split-by", nargs=2, metavar=("subscription|tenant", "DIR"),
+                        help="write one kubeconfig per subscription (or tenant) into DIR, instead of one file; list "
+                             "them in KUBECONFIG")
     cred = p.add_argument_group("which credential")
     cred.add_argument("-a", "--admin", action="store_true",
                       help="the local cluster-admin credential (client certificate; see the warning it prints)")
@@ -105,9 +138,12 @@ def run(args: argparse.Namespace) -> int:
 
     signin = signin_options(args, os.environ)
     req = GetCredentialsRequest(
-        signin=signin, resource_group=args.resource_group, name=args.name, subscriptions=args.subscriptions or [],
+        signin=signin, name=args.name, subscriptions=args.subscriptions or [],
         all=args.all, max_concurrency=args.max_concurrency, admin=args.admin, user=args.user, format=args.format,
-        public_fqdn=args.public_fqdn, file=args.file, overwrite=args.overwrite_existing, context=args.context,
+        public_fqdn=args.public_fqdn, file=args.file, resource_groups=args.resource_group or [], tags=args.tag,
+        locations=args.location, management_group=args.management_group, tenants=args.tenant,
+        all_tenants=args.all_tenants, split_by=tuple(args.split_by) if args.split_by else None, fleet=args.fleet,
+        overwrite=args.overwrite_existing, context=args.context,
         convert=not args.no_convert, exec_command=args.exec_command, allow_secrets=args.allow_secrets_in_kubeconfig,
         embed_tokens=args.embed_tokens, azure_config_dir=args.azure_config_dir, exec_api_version=exec_api_version(args),
         output=args.output, arm_endpoint=args.arm_endpoint, arm_resource=args.arm_resource)

@@ -62,6 +62,14 @@ FEATURES: list[Feature] = [
 ]
 
 
+class _LazyCAs(dict[str, ClusterCA]):
+    """The clusters' client CAs: a served cluster's is made at start (its API server trusts it); one that only ARM
+    knows (a generated estate) gets its own the first time a static credential of it is asked for."""
+
+    def __missing__(self, name: str) -> ClusterCA:
+        return self.setdefault(name, ClusterCA(name))  # atomic: two threads asking at once get one CA
+
+
 class Emulator:
     """The whole emulated cloud. Use as a context manager, or ``start()``/``stop()``.
 
@@ -89,7 +97,8 @@ class Emulator:
         self.issuer = TokenIssuer(self.clock)
         self.entra = EntraService(world, self.issuer, self.clock)
         #: Per-cluster client CA (admin and other static client certificates).
-        self.cluster_cas: dict[str, ClusterCA] = {c.name: ClusterCA(c.name) for c in world.clusters}
+        self.cluster_cas: dict[str, ClusterCA] = _LazyCAs({c.name: ClusterCA(c.name) for c in world.clusters
+                                                            if c.served})
         #: What Microsoft Graph knows (memberships, app id → object id); used by Graph and by the API servers.
         self.directory = Directory(world)
         self._extra_servers: dict[str, HTTPSServer] = {}
@@ -105,7 +114,7 @@ class Emulator:
         self._cluster_servers: dict[str, HTTPSServer] = {}
         self._auth_outcome = threading.local()  # handler thread → who the API server saw, for the log
         jwks = self.issuer.jwks()
-        for cluster in world.clusters:
+        for cluster in (c for c in world.clusters if c.served):
             authenticator: Authenticator = TokenAuthenticator(jwks, cluster, self.clock,
                                                     group_resolver=self.directory.member_groups)
             if cluster.arc:
@@ -191,7 +200,11 @@ class Emulator:
         return decide
 
     def cluster_url(self, name: str) -> str:
-        return self._cluster_servers[name].url
+        server = self._cluster_servers.get(name)
+        if server is not None:
+            return server.url
+        cluster = self.world.cluster(name)  # known to ARM only: named by the FQDN AKS would give it
+        return f"https://{self.arm.fqdns(cluster)[0]}:443"
 
     def kubeconfig_cluster(self, name: str) -> dict[str, Any]:
         """A kubeconfig ``clusters[]`` entry for cluster ``name``, CA embedded as AKS does."""
@@ -205,7 +218,7 @@ class Emulator:
             "control": self._entra_server.url + CONTROL_PREFIX,
             "clusters": {
                 c.name: {"server": self.cluster_url(c.name), "tenant_id": c.tenant_id, "server_id": c.server_id}
-                for c in self.world.clusters
+                for c in self.world.clusters if c.served
             },
             "services": self.services_urls(),
             "control_token": self.control_token,

@@ -119,6 +119,15 @@ def judge(assignment: dict[str, object], grant: AzureGrant, cluster_id: str) -> 
     return HeldAssignment(role, scope, str(props.get("createdOn") or ""), covers, grants)
 
 
+def on_fleet_hub(grant: AzureGrant, resource_id: str) -> AzureGrant:
+    """On an AKS Fleet Manager hub (its resource id is the fleet's) the same grant is the Fleet Manager RBAC role of
+    the same level (Reader, Writer, Admin, Cluster Admin): their data actions are the AKS roles' on the fleet."""
+    if "/providers/microsoft.containerservice/fleets/" not in resource_id.lower():
+        return grant
+    return AzureGrant(grant.role.replace("Azure Kubernetes Service RBAC", "Azure Kubernetes Fleet Manager RBAC"),
+                      grant.namespace)
+
+
 def principal_type(identity_type: str) -> str:
     """``--assignee-principal-type`` for what the token says the caller is (TokenInfo.identity_type): apps and
     managed identities are service principals, members and guests users."""

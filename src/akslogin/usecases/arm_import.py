@@ -95,6 +95,17 @@ def fetch(session: Session, subscription: str, resource_group: str, name: str, s
     return config
 
 
+def fetch_hub(session: Session, subscription: str, resource_group: str, name: str) -> KubeConfig:
+    """An AKS Fleet Manager hub's kubeconfig (``fleets/{name}/listCredentials``), recorded like a cluster's: the
+    hub always authorizes with Azure RBAC, on the fleet's resource id."""
+    results = session.arm.fleet_credentials(subscription, resource_group, name)
+    config = files.parse(results[0].text, f"the kubeconfig ARM returned for fleet {name}")
+    fleet_id = (f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/"
+                f"Microsoft.ContainerService/fleets/{name}")
+    record_cluster(config, fleet_id, True, session.arm.endpoint)
+    return config
+
+
 def record_cluster(config: KubeConfig, resource_id: str, azure_rbac: bool | None, arm_endpoint: str) -> None:
     """Note the cluster's Azure resource id, whether Azure role assignments authorize on it, and the Resource
     Manager that said so, on its kubeconfig entry (an extension kubectl keeps and ignores): explain-forbidden

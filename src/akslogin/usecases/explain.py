@@ -341,6 +341,7 @@ def azure_advice(target: ct.Target, token_info: TokenInfo | None, object_id: str
         object_id = token_info.object_id
     kind = azure_rbac.principal_type(token_info.identity_type if token_info else "")
     cluster_id = target.ctx.cluster.resource_id or azure_rbac.cluster_id_hint(target.ctx.cluster.name)
+    grant = azure_rbac.on_fleet_hub(grant, cluster_id)
     command = azure_rbac.assign_command(object_id, kind, grant.role, grant.scope(cluster_id))
     return AzureAdvice(grant, object_id, kind, cluster_id, command)
 

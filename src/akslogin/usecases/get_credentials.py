@@ -9,8 +9,9 @@ mode (or embed a token) → merge into the kubeconfig under its lock, or print i
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -22,12 +23,15 @@ from akslogin.kubeconfig import files, merge, paths
 from akslogin.kubeconfig.model import KubeConfig
 from akslogin.log import Log
 from akslogin.output import emit, printable
+from akslogin.resourcegraph import Filters, Scope
+from akslogin.usecases import fleet
 from akslogin.usecases.arm_import import (
     ImportSettings,
     Session,
     conversion_for,
     default_context,
     fetch,
+    fetch_hub,
     open_session,
     prepare,
     rename,
@@ -70,19 +74,67 @@ class GetCredentialsRequest:
     output: str = "table"
     arm_endpoint: str | None = None
     arm_resource: str | None = None
+    #: --all's filters and scopes (--resource-group may be repeated with --all).
+    resource_groups: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    management_group: str | None = None
+    tenants: list[str] = field(default_factory=list)
+    all_tenants: bool = False
+    split_by: tuple[str, str] | None = None
+    #: --fleet: an AKS Fleet Manager hub's kubeconfig instead of a cluster's.
+    fleet: str | None = None
 
     def check(self) -> None:
         """The flag combinations that cannot work, refused before anything signs in."""
+        if self.resource_group and not self.resource_groups:
+            self.resource_groups = [self.resource_group]
+        only_all = [flag for flag, given in (("--tag", self.tags), ("--location", self.locations),
+                                             ("--management-group", self.management_group),
+                                             ("--tenant", self.tenants), ("--all-tenants", self.all_tenants),
+                                             ("--split-by", self.split_by)) if given]
+        if only_all and not self.all:
+            raise UsageError(f"{', '.join(only_all)} choose(s) what --all imports; add --all.",
+                             "e.g. akslogin get-credentials --all --tag env=prod --location westeurope")
+        if self.fleet:
+            if self.all or self.name or len(self.resource_groups) != 1:
+                raise UsageError("--fleet NAME takes the fleet's --resource-group (one), not --name or --all.",
+                                 "e.g. akslogin get-credentials --fleet fleet-prod -g rg-fleet")
+            self.resource_group = self.resource_groups[0]
+            return self._check_common()
         if self.all:
-            if self.resource_group or self.name or self.context:
-                raise UsageError("--all imports every cluster; it does not take --resource-group, --name or "
-                                 "--context.")
+            if self.name or self.context:
+                raise UsageError("--all imports every cluster; it does not take --name or --context (--resource-group "
+                                 "limits it to those resource groups).")
+            for tag in self.tags:
+                key, eq, _ = tag.partition("=")
+                if not eq or not key.strip():
+                    raise UsageError(f"--tag takes name=value, not {tag!r}.", "e.g. --tag env=prod")
+            odd = next((v for v in (*self.tags, *self.locations, *self.resource_groups)
+                        if any(ord(ch) < 32 or ord(ch) == 127 for ch in v)), None)
+            if odd is not None:
+                raise UsageError(f"{odd!r} holds a control character; Azure names, regions and tags never do.")
+            if self.tenants and self.all_tenants:
+                raise UsageError("--tenant names tenants; --all-tenants takes every tenant. Pick one.")
+            if self.management_group and len(self.subscriptions) > 0:
+                raise UsageError("--management-group and --subscription both choose subscriptions; pick one.")
+            if self.split_by is not None and self.split_by[0] not in ("subscription", "tenant"):
+                raise UsageError(f"--split-by takes subscription or tenant, then a directory; not "
+                                 f"{self.split_by[0]!r}.", "e.g. --split-by subscription ~/.kube/estate")
+            if self.split_by is not None and self.file:
+                raise UsageError("--split-by writes one file per subscription or tenant in its directory; drop --file.")
         else:
+            if len(self.resource_groups) > 1:
+                raise UsageError("give one --resource-group for one cluster (several only with --all).")
+            self.resource_group = self.resource_groups[0] if self.resource_groups else self.resource_group
             if not self.resource_group or not self.name:
                 raise UsageError("--resource-group and --name are required (or --all).",
                                  "e.g. akslogin get-credentials -g rg-prod -n aks-prod --login spn -t <tenant>")
             if len(self.subscriptions) > 1:
                 raise UsageError("give one --subscription for one cluster (several only with --all).")
+        self._check_common()
+
+    def _check_common(self) -> None:
         if self.admin and self.format:
             raise UsageError("--format can only be specified when requesting clusterUser credential.")
         if self.admin and self.user != "clusterUser":
@@ -103,62 +155,105 @@ class GetCredentialsRequest:
 def run(req: GetCredentialsRequest, environ: Mapping[str, str], stdout: TextIO, stderr: TextIO, *,
         make_http: MakeHttp = HttpClient) -> int:
     """One cluster (or, with --all, every cluster the identity sees) merged into the kubeconfig; exit code."""
-    from akslogin.usecases import fleet
-
     req.check()
     signin = req.signin
     if signin.login == "azurecli" and len(req.subscriptions) == 1:
         signin.subscription = req.subscriptions[0]  # az picks the subscription's tenant for the ARM token
     log = Log(signin.verbosity_level, stderr)
     target = "-" if req.file == "-" else paths.write_path(req.file, environ)
-    settings = ImportSettings(
-        kind=req.kind, fmt=req.format, public_fqdn=req.public_fqdn, convert=req.convert,
-        convert_opts=conversion_for(signin, command=req.exec_command, allow_secrets=req.allow_secrets,
-                                    azure_config_dir=req.azure_config_dir, api_version=req.exec_api_version),
-        embed_style=req.embed_tokens, overwrite=req.overwrite,
-    )
+
+    def settings_of(signin: options.TokenOptions) -> ImportSettings:
+        return ImportSettings(
+            kind=req.kind, fmt=req.format, public_fqdn=req.public_fqdn, convert=req.convert,
+            convert_opts=conversion_for(signin, command=req.exec_command, allow_secrets=req.allow_secrets,
+                                        azure_config_dir=req.azure_config_dir, api_version=req.exec_api_version),
+            embed_style=req.embed_tokens, overwrite=req.overwrite,
+        )
+
+    settings = settings_of(signin)
     if req.admin:
         stderr.write(ADMIN_WARNING + "\n")
     if not req.allow_secrets and req.convert:
         note_unwritten_secrets(signin, stderr)
-    session = open_session(signin, environ, stderr, log, arm_endpoint=req.arm_endpoint,
-                           arm_resource=req.arm_resource, pool_size=max(10, req.max_concurrency), make_http=make_http)
+
+    def connect(signin: options.TokenOptions) -> Session:
+        return open_session(signin, environ, stderr, log, arm_endpoint=req.arm_endpoint,
+                            arm_resource=req.arm_resource, pool_size=max(10, req.max_concurrency),
+                            make_http=make_http)
+
     if not req.all:
-        assert req.resource_group is not None and req.name is not None  # check() said so
+        session = connect(signin)
+        assert req.resource_group is not None  # check() said so
         subscription = resolve_subscription(session, req.subscriptions[0] if req.subscriptions else None)
-        context = import_one(session, subscription, req.resource_group, req.name, settings, context=req.context,
-                             target=target, out=stdout)
+        if req.fleet:
+            session.stderr.write(f"akslogin: note: the hub of fleet {req.fleet} authorizes with Azure RBAC: access "
+                                 "is granted by the Azure Kubernetes Fleet Manager RBAC roles (Reader, Writer, Admin, "
+                                 "Cluster Admin) on the fleet.\n")
+            config = fetch_hub(session, subscription, req.resource_group, req.fleet)
+            context = import_one(session, subscription, req.resource_group, req.fleet, settings,
+                                 context=req.context, target=target, out=stdout, fetched=config)
+        else:
+            assert req.name is not None
+            context = import_one(session, subscription, req.resource_group, req.name, settings, context=req.context,
+                                 target=target, out=stdout)
         if req.output != "table":
             data = {"context": context, "file": target, "subscription": subscription,
-                    "resource_group": req.resource_group, "name": req.name, "credential": req.kind}
+                    "resource_group": req.resource_group, "name": req.fleet or req.name, "credential": req.kind}
             emit(stdout, req.output, data, lambda _painter: "")
         return 0
-    subscriptions = subscription_ids(session, req.subscriptions) if req.subscriptions else None
-    result = fleet.import_fleet(session, subscriptions=subscriptions, settings=settings, target=target,
+
+    if (req.tenants or req.all_tenants) and any(not _GUID.match(s.strip()) for s in req.subscriptions):
+        raise UsageError("with --tenant or --all-tenants, give --subscription as ids (a name is looked up in one "
+                         "tenant).")
+    sources = estate_sources(req, signin, connect, settings_of, stderr)
+    scope = Scope(management_group=req.management_group)
+    if req.subscriptions:
+        first = sources[0].connect()[0] if len(sources) == 1 else None
+        scope.subscriptions = subscription_ids(first, req.subscriptions) if first is not None else [
+            s.strip() for s in req.subscriptions]
+    filters = Filters(tags=tuple((k.strip(), v) for k, _, v in (t.partition("=") for t in req.tags)),
+                      locations=tuple(req.locations), resource_groups=tuple(req.resource_groups))
+    result = fleet.import_fleet(sources, scope=scope, filters=filters, target=target, split_by=req.split_by,
                                 max_concurrency=req.max_concurrency, progress=stderr, out=stdout)
     summary = stderr if target == "-" else stdout
     emit(summary, req.output, fleet.summary_data(result, target),
          lambda painter: fleet.render_summary(result, target, painter))
     report_prepared(stderr, result.prepared, target)
+    if result.files:
+        sep = ";" if os.name == "nt" else ":"
+        stderr.write(f"akslogin: note: kubectl reads them all when KUBECONFIG lists them, '{sep}'-separated "
+                     f"(e.g. {sep.join(result.files[:2])}{sep}...).\n")
     return 1 if result.failed else 0
 
 
+def estate_sources(req: GetCredentialsRequest, signin: options.TokenOptions,
+                   connect: Callable[[options.TokenOptions], Session],
+                   settings_of: Callable[[options.TokenOptions], ImportSettings], stderr: TextIO) -> list[fleet.Source]:
+    """The tenants --all imports from: the sign-in's own, each --tenant, or with --all-tenants every tenant the
+    identity has a presence in (GET /tenants); each signs in on its own, once, when its turn comes."""
+    opened: dict[str, Session] = {}
 
+    def source(tenant: str | None) -> fleet.Source:
+        def open_one() -> tuple[Session, ImportSettings]:
+            key = (tenant or "").lower()
+            own = signin if tenant is None else signin.replace(tenant_id=tenant,
+                                                                explicit=signin.explicit | {"tenant_id"})
+            if key not in opened:
+                opened[key] = connect(own)
+            return opened[key], settings_of(own)
+        return fleet.Source(tenant or signin.tenant_id or "", open_one)
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+    if req.all_tenants:
+        home = source(None)
+        session, _ = home.connect()
+        tenants = [t.id for t in session.arm.list_tenants()]
+        stderr.write(f"akslogin: note: {len(tenants)} tenant(s) to import from; each signs in on its own.\n")
+        home_id = (signin.tenant_id or "").lower()
+        return [home if t.lower() == home_id else source(t) for t in tenants] or [home]
+    if req.tenants:
+        unique = list(dict.fromkeys(t.strip() for t in req.tenants if t.strip()))
+        return [source(t) for t in unique]
+    return [source(None)]
 
 
 def authorization_of(session: Session, subscription: str, resource_group: str, name: str) -> bool | None:
@@ -179,10 +274,11 @@ def authorization_of(session: Session, subscription: str, resource_group: str, n
 
 
 def import_one(session: Session, subscription: str, resource_group: str, name: str, settings: ImportSettings,
-               *, context: str | None, target: str, out: TextIO) -> str:
-    """Fetch, prepare and merge (or print) one cluster's credential; returns the context name."""
-    config = fetch(session, subscription, resource_group, name, settings,
-                   azure_rbac=authorization_of(session, subscription, resource_group, name))
+               *, context: str | None, target: str, out: TextIO, fetched: KubeConfig | None = None) -> str:
+    """Fetch (unless ``fetched``), prepare and merge (or print) one cluster's credential; returns the context
+    name."""
+    config = fetched or fetch(session, subscription, resource_group, name, settings,
+                              azure_rbac=authorization_of(session, subscription, resource_group, name))
     new_name = context or default_context(config, settings)
     # --context renames the context and its cluster entry, as az does (the admin suffix only applies by default).
     rename(config, new_name, cluster_name=context)

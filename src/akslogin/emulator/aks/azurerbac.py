@@ -29,7 +29,7 @@ _VERB_SUFFIX = {"get": "read", "list": "read", "watch": "read", "create": "write
 _ACTION_SUBRESOURCES = frozenset({"exec", "attach", "portforward", "proxy"})
 
 
-def data_action(attrs: Attributes) -> str:
+def data_action(attrs: Attributes, prefix: str = PREFIX) -> str:
     """The data action a resource request needs, e.g. ``.../apps/deployments/write`` for a create."""
     parts = [attrs.api_group] if attrs.api_group else []
     parts.append(attrs.resource)
@@ -38,7 +38,7 @@ def data_action(attrs: Attributes) -> str:
     suffix = _VERB_SUFFIX.get(attrs.verb, "action")
     if attrs.subresource in _ACTION_SUBRESOURCES:
         suffix = "action"
-    return "/".join([PREFIX, *parts, suffix])
+    return "/".join([prefix, *parts, suffix])
 
 
 def _matches(pattern: str, action: str) -> bool:
@@ -63,11 +63,11 @@ def authorize(world: World, cluster: Cluster, principal_ids: frozenset[str], att
     otherwise no opinion (Kubernetes RBAC decides next)."""
     if not attrs.is_resource_request:
         return Decision(False, "")
-    action = data_action(attrs)
+    action = data_action(attrs, cluster.data_prefix)
     target = target_scope(cluster.arm_id, attrs)
-    for assignment in world.role_assignments:
+    for assignment in world.assignments_of(principal_ids):
         role = world.role(assignment.role)
-        if role is None or assignment.principal_id not in principal_ids or not assignment.covers(target):
+        if role is None or not world.assignment_applies(assignment, target):
             continue
         if assignment.created and now < assignment.created + world.role_propagation_seconds:
             continue  # made moments ago: Azure has not propagated it to the cluster yet

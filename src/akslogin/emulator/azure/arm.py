@@ -20,16 +20,19 @@ import base64
 import binascii
 import fnmatch
 import hashlib
+import re
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from akslogin.emulator.aks.authn import AuthFailure, SignedTokenVerifier
+from akslogin.emulator.azure.armwire import READ, ArmError, Principal, _json
 from akslogin.emulator.azure.authorization import AuthorizationProvider
+from akslogin.emulator.azure.quota import TokenBuckets
+from akslogin.emulator.azure.resourcegraph import ResourceGraph
+from akslogin.emulator.azure.tenancy import Tenancy
 from akslogin.emulator.net.httpbase import Request, Response, Router
 from akslogin.emulator.world import AKS_CLIENT_APP_ID, Cluster, Subscription
 
@@ -41,7 +44,6 @@ ARM_AUDIENCES = (
     "https://management.azure.com/", "https://management.azure.com",
 )
 PROVIDER = "Microsoft.ContainerService/managedClusters"
-READ = f"{PROVIDER}/read"
 CREDENTIAL_ACTIONS = {
     "listclusterusercredential": ("clusterUser", f"{PROVIDER}/listClusterUserCredential/action"),
     "listclusteradmincredential": ("clusterAdmin", f"{PROVIDER}/listClusterAdminCredential/action"),
@@ -57,37 +59,12 @@ LOCAL_ACCOUNTS_DISABLED = (
     "For more details, see https://learn.microsoft.com/en-us/azure/aks/manage-local-accounts-managed-azure-ad"
 )
 SUB = r"(?i)/subscriptions/(?P<sub>[^/]+)"
+_SUB_PATH = re.compile(r"(?i)/subscriptions/([^/]+)/")
+FLEETS = "Microsoft.ContainerService/fleets"
 CLUSTERS = r"/providers/Microsoft\.ContainerService/managedClusters"
 RG = r"/resourceGroups/(?P<rg>[^/]+)"
 #: libyaml's safe dumper when PyYAML has it: a fleet of credentials is 10x cheaper to serve.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-@dataclass(frozen=True)
-class Principal:
-    object_id: str
-    tenant_id: str
-    display: str  # what ARM names in AuthorizationFailed: the UPN for users, else the object id
-    ids: frozenset[str]  # object id and group object ids, for role assignments
-
-
-class ArmError(Exception):
-    def __init__(self, status: int, code: str, message: str, flat: bool = False,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.flat = status, code, message, flat
-        self.headers = headers or {}
-
-    def response(self) -> Response:
-        body: dict[str, Any] = {"code": self.code, "message": self.message}
-        return _json(self.status, body if self.flat else {"error": body}, self.headers)
-
-
-def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    hdrs = {"x-ms-request-id": str(uuid.uuid4()), "x-ms-correlation-request-id": str(uuid.uuid4()),
-            "Cache-Control": "no-cache"}
-    hdrs.update(headers or {})
-    return Response.json(status, payload, hdrs)
 
 
 def _arm_time(epoch: float) -> str:
@@ -105,6 +82,11 @@ class ArmService:
         self.world = emulator.world
         self.page_size = 20
         self._verifier = SignedTokenVerifier(emulator.issuer.jwks(), emulator.clock)
+        #: ARM's request limits per subscription and principal (see quota.py).
+        self.writes = TokenBuckets(200, 10)
+        self.reads = TokenBuckets(250, 25)
+        self.resource_graph = ResourceGraph(self)
+        self.tenancy = Tenancy(self)
 
     # -- routing -------------------------------------------------------------------------------
     def router(self) -> Router:
@@ -119,6 +101,10 @@ class ArmService:
         r.add("GET", SUB + RG + CLUSTERS + r"/(?P<name>[^/]+)", self.guard(self.get_cluster))
         r.add("POST", SUB + RG + CLUSTERS + r"/(?P<name>[^/]+)/(?P<action>listCluster(?:User|Admin|MonitoringUser)"
               r"Credential)", self.guard(self.list_credential))
+        r.add("POST", SUB + RG + r"/providers/Microsoft\.ContainerService/fleets/(?P<name>[^/]+)/listCredentials",
+              self.guard(self.fleet_credentials))
+        self.resource_graph.add_routes(r)
+        self.tenancy.add_routes(r)  # GET /tenants, management groups
         AuthorizationProvider(self).add_routes(r)  # role definitions and assignments, at any scope
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
             r.add(method, r"/.*", self.guard(self.not_found))
@@ -130,10 +116,31 @@ class ArmService:
                 if not req.query.get("api-version"):
                     raise ArmError(400, "MissingApiVersionParameter",
                                    "The api-version query parameter (?api-version=) is required for all requests.")
-                return handler(req, self._authenticate(req))
+                principal = self._authenticate(req)
+                limit = self._limit(req, principal)
+                response = handler(req, principal)
             except ArmError as err:
                 return err.response()
+            if limit:
+                response.headers.update(limit)
+            return response
         return run
+
+    def _limit(self, req: Request, principal: Principal) -> dict[str, str]:
+        """ARM's per-subscription request limits: the header saying what is left, or 429 past it."""
+        match = _SUB_PATH.match(req.path)
+        if match is None:
+            return {}
+        kind, buckets = ("writes", self.writes) if req.method != "GET" else ("reads", self.reads)
+        allowed, left, wait = buckets.take((match.group(1).lower(), principal.object_id, kind))
+        header = {f"x-ms-ratelimit-remaining-subscription-{kind}": str(left)}
+        if not allowed:
+            operation = "Write" if kind == "writes" else "Read"
+            raise ArmError(429, "TooManyRequests",
+                           f"The request is being throttled as the limit has been reached for operation type - "
+                           f"{operation}. For more information, see - https://aka.ms/armthrottling",
+                           headers={**header, "Retry-After": str(max(1, int(wait + 0.999)))})
+        return header
 
     def metadata_endpoints(self, req: Request) -> Response:
         """The cloud description ARM publishes (api-version 2022-09-01: one object), with the emulator's own
@@ -189,13 +196,15 @@ class ArmService:
                            f"The access token is from the wrong issuer '{claims.get('iss')}'.")
         oid = str(claims.get("oid") or "")
         groups = [str(g) for g in claims.get("groups") or []] + self.world.principal_groups(oid)
-        return Principal(oid, tenant.id, str(claims.get("upn") or oid), frozenset({oid, *groups}))
+        upn = str(claims.get("upn") or "")
+        return Principal(oid, tenant.id, upn or oid, frozenset({oid, *groups}),
+                         client_id="" if upn else str(claims.get("appid") or claims.get("azp") or ""), upn=upn)
 
     def allowed(self, principal: Principal, action: str, scope: str) -> bool:
         """An assignment of the caller (or a group of it) at or above ``scope`` whose role's actions match
         ``action`` (``*`` is a wildcard, as in Azure) and whose not-actions do not."""
-        for assignment in self.world.role_assignments:
-            if assignment.principal_id not in principal.ids or not assignment.covers(scope):
+        for assignment in self.world.assignments_of(principal.ids):
+            if not self.world.assignment_applies(assignment, scope):
                 continue
             role = self.world.role(assignment.role)
             if role is None:
@@ -206,11 +215,14 @@ class ArmService:
         return False
 
     def _has_any_role_in(self, principal: Principal, subscription_id: str) -> bool:
+        """A role at the subscription, in it, or on a management group above it: what makes ARM list it."""
         prefix = f"/subscriptions/{subscription_id}".lower()
-        return any(
-            a.principal_id in principal.ids and (a.scope.lower() + "/").startswith(prefix + "/")
-            for a in self.world.role_assignments
-        )
+        held = self.world.assignments_of(principal.ids)
+        if any((a.scope.lower() + "/").startswith(prefix + "/") for a in held):
+            return True
+        sub = self.world.subscription(subscription_id)
+        above = {g.lower() for g in self.world.group_chain(sub)} if sub is not None else set()
+        return any(a.scope.rstrip("/").lower() in above for a in held)
 
     def denied(self, principal: Principal, action: str, scope: str) -> ArmError:
         return ArmError(403, "AuthorizationFailed",
@@ -231,7 +243,7 @@ class ArmService:
         return sub
 
     # -- paging --------------------------------------------------------------------------------
-    def _page(self, req: Request, items: Sequence[dict[str, Any]]) -> Response:
+    def page(self, req: Request, items: Sequence[dict[str, Any]]) -> Response:
         token = req.query.get("$skiptoken", "")
         try:
             start = int(base64.urlsafe_b64decode(token.encode() + b"==").decode()) if token else 0
@@ -249,7 +261,7 @@ class ArmService:
     def list_subscriptions(self, req: Request, principal: Principal) -> Response:
         subs = [s for s in self.world.subscriptions
                 if s.tenant_id == principal.tenant_id and self._has_any_role_in(principal, s.id)]
-        return self._page(req, [_subscription_json(s) for s in subs])
+        return self.page(req, [_subscription_json(s) for s in subs])
 
     def get_subscription(self, req: Request, principal: Principal) -> Response:
         sub = self._subscription(principal, req.params["sub"])
@@ -260,7 +272,7 @@ class ArmService:
     def list_clusters(self, req: Request, principal: Principal) -> Response:
         sub = self._subscription(principal, req.params["sub"])
         rg = req.params.get("rg")
-        clusters = [c for c in self.world.clusters if c.subscription.lower() == sub.id.lower() and not c.arc]
+        clusters = [c for c in self.world.clusters_in(sub.id) if not c.arc and not c.fleet]
         scope = f"/subscriptions/{sub.id}"
         if rg is not None:
             clusters = [c for c in clusters if c.resource_group.lower() == rg.lower()]
@@ -271,13 +283,13 @@ class ArmService:
             raise self.denied(principal, READ, scope)
         visible = [c for c in clusters if self.allowed(principal, READ, c.arm_id)]
         visible.sort(key=lambda c: (c.resource_group.lower(), c.arm_name.lower()))
-        return self._page(req, [self._cluster_json(c) for c in visible])
+        return self.page(req, [self.cluster_json(c) for c in visible])
 
     def _find_cluster(self, principal: Principal, req: Request) -> Cluster:
         sub = self._subscription(principal, req.params["sub"])
         rg, name = req.params["rg"], req.params["name"]
-        in_rg = [c for c in self.world.clusters
-                 if c.subscription.lower() == sub.id.lower() and c.resource_group.lower() == rg.lower() and not c.arc]
+        in_rg = [c for c in self.world.clusters_in(sub.id)
+                 if c.resource_group.lower() == rg.lower() and not c.arc and not c.fleet]
         if not in_rg:
             raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
         cluster = next((c for c in in_rg if c.arm_name.lower() == name.lower()), None)
@@ -291,7 +303,7 @@ class ArmService:
         cluster = self._find_cluster(principal, req)
         if not self.allowed(principal, READ, cluster.arm_id):
             raise self.denied(principal, READ, cluster.arm_id)
-        return _json(200, self._cluster_json(cluster))
+        return _json(200, self.cluster_json(cluster))
 
     def list_credential(self, req: Request, principal: Principal) -> Response:
         cluster = self._find_cluster(principal, req)
@@ -311,18 +323,37 @@ class ArmService:
         value = base64.b64encode(text.encode()).decode("ascii")
         return _json(200, {"kubeconfigs": [{"name": kind, "value": value}]})
 
+    def fleet_credentials(self, req: Request, principal: Principal) -> Response:
+        """A Fleet Manager hub's kubeconfig (``fleets/{name}/listCredentials``), as ``az fleet get-credentials``
+        receives it: a clusterUser kubeconfig of the hub, for Entra ID sign-in."""
+        sub = self._subscription(principal, req.params["sub"])
+        rg, name = req.params["rg"], req.params["name"]
+        hub = next((c for c in self.world.clusters_in(sub.id) if c.fleet.lower() == name.lower()
+                    and c.resource_group.lower() == rg.lower()), None)
+        fleet_id = f"/subscriptions/{sub.id}/resourceGroups/{rg}/providers/{FLEETS}/{name}"
+        if hub is None:
+            raise ArmError(404, "ResourceNotFound",
+                           f"The Resource '{FLEETS}/{name}' under resource group '{rg}' was not found. For more "
+                           "details please go to https://aka.ms/ARMResourceNotFoundFix")
+        action = f"{FLEETS}/listCredentials/action"
+        if not self.allowed(principal, action, hub.arm_id):
+            raise self.denied(principal, action, fleet_id)
+        config = self.kubeconfig(hub, "clusterUser", "exec", False)
+        text = yaml.dump(config, Dumper=_DUMPER, sort_keys=False)
+        return _json(200, {"kubeconfigs": [{"name": "user", "value": base64.b64encode(text.encode()).decode()}]})
+
     def not_found(self, req: Request, principal: Principal) -> Response:
         raise ArmError(404, "NotFound", f"The path '{req.path}' is not served by this (emulated) Resource Manager.")
 
     # -- documents -----------------------------------------------------------------------------
-    def _fqdns(self, cluster: Cluster) -> tuple[str, str]:
+    def fqdns(self, cluster: Cluster) -> tuple[str, str]:
         digest = hashlib.sha256(cluster.arm_id.lower().encode()).hexdigest()[:8]
         prefix = f"{cluster.arm_name}-dns"
         return (f"{prefix}-{digest}.hcp.{cluster.location}.azmk8s.io",
                 f"{cluster.arm_name}-{digest}.privatelink.{cluster.location}.azmk8s.io")
 
-    def _cluster_json(self, cluster: Cluster) -> dict[str, Any]:
-        fqdn, private_fqdn = self._fqdns(cluster)
+    def cluster_json(self, cluster: Cluster) -> dict[str, Any]:
+        fqdn, private_fqdn = self.fqdns(cluster)
         props: dict[str, Any] = {
             "provisioningState": "Succeeded",
             "powerState": {"code": "Running"},
@@ -343,7 +374,7 @@ class ArmService:
                                    "tenantID": cluster.tenant_id, "adminGroupObjectIDs": []}
         return {
             "id": cluster.arm_id, "location": cluster.location, "name": cluster.arm_name,
-            "type": "Microsoft.ContainerService/ManagedClusters", "tags": {},
+            "type": "Microsoft.ContainerService/ManagedClusters", "tags": dict(cluster.tags),
             "sku": {"name": "Base", "tier": "Free"}, "properties": props,
         }
 
@@ -402,7 +433,18 @@ class ArmService:
             body = req.json() if req.body else {}
             if "page_size" in body:
                 self.page_size = int(body["page_size"])
-        return Response.json(200, {"page_size": self.page_size, "url": self.emulator.server_url("arm")})
+            if "write_quota" in body:  # [capacity, refill per second]
+                self.writes.configure(*map(float, body["write_quota"]))
+            if "read_quota" in body:
+                self.reads.configure(*map(float, body["read_quota"]))
+            if "graph_quota" in body:  # [queries, window seconds]
+                queries, window = body["graph_quota"]
+                self.resource_graph.quota.configure(int(queries), float(window))
+            if "resource_graph" in body:
+                self.resource_graph.enabled = bool(body["resource_graph"])
+        return Response.json(200, {"page_size": self.page_size, "url": self.emulator.server_url("arm"),
+                                   "resource_graph": self.resource_graph.enabled,
+                                   "resource_graph_queries": self.resource_graph.queries})
 
 
 def _action_matches(pattern: str, action: str) -> bool:

@@ -22,11 +22,12 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from akslogin.emulator.azure.armwire import ArmError, Principal
 from akslogin.emulator.net.httpbase import Request, Response, Router
 from akslogin.emulator.world import RoleAssignment, RoleDefinition
 
 if TYPE_CHECKING:
-    from akslogin.emulator.azure.arm import ArmService, Principal
+    from akslogin.emulator.azure.arm import ArmService
 
 PROVIDER = r"/providers/Microsoft\.Authorization"
 SCOPE = r"(?i)(?P<scope>(?:/subscriptions/[^/]+(?:/.+?)?)?)"
@@ -41,7 +42,6 @@ _AT_SCOPE = re.compile(r"^\s*atScope\(\)\s*$", re.IGNORECASE)
 
 
 def _arm_error(status: int, code: str, message: str) -> Exception:
-    from akslogin.emulator.azure.arm import ArmError
 
     return ArmError(status, code, message)
 

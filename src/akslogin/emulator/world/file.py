@@ -27,6 +27,7 @@ from akslogin.emulator.world.model import (  # the model this module fills in
     CA_ACTIONS,
     GRAPH_RESOURCE,
     HOST_KINDS,
+    MG_PROVIDER,
     TOKEN_EXCHANGE_AUDIENCE,
     USER_FLOWS,
     App,
@@ -36,6 +37,7 @@ from akslogin.emulator.world.model import (  # the model this module fills in
     Group,
     Host,
     ManagedIdentity,
+    ManagementGroup,
     RoleAssignment,
     RoleDefinition,
     Secret,
@@ -122,15 +124,7 @@ def world_from_dict(data: Any, base_dir: Path | None = None) -> World:
         raise WorldError("a world needs at least one tenant")
     world = World(tenants=tenants, clusters=[])
     world.clusters = [_cluster(c, i, world) for i, c in enumerate(_list(data, "clusters"))]
-    names = [c.name for c in world.clusters]
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate is not None:
-        raise WorldError(f"two clusters are named {duplicate!r}; give them distinct names and the same "
-                         "arm_name if ARM should report the same name")
-    arm_ids = [c.arm_id.lower() for c in world.clusters]
-    clash = next((c.arm_id for c in world.clusters if arm_ids.count(c.arm_id.lower()) > 1), None)
-    if clash is not None:
-        raise WorldError(f"two clusters have the ARM id {clash}")
+    world.management_groups = [_management_group(m, i, world) for i, m in enumerate(_list(data, "management_groups"))]
     world.subscriptions = [_subscription(s, i, world) for i, s in enumerate(_list(data, "subscriptions"))]
     for cluster in world.clusters:  # clusters may name subscriptions nobody declared: add them
         if world.subscription(cluster.subscription) is None:
@@ -146,7 +140,40 @@ def world_from_dict(data: Any, base_dir: Path | None = None) -> World:
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise WorldError("role_propagation_seconds must be a number of seconds (0 or more)")
     world.role_propagation_seconds = float(delay)
+    if data.get("estate") is not None:
+        from akslogin.emulator.world.estate import generate
+
+        generate(world, data["estate"])
+    _check_unique(world)
     return world
+
+
+def _check_unique(world: World) -> None:
+    names: set[str] = set()
+    arm_ids: set[str] = set()
+    for cluster in world.clusters:
+        if cluster.name in names:
+            raise WorldError(f"two clusters are named {cluster.name!r}; give them distinct names and the same "
+                             "arm_name if ARM should report the same name")
+        if cluster.arm_id.lower() in arm_ids:
+            raise WorldError(f"two clusters have the ARM id {cluster.arm_id}")
+        names.add(cluster.name)
+        arm_ids.add(cluster.arm_id.lower())
+    groups = {m.id.lower() for m in world.management_groups} | {t.id.lower() for t in world.tenants}
+    for sub in world.subscriptions:
+        if sub.management_group and sub.management_group.lower() not in groups:
+            raise WorldError(f"subscription {sub.id}: unknown management group {sub.management_group!r}")
+    for group in world.management_groups:
+        if group.parent and group.parent.lower() not in groups:
+            raise WorldError(f"management group {group.id}: unknown parent {group.parent!r}")
+
+
+def _management_group(m: Any, i: int, world: World) -> ManagementGroup:
+    """``{id, display_name, tenant, parent}``: parent is another group's id (default: the tenant root group)."""
+    where = f"management_groups[{i}]"
+    group_id = str(_req(m, "id", where))
+    tenant = _tenant_of(m, world, where)
+    return ManagementGroup(group_id, str(m.get("display_name") or group_id), tenant.id, str(m.get("parent") or ""))
 
 
 def _list(data: dict[str, Any], key: str) -> list[Any]:
@@ -503,15 +530,28 @@ def _cluster(c: Any, i: int, world: World) -> Cluster:
         kubernetes_version=str(c.get("kubernetes_version", "1.32.4")),
         arm_name=str(c.get("arm_name") or name),
         arc=bool(c.get("arc", False)),
-        azure_rbac=bool(c.get("azure_rbac", False)),
+        # A fleet's hub authorizes with Azure RBAC (the Fleet Manager RBAC roles), always.
+        azure_rbac=bool(c.get("azure_rbac", False) or c.get("fleet")),
+        tags=_tags(c.get("tags"), where),
+        served=bool(c.get("served", True)),
+        fleet=str(c.get("fleet") or ""),
     )
+
+
+def _tags(value: Any, where: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise WorldError(f"{where}: tags is a mapping of names to values")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _subscription(s: Any, i: int, world: World) -> Subscription:
     where = f"subscriptions[{i}]"
     sub_id = str(_req(s, "id", where))
     tenant = _tenant_of(s, world, where)
-    return Subscription(sub_id, str(s.get("display_name") or f"Subscription {sub_id[:8]}"), tenant.id)
+    return Subscription(sub_id, str(s.get("display_name") or f"Subscription {sub_id[:8]}"), tenant.id,
+                        str(s.get("management_group") or ""))
 
 
 def _arm_principal_id(p: Any, where: str, world: World) -> str:
@@ -580,9 +620,12 @@ def _custom_role(c: Any, i: int, world: World) -> RoleDefinition:
 
 
 def _scope(scope: Any, where: str, world: World) -> str:
-    if isinstance(scope, str) and scope.startswith("/subscriptions/"):
+    if isinstance(scope, str) and (scope.startswith("/subscriptions/") or scope.lower().startswith(
+            MG_PROVIDER.lower() + "/")):
         return scope
     if isinstance(scope, dict):
+        if "management_group" in scope:
+            return f"{MG_PROVIDER}/{scope['management_group']}"
         if "cluster" in scope:
             try:
                 cluster_id = world.cluster(str(scope["cluster"])).arm_id
@@ -593,8 +636,9 @@ def _scope(scope: Any, where: str, world: World) -> str:
         if "subscription" in scope:
             base = f"/subscriptions/{scope['subscription']}"
             return base + (f"/resourceGroups/{scope['resource_group']}" if "resource_group" in scope else "")
-    raise WorldError(f"{where}: scope is an ARM id (/subscriptions/...) or {{cluster: name[, namespace: ns]}} or "
-                     "{subscription: id[, resource_group: rg]}")
+    raise WorldError(f"{where}: scope is an ARM id (/subscriptions/... or {MG_PROVIDER}/...) or "
+                     "{cluster: name[, namespace: ns]} or {subscription: id[, resource_group: rg]} or "
+                     "{management_group: id}")
 
 
 def _role_assignment(a: Any, i: int, world: World) -> RoleAssignment:

@@ -259,15 +259,30 @@ class Cluster:
     arc: bool = False
     #: Azure RBAC for Kubernetes (``aadProfile.enableAzureRBAC``): Azure role assignments authorize first.
     azure_rbac: bool = False
+    #: ARM tags (Resource Graph filters on them).
+    tags: dict[str, str] = field(default_factory=dict)
+    #: False: ARM and Resource Graph know the cluster but no API server runs for it (a generated estate of
+    #: thousands); its kubeconfig names its FQDN, which nothing here serves.
+    served: bool = True
+    #: The AKS Fleet Manager fleet whose hub this cluster is: ARM knows it as
+    #: ``Microsoft.ContainerService/fleets/<fleet>``, not as a managed cluster, and its Azure RBAC data actions
+    #: are the fleet's.
+    fleet: str = ""
 
     def __post_init__(self) -> None:
         self.arm_name = self.arm_name or self.name
 
     @property
     def arm_id(self) -> str:
-        kind = "Microsoft.Kubernetes/connectedClusters" if self.arc else "Microsoft.ContainerService/managedClusters"
+        kind = ("Microsoft.Kubernetes/connectedClusters" if self.arc else FLEET_PROVIDER if self.fleet
+                else "Microsoft.ContainerService/managedClusters")
         return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-                f"/providers/{kind}/{self.arm_name}")
+                f"/providers/{kind}/{self.fleet or self.arm_name}")
+
+    @property
+    def data_prefix(self) -> str:
+        """What Azure RBAC data actions on this cluster start with (a fleet hub's are the fleet's)."""
+        return FLEET_PROVIDER if self.fleet else ARM_DATA_PREFIX
 
     def accepted_audiences(self) -> set[str]:
         if self.audience == "spn":
@@ -282,6 +297,26 @@ class Subscription:
     id: str
     display_name: str
     tenant_id: str
+    #: The management group it sits in ("": its tenant's root group, whose id is the tenant id).
+    management_group: str = ""
+
+
+MG_PROVIDER = "/providers/Microsoft.Management/managementGroups"
+FLEET_PROVIDER = "Microsoft.ContainerService/fleets"
+
+
+@dataclass
+class ManagementGroup:
+    """A management group below a tenant's root group (the root's id is the tenant id, as in Azure)."""
+
+    id: str
+    display_name: str
+    tenant_id: str
+    parent: str = ""  # "": the tenant root group
+
+    @property
+    def arm_id(self) -> str:
+        return f"{MG_PROVIDER}/{self.id}"
 
 
 _READ_ASSIGNMENTS = frozenset({"Microsoft.Authorization/*/read"})
@@ -310,6 +345,13 @@ ARM_ROLES: dict[str, tuple[str, frozenset[str]]] = {
     "aks-rbac-writer": ("Azure Kubernetes Service RBAC Writer", _READ_ASSIGNMENTS),
     "aks-rbac-admin": ("Azure Kubernetes Service RBAC Admin", _READ_ASSIGNMENTS | _USER_CREDENTIAL),
     "aks-rbac-cluster-admin": ("Azure Kubernetes Service RBAC Cluster Admin", _READ_ASSIGNMENTS | _USER_CREDENTIAL),
+    # AKS Fleet Manager: the hub's kubeconfig (fleets/listCredentials), and the hub's Azure RBAC roles.
+    "fleet-hub-user": ("Azure Kubernetes Fleet Manager Hub Cluster User Role", frozenset({
+        "Microsoft.ContainerService/fleets/read", "Microsoft.ContainerService/fleets/listCredentials/action"})),
+    "fleet-rbac-reader": ("Azure Kubernetes Fleet Manager RBAC Reader", _READ_ASSIGNMENTS),
+    "fleet-rbac-writer": ("Azure Kubernetes Fleet Manager RBAC Writer", _READ_ASSIGNMENTS),
+    "fleet-rbac-admin": ("Azure Kubernetes Fleet Manager RBAC Admin", _READ_ASSIGNMENTS),
+    "fleet-rbac-cluster-admin": ("Azure Kubernetes Fleet Manager RBAC Cluster Admin", _READ_ASSIGNMENTS),
 }
 
 
@@ -333,6 +375,11 @@ ARM_ROLE_IDS: dict[str, str] = {
     "aks-rbac-admin": "3498e952-d568-435e-9b2c-8d77e338d7f7",
     "aks-rbac-cluster-admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 }
+#: The Fleet Manager roles' names are Azure's; their GUIDs are not in the references, so the emulator derives its
+#: own (stable) ones: clients find roles by name, as `az role assignment create --role` does.
+ARM_ROLE_IDS.update({key: str(uuid.uuid5(uuid.NAMESPACE_URL, f"akslogin-emulator-role:{key}"))
+                     for key in ("fleet-hub-user", "fleet-rbac-reader", "fleet-rbac-writer", "fleet-rbac-admin",
+                                 "fleet-rbac-cluster-admin")})
 
 
 #: Azure RBAC for Kubernetes: the data actions of the built-in AKS RBAC roles, as Azure publishes them (Reader:
@@ -367,6 +414,18 @@ ARM_DATA_ACTIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
                                          "namespaces/delete")),
     "aks-rbac-cluster-admin": (_data("*"), frozenset()),
 }
+
+
+def _on_fleet(actions: frozenset[str]) -> frozenset[str]:
+    return frozenset(a.replace(ARM_DATA_PREFIX, FLEET_PROVIDER, 1) for a in actions)
+
+
+#: The Fleet Manager RBAC roles grant on a hub what the AKS RBAC roles grant on a cluster, under the fleet's prefix.
+ARM_DATA_ACTIONS.update({
+    f"fleet-rbac-{level}": (_on_fleet(ARM_DATA_ACTIONS[f"aks-rbac-{level}"][0]),
+                            _on_fleet(ARM_DATA_ACTIONS[f"aks-rbac-{level}"][1]))
+    for level in ("reader", "writer", "admin", "cluster-admin")
+})
 
 
 @dataclass(frozen=True)
@@ -423,6 +482,65 @@ class World:
     role_propagation_seconds: float = 0.0
     #: The world file's custom roles (arm_custom_roles), by key ("custom:<guid>").
     custom_roles: dict[str, RoleDefinition] = field(default_factory=dict)
+    management_groups: list[ManagementGroup] = field(default_factory=list)
+    #: Lookups a world of 10,000 subscriptions needs; rebuilt when the lists they index change length.
+    _index: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _indexed(self, name: str, items: list[Any], build: Any) -> Any:
+        key = (id(items), len(items), id(items[-1]) if items else 0)  # a list changed in place is seen
+        held = self._index.get(name)
+        if held is None or held[0] != key:
+            held = (key, build(items))
+            self._index[name] = held
+        return held[1]
+
+    def management_group(self, mg_id: str) -> ManagementGroup | None:
+        found: dict[str, ManagementGroup] = self._indexed(
+            "mg", self.management_groups, lambda items: {m.id.lower(): m for m in items})
+        return found.get(mg_id.lower())
+
+    def group_chain(self, subscription: Subscription) -> list[str]:
+        """The ARM ids of the management groups above ``subscription``, nearest first, its tenant's root last."""
+        chain: list[str] = []
+        current = subscription.management_group
+        while current and current.lower() != subscription.tenant_id.lower() and len(chain) < 8:
+            group = self.management_group(current)
+            if group is None:
+                break
+            chain.append(group.arm_id)
+            current = group.parent
+        chain.append(f"{MG_PROVIDER}/{subscription.tenant_id}")
+        return chain
+
+    def scope_chain(self, resource_id: str) -> list[str]:
+        """Every scope whose role assignments apply to ``resource_id`` (lower case): the id and each prefix of it,
+        then, for a resource in a subscription, the management groups above that subscription."""
+        parts = [p for p in resource_id.strip("/").split("/") if p]
+        chain = ["/" + "/".join(parts[:n]).lower() for n in range(len(parts), 0, -1)]
+        if resource_id.lower().startswith(MG_PROVIDER.lower() + "/") and len(parts) >= 4:
+            chain = [f"{MG_PROVIDER}/{parts[3]}".lower()]
+            group = self.management_group(parts[3])
+            while group is not None and len(chain) < 9:
+                parent = group.parent or group.tenant_id
+                chain.append(f"{MG_PROVIDER}/{parent}".lower())
+                group = self.management_group(group.parent) if group.parent else None
+            return [*chain, "/"]
+        if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+            sub = self.subscription(parts[1])
+            if sub is not None:
+                chain = [c for c in chain if c.startswith("/subscriptions/")]
+                chain += [g.lower() for g in self.group_chain(sub)]
+        return [*chain, "/"]
+
+    def assignments_of(self, principal_ids: frozenset[str] | set[str]) -> list[RoleAssignment]:
+        """The role assignments held by any of ``principal_ids`` (an object id and its groups), in world order."""
+        wanted = {p.lower() for p in principal_ids}
+        return [a for a in self.role_assignments if a.principal_id.lower() in wanted]
+
+    def assignment_applies(self, assignment: RoleAssignment, resource_id: str) -> bool:
+        """Whether ``assignment`` reaches ``resource_id``: its scope is the id, a prefix of it, or a management
+        group above the id's subscription."""
+        return assignment.covers(resource_id) or assignment.scope.rstrip("/").lower() in self.scope_chain(resource_id)
 
     def role(self, key: str) -> RoleDefinition | None:
         return self.custom_roles.get(key) or builtin_role(key)
@@ -433,7 +551,9 @@ class World:
         return found + list(self.custom_roles.values())
 
     def subscription(self, sub_id: str) -> Subscription | None:
-        return next((s for s in self.subscriptions if s.id.lower() == sub_id.lower()), None)
+        found: dict[str, Subscription] = self._indexed(
+            "subs", self.subscriptions, lambda items: {s.id.lower(): s for s in items})
+        return found.get(sub_id.lower())
 
     def principal_groups(self, object_id: str) -> list[str]:
         """Group object ids of an app or user, looked up in the directory (not only the token)."""
@@ -461,10 +581,18 @@ class World:
         return None
 
     def cluster(self, name: str) -> Cluster:
-        for c in self.clusters:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        found: dict[str, Cluster] = self._indexed("clusters", self.clusters, lambda items: {c.name: c for c in items})
+        return found[name]
+
+    def clusters_in(self, sub_id: str) -> list[Cluster]:
+        """The clusters of one subscription (ARM lists them per subscription)."""
+        def build(items: list[Cluster]) -> dict[str, list[Cluster]]:
+            by: dict[str, list[Cluster]] = {}
+            for c in items:
+                by.setdefault(c.subscription.lower(), []).append(c)
+            return by
+        by_sub: dict[str, list[Cluster]] = self._indexed("by_sub", self.clusters, build)
+        return by_sub.get(sub_id.lower(), [])
 
     def host(self, name: str) -> tuple[Tenant, Host]:
         for t in self.tenants:
