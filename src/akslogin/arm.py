@@ -363,10 +363,10 @@ class ArmClient:
                 failures += 1
                 if failures >= self.max_attempts or not _transient(exc):
                     raise
-                delay = self.retry.backoff(failures)
+                delay = self.retry.backoff(failures + throttled)  # the wait grows with every try so far
                 if not self.fits(delay):
                     raise
-                self.log(1, f"ARM: {exc.message} ({what}); retry {failures} in {delay:.1f}s")
+                self.log(1, f"ARM: {exc.message} ({what}); retry {failures + throttled} in {delay:.1f}s")
                 self.retry.sleep(delay)
                 continue
             if response.status_code in RETRY_STATUSES:
@@ -374,10 +374,11 @@ class ArmClient:
                 # server errors and dropped connections a few times.
                 if response.status_code == 429:
                     throttled += 1
-                    attempt, last = throttled, throttled >= MAX_THROTTLED
+                    last = throttled >= MAX_THROTTLED
                 else:
                     failures += 1
-                    attempt, last = failures, failures >= self.max_attempts
+                    last = failures >= self.max_attempts
+                attempt = failures + throttled
                 if not last:
                     delay = self.retry.backoff(attempt, response.headers.get("Retry-After"))
                     if self.fits(delay):

@@ -89,10 +89,11 @@ class PopKey:
     def from_pem(cls, data: bytes) -> PopKey | None:
         """The key in ``data`` (PKCS#1 or PKCS#8 PEM), or None when it is not a usable RSA key."""
         from cryptography.hazmat.primitives.asymmetric import rsa
-        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        from akslogin.rsakeys import load_pem  # no primality test at load: every signature is verified instead
 
         try:
-            key = load_pem_private_key(data, password=None)
+            key = load_pem(data, None)
         except (ValueError, TypeError):
             return None
         if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < KEY_BITS:

@@ -12,22 +12,20 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import RoleAssignment, world_from_dict
-from support.armworld import DEPLOYER, FLEETBOT, OUTSIDER, Runner, named
+from akslogin.emulator.world import RoleAssignment
+from support.armworld import DEPLOYER, FLEETBOT, OUTSIDER, Runner, fresh_runner, named, serve
 from support.estateworld import FLEET, FLEET_RG, FLEET_SUB, fleet_hub_spec
 from support.run import kubectl, run_akslogin
 
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(world_from_dict(fleet_hub_spec()), tmp_path_factory.mktemp("hub-emu")) as e:
-        yield e
+    yield from serve(fleet_hub_spec(), tmp_path_factory, "hub-emu")
 
 
 @pytest.fixture
 def runner(emu: Emulator, tmp_path: Path) -> Iterator[Runner]:
-    emu.request_log.reset()
-    yield Runner(emu, tmp_path)
+    yield from fresh_runner(emu, tmp_path)
 
 
 def test_the_hub_imports_and_the_fleet_roles_decide_what_kubectl_may_do(runner: Runner) -> None:

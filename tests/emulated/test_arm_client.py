@@ -131,3 +131,11 @@ def test_next_link_to_another_host_is_refused() -> None:
     arm = ArmClient(Stub(5, [], {}), "https://management.azure.com/", "t", Log(0))
     with pytest.raises(ArmError, match="points at another host"):
         arm.list_subscriptions()
+
+
+def test_throttling_is_waited_out_past_the_retries_other_failures_get(emu: Emulator) -> None:
+    """An estate's import meets 429 often: each is waited out (within --timeout), not counted as a failure."""
+    emu.faults.add(Fault("arm", "listClusterUserCredential", "status", status=429, retry_after=1, times=8))
+    arm, sleeps, _ = client(emu)
+    assert arm.credentials(sub_id(1), "rg-apps", "aks1")[0].name == "clusterUser"
+    assert sleeps == [1.0] * 8  # more than the 5 tries a 5xx or a reset gets

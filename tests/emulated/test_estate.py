@@ -12,8 +12,7 @@ import pytest
 import yaml
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import world_from_dict
-from support.armworld import FLEETBOT, OUTSIDER, TENANT, Runner
+from support.armworld import FLEETBOT, OUTSIDER, TENANT, Runner, fresh_runner, serve
 from support.estateworld import SECOND_TENANT, estate_spec, expected
 
 SUBS, CLUSTERS = 2500, 2200
@@ -21,16 +20,12 @@ SUBS, CLUSTERS = 2500, 2200
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    world = world_from_dict(estate_spec(SUBS, CLUSTERS, tenants=2))
-    with Emulator(world, tmp_path_factory.mktemp("estate-emu")) as e:
-        yield e
+    yield from serve(estate_spec(SUBS, CLUSTERS, tenants=2), tmp_path_factory, "estate-emu")
 
 
 @pytest.fixture
 def runner(emu: Emulator, tmp_path: Path) -> Iterator[Runner]:
-    emu.request_log.reset()
-    yield Runner(emu, tmp_path)
-    emu.faults.clear()
+    yield from fresh_runner(emu, tmp_path)
     emu.arm.resource_graph.enabled = True
     emu.arm.resource_graph.quota.configure(15, 5.0)
     emu.arm.writes.configure(200, 10)

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from akslogin.emulator import Emulator
-from akslogin.emulator.world import world_from_dict
-from support.armworld import FLEETBOT, Runner, fleet_spec
+from support.armworld import FLEETBOT, Runner, fleet_spec, fresh_runner, serve
 from support.estateworld import estate_spec, expected
 
 SUBS, PER_SUB = 2, 12
@@ -19,14 +18,12 @@ SUBS, PER_SUB = 2, 12
 
 @pytest.fixture(scope="module")
 def emu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(world_from_dict(fleet_spec(SUBS, PER_SUB)), tmp_path_factory.mktemp("quota-emu")) as e:
-        yield e
+    yield from serve(fleet_spec(SUBS, PER_SUB), tmp_path_factory, "quota-emu")
 
 
 @pytest.fixture
 def runner(emu: Emulator, tmp_path: Path) -> Iterator[Runner]:
-    emu.request_log.reset()
-    yield Runner(emu, tmp_path)
+    yield from fresh_runner(emu, tmp_path)
     emu.arm.writes.configure(200, 10)
 
 
@@ -65,10 +62,9 @@ def test_past_the_time_limit_the_left_clusters_are_named_and_the_rest_imported(r
 @pytest.fixture(scope="module")
 def wide(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     """A tenant past Resource Graph's 10,000 subscriptions a scope."""
-    world = world_from_dict(estate_spec(10_050, 40, groups=0))
-    with Emulator(world, tmp_path_factory.mktemp("wide-emu")) as e:
-        e.arm.page_size = 1000
-        yield e
+    for emu in serve(estate_spec(10_050, 40, groups=0), tmp_path_factory, "wide-emu"):
+        emu.arm.page_size = 1000
+        yield emu
 
 
 def test_past_ten_thousand_subscriptions_the_queries_go_a_thousand_at_a_time(wide: Emulator, tmp_path: Path) -> None:

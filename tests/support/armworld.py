@@ -6,7 +6,7 @@ Each test module builds its own emulator from these specs (the session world in 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from akslogin.emulator import Emulator
+from akslogin.emulator.world import world_from_dict
 from support.run import akslogin_bin, clean_env, run_akslogin
 
 TENANT = "7e7e7e7e-1111-4222-8333-444444444444"
@@ -154,6 +155,19 @@ class Runner:
     def config(self) -> dict[str, Any]:
         data: dict[str, Any] = yaml.safe_load(self.kubeconfig.read_text())
         return data
+
+
+def serve(spec: dict[str, Any], factory: Any, name: str) -> Iterator[Emulator]:
+    """A module's emulator for ``spec`` (``factory``: pytest's tmp_path_factory)."""
+    with Emulator(world_from_dict(spec), factory.mktemp(name)) as emu:
+        yield emu
+
+
+def fresh_runner(emu: Emulator, home: Path) -> Iterator[Runner]:
+    """A Runner with an empty request log; the faults it added are cleared after."""
+    emu.request_log.reset()
+    yield Runner(emu, home)
+    emu.faults.clear()
 
 
 def named(data: dict[str, Any], section: str, name: str) -> dict[str, Any]:

@@ -36,7 +36,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("akslogin._version", "akslogin.errors", "akslogin.output", "akslogin.term", "akslogin.yaml11",
      "akslogin.jsonlite", "akslogin.log", "akslogin.redact", "akslogin.fileops", "akslogin.deadline",
      "akslogin.netreason", "akslogin.retry", "akslogin.clouds", "akslogin.certinfo", "akslogin.tokeninfo",
-     "akslogin.leanimport", "akslogin.tlstrust"),
+     "akslogin.leanimport", "akslogin.tlstrust", "akslogin.rsakeys"),
 )
 #: The emulator's floors, top first: the server installs the services; services see the emulator through
 #: host.py's protocol and build on the world and the network layer.
