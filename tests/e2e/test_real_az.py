@@ -168,3 +168,22 @@ def test_az_login_with_username_and_password_on_an_emulator_on_port_443(tmp_path
         got = json.loads(az("account", "get-access-token", "--resource", AKS_SERVER_APP_ID, "--output",
                             "json").stdout)
         assert _oid(got["accessToken"]) == "7e7e7e7e-0000-4000-8000-000000000001"
+
+
+def test_az_lists_tenants_and_queries_resource_graph_as_akslogin_does(az: Az, emu: Emulator) -> None:
+    """The estate endpoints judged by the real CLI's own ARM client (`az rest`, the tenant list being an extension's
+    command): GET /tenants, and the Resource Graph query akslogin sends (from akslogin's own builder)."""
+    from akslogin.resourcegraph import Filters, build_query
+
+    az.login(DEPLOYER)
+    arm = emu.server_url("arm")
+    tenants = json.loads(az("rest", "--method", "get", "--url", f"{arm}/tenants?api-version=2022-12-01", "--output",
+                            "json").stdout)
+    assert [t["tenantId"] for t in tenants["value"]] == [TENANT]
+    body = {"subscriptions": [S1], "query": build_query(Filters(resource_groups=("rg-apps",))),
+            "options": {"$top": 1000, "resultFormat": "objectArray"}}
+    answer = json.loads(az("rest", "--method", "post", "--url",
+                           f"{arm}/providers/Microsoft.ResourceGraph/resources?api-version=2022-10-01",
+                           "--body", json.dumps(body), "--output", "json").stdout)
+    assert sorted(r["name"] for r in answer["data"]) == ["aks-private", "aks1"]
+    assert answer["totalRecords"] == 2 and all(r["aadProfile"]["tenantID"] == TENANT for r in answer["data"])

@@ -117,5 +117,6 @@ def test_get_credentials_builds_its_http_client_with_what_the_caller_hands_in(ru
     assert run(req, env, stdout, stderr, make_http=make_http) == 1  # the one denied cluster
     arm_requests = len(emu.request_log.entries("arm"))
     assert len(built) == 1 and arm_requests > SUBS
+    assert built[0].timeout == 1800  # --all without --timeout (or AZURE_CLI_TIMEOUT): 30 minutes, not 60 s
     assert len([u for u in sent if u.startswith(emu.server_url("arm"))]) == arm_requests
     assert len(yaml.safe_load(target.read_text())["contexts"]) == SUBS * PER_SUB - 1

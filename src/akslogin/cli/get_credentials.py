@@ -69,8 +69,9 @@ def register(sub: Any) -> None:
                              "current subscription with "
                              "--login azurecli, else the only one the identity sees); with --all, repeat to limit "
                              "the import to these subscriptions")
-    target.add_argument("--all", action="store_true", help="import every cluster of every (or each --subscription) "
-                        "subscription the identity can see")
+    target.add_argument("--all", action="store_true",
+                        help="import every cluster the identity can read (found with Azure Resource Graph), in the "
+                             "sign-in's tenant or as chosen below; --timeout defaults to 30m here")
     target.add_argument("--max-concurrency", type=int, default=16, metavar="N",
                         help="parallel ARM requests with --all (default 16)")
     target.add_argument("--fleet", metavar="NAME",

@@ -38,6 +38,8 @@ from akslogin.usecases.arm_import import (
     report_prepared,
 )
 
+#: --timeout for --all when none is given (one cluster keeps get-token's 60 s).
+ALL_TIMEOUT = "30m"
 ADMIN_WARNING = (
     "akslogin: warning: --admin fetches the cluster's local admin credential: a client certificate in the "
     "system:masters group (cluster-admin on everything), valid for two years and not tied to any Entra ID "
@@ -157,6 +159,9 @@ def run(req: GetCredentialsRequest, environ: Mapping[str, str], stdout: TextIO, 
     """One cluster (or, with --all, every cluster the identity sees) merged into the kubeconfig; exit code."""
     req.check()
     signin = req.signin
+    if req.all and not signin.timeout:
+        # An estate's import runs for minutes; the time limit still holds every wait, and progress shows it lives.
+        signin.timeout = ALL_TIMEOUT
     if signin.login == "azurecli" and len(req.subscriptions) == 1:
         signin.subscription = req.subscriptions[0]  # az picks the subscription's tenant for the ARM token
     log = Log(signin.verbosity_level, stderr)
@@ -186,10 +191,10 @@ def run(req: GetCredentialsRequest, environ: Mapping[str, str], stdout: TextIO, 
         assert req.resource_group is not None  # check() said so
         subscription = resolve_subscription(session, req.subscriptions[0] if req.subscriptions else None)
         if req.fleet:
+            config = fetch_hub(session, subscription, req.resource_group, req.fleet)
             session.stderr.write(f"akslogin: note: the hub of fleet {req.fleet} authorizes with Azure RBAC: access "
                                  "is granted by the Azure Kubernetes Fleet Manager RBAC roles (Reader, Writer, Admin, "
                                  "Cluster Admin) on the fleet.\n")
-            config = fetch_hub(session, subscription, req.resource_group, req.fleet)
             context = import_one(session, subscription, req.resource_group, req.fleet, settings,
                                  context=req.context, target=target, out=stdout, fetched=config)
         else:
