@@ -256,3 +256,14 @@ def test_the_resource_graph_quota_is_waited_for_not_run_into(runner: Runner, emu
     _json(runner.get_credentials("--all", "-o", "json", principal=FLEETBOT, timeout=300))
     statuses = [c[2] for c in _arm_calls(emu) if c[1].endswith("ResourceGraph/resources")]
     assert statuses == [200, 200]  # the second page waited for the quota to reset instead of drawing a 429
+
+
+def test_split_by_into_a_path_that_is_a_file_is_a_clear_error(runner: Runner) -> None:
+    taken = runner.home / "taken"
+    taken.parent.mkdir(parents=True, exist_ok=True)
+    taken.write_text("not a directory\n")
+    result = runner.get_credentials("--all", "--tag", "env=prod", "-g", "rg-2", "--split-by", "subscription",
+                                    str(taken), principal=FLEETBOT)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert f"cannot write the kubeconfigs into {taken}" in result.stderr, result.stderr
+    assert taken.read_text() == "not a directory\n"

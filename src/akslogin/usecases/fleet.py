@@ -112,7 +112,6 @@ class Progress:
         self.found = self.done = self.failed = 0
         self.clock, self.interval = clock, interval
         self.last = clock()
-        self.lines = 0
 
     def update(self, *, found: int = 0, done: int = 0, failed: int = 0) -> None:
         with self.lock:
@@ -127,7 +126,6 @@ class Progress:
                 self.stream.flush()
             elif self.clock() - self.last >= self.interval:
                 self.last = self.clock()
-                self.lines += 1
                 self.stream.write(f"akslogin: get-credentials --all: {self.done} done, {self.failed} failed, "
                                   f"{self.found - self.done} left ({self.found} clusters found so far)\n")
                 self.stream.flush()
@@ -289,7 +287,7 @@ def import_fleet(sources: Sequence[Source], *, scope: Scope, filters: Filters, t
                 item.cluster.tenant_id or item.session.signin.tenant_id or "tenant")
             groups.setdefault(name.lower(), []).append((outcome, config))
         if groups:
-            fileops.make_dirs(directory)
+            split_directory(directory)
         for name, members in sorted(groups.items()):
             path = os.path.join(directory, f"{_file_safe(name)}.yaml")
             for outcome, _ in members:
@@ -302,6 +300,17 @@ def import_fleet(sources: Sequence[Source], *, scope: Scope, filters: Filters, t
     result.outcomes.extend(o for o, _, _ in prepared)
     result.outcomes.sort(key=lambda o: (o.context or o.name).lower())
     return result
+
+
+def split_directory(directory: str) -> None:
+    """Make --split-by's directory (and its parents, 0755 as kubectl makes them), or say why it cannot be."""
+    try:
+        fileops.make_dirs(directory)
+    except OSError as exc:
+        why = "it is not a directory" if os.path.lexists(directory) and not os.path.isdir(directory) else (
+            exc.strerror or type(exc).__name__)
+        raise KubeconfigError(f"cannot write the kubeconfigs into {directory}: {why}.",
+                              "--split-by takes a directory; it is created when missing.") from None
 
 
 def _file_safe(name: str) -> str:

@@ -120,7 +120,7 @@ class GetCredentialsRequest:
                 raise UsageError("--tenant names tenants; --all-tenants takes every tenant. Pick one.")
             if self.management_group and len(self.subscriptions) > 0:
                 raise UsageError("--management-group and --subscription both choose subscriptions; pick one.")
-            if self.split_by is not None and self.split_by[0] not in ("subscription", "tenant"):
+            if self.split_by is not None and self.split_by[0] not in fleet.SPLIT_KEYS:
                 raise UsageError(f"--split-by takes subscription or tenant, then a directory; not "
                                  f"{self.split_by[0]!r}.", "e.g. --split-by subscription ~/.kube/estate")
             if self.split_by is not None and self.file:
@@ -210,6 +210,8 @@ def run(req: GetCredentialsRequest, environ: Mapping[str, str], stdout: TextIO, 
     if (req.tenants or req.all_tenants) and any(not _GUID.match(s.strip()) for s in req.subscriptions):
         raise UsageError("with --tenant or --all-tenants, give --subscription as ids (a name is looked up in one "
                          "tenant).")
+    if req.split_by is not None:
+        fleet.split_directory(req.split_by[1])  # before any sign-in: a path that cannot be a directory fails now
     sources = estate_sources(req, signin, connect, settings_of, stderr)
     scope = Scope(management_group=req.management_group)
     if req.subscriptions:
