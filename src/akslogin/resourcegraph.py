@@ -51,14 +51,6 @@ class Filters:
         tags = {k.lower(): v for k, v in cluster.tags}
         return all(tags.get(key.lower()) == value for key, value in self.tags)
 
-    def describe(self) -> str:
-        parts = [f"tag {k}={v}" for k, v in self.tags]
-        if self.locations:
-            parts.append("location " + "|".join(self.locations))
-        if self.resource_groups:
-            parts.append("resource group " + "|".join(self.resource_groups))
-        return ", ".join(parts)
-
 
 def kql_string(value: str) -> str:
     """A KQL string literal (single quotes; backslash and quote escaped): values never become query syntax."""
@@ -91,7 +83,6 @@ class Quota:
     def __init__(self, log: Log, sleep: Callable[[float], None] = time.sleep) -> None:
         self.remaining: int | None = None
         self.resets_after = 0.0
-        self.waited = 0.0
         self._log, self._sleep = log, sleep
 
     def saw(self, headers: dict[str, str]) -> None:
@@ -103,7 +94,6 @@ class Quota:
         if self.remaining == 0 and self.resets_after > 0 and fits(self.resets_after):
             self._log(1, f"Resource Graph quota used up; waiting {self.resets_after:g}s for it to reset")
             self._sleep(self.resets_after)
-            self.waited += self.resets_after
             self.remaining = None
 
 

@@ -34,7 +34,7 @@ from akslogin.emulator.azure.quota import TokenBuckets
 from akslogin.emulator.azure.resourcegraph import ResourceGraph
 from akslogin.emulator.azure.tenancy import Tenancy
 from akslogin.emulator.net.httpbase import Request, Response, Router
-from akslogin.emulator.world import AKS_CLIENT_APP_ID, Cluster, Subscription
+from akslogin.emulator.world import AKS_CLIENT_APP_ID, FLEET_PROVIDER, Cluster, Subscription
 
 if TYPE_CHECKING:
     from akslogin.emulator.host import EmulatorHost
@@ -60,7 +60,6 @@ LOCAL_ACCOUNTS_DISABLED = (
 )
 SUB = r"(?i)/subscriptions/(?P<sub>[^/]+)"
 _SUB_PATH = re.compile(r"(?i)/subscriptions/([^/]+)/")
-FLEETS = "Microsoft.ContainerService/fleets"
 CLUSTERS = r"/providers/Microsoft\.ContainerService/managedClusters"
 RG = r"/resourceGroups/(?P<rg>[^/]+)"
 #: libyaml's safe dumper when PyYAML has it: a fleet of credentials is 10x cheaper to serve.
@@ -318,10 +317,7 @@ class ArmService:
         if static and cluster.disable_local_accounts:
             raise ArmError(400, "BadRequest", LOCAL_ACCOUNTS_DISABLED, flat=True)
         public = req.query.get("server-fqdn", "").lower() == "public"
-        config = self.kubeconfig(cluster, kind, fmt or "exec", public)
-        text = yaml.dump(config, Dumper=_DUMPER, sort_keys=False)
-        value = base64.b64encode(text.encode()).decode("ascii")
-        return _json(200, {"kubeconfigs": [{"name": kind, "value": value}]})
+        return _kubeconfigs(kind, self.kubeconfig(cluster, kind, fmt or "exec", public))
 
     def fleet_credentials(self, req: Request, principal: Principal) -> Response:
         """A Fleet Manager hub's kubeconfig (``fleets/{name}/listCredentials``), as ``az fleet get-credentials``
@@ -330,17 +326,15 @@ class ArmService:
         rg, name = req.params["rg"], req.params["name"]
         hub = next((c for c in self.world.clusters_in(sub.id) if c.fleet.lower() == name.lower()
                     and c.resource_group.lower() == rg.lower()), None)
-        fleet_id = f"/subscriptions/{sub.id}/resourceGroups/{rg}/providers/{FLEETS}/{name}"
+        fleet_id = f"/subscriptions/{sub.id}/resourceGroups/{rg}/providers/{FLEET_PROVIDER}/{name}"
         if hub is None:
             raise ArmError(404, "ResourceNotFound",
-                           f"The Resource '{FLEETS}/{name}' under resource group '{rg}' was not found. For more "
-                           "details please go to https://aka.ms/ARMResourceNotFoundFix")
-        action = f"{FLEETS}/listCredentials/action"
+                           f"The Resource '{FLEET_PROVIDER}/{name}' under resource group '{rg}' was not found. "
+                           "For more details please go to https://aka.ms/ARMResourceNotFoundFix")
+        action = f"{FLEET_PROVIDER}/listCredentials/action"
         if not self.allowed(principal, action, hub.arm_id):
             raise self.denied(principal, action, fleet_id)
-        config = self.kubeconfig(hub, "clusterUser", "exec", False)
-        text = yaml.dump(config, Dumper=_DUMPER, sort_keys=False)
-        return _json(200, {"kubeconfigs": [{"name": "user", "value": base64.b64encode(text.encode()).decode()}]})
+        return _kubeconfigs("user", self.kubeconfig(hub, "clusterUser", "exec", False))
 
     def not_found(self, req: Request, principal: Principal) -> Response:
         raise ArmError(404, "NotFound", f"The path '{req.path}' is not served by this (emulated) Resource Manager.")
@@ -445,6 +439,12 @@ class ArmService:
         return Response.json(200, {"page_size": self.page_size, "url": self.emulator.server_url("arm"),
                                    "resource_graph": self.resource_graph.enabled,
                                    "resource_graph_queries": self.resource_graph.queries})
+
+
+def _kubeconfigs(name: str, config: dict[str, Any]) -> Response:
+    """The credential actions' answer: ``{"kubeconfigs": [{"name", "value": <base64 YAML>}]}``."""
+    value = base64.b64encode(yaml.dump(config, Dumper=_DUMPER, sort_keys=False).encode()).decode("ascii")
+    return _json(200, {"kubeconfigs": [{"name": name, "value": value}]})
 
 
 def _action_matches(pattern: str, action: str) -> bool:

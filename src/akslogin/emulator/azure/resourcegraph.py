@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from akslogin.emulator.azure.armwire import READ, ArmError, Principal
 from akslogin.emulator.azure.quota import Windows, hms
 from akslogin.emulator.net.httpbase import Request, Response, Router
-from akslogin.emulator.world import Cluster, Subscription
+from akslogin.emulator.world import MG_PROVIDER, Cluster, Subscription
 
 if TYPE_CHECKING:
     from akslogin.emulator.azure.arm import ArmService
@@ -262,7 +262,7 @@ class ResourceGraph:
         elif groups is not None:
             if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
                 raise ArmError(400, "BadRequest", "managementGroups must be a list of management group ids.")
-            wanted = {f"/providers/microsoft.management/managementgroups/{g}".lower() for g in groups}
+            wanted = {f"{MG_PROVIDER}/{g}".lower() for g in groups}
             subs = [s for s in self.world.subscriptions
                     if wanted & {c.lower() for c in self.world.group_chain(s)}]
         else:

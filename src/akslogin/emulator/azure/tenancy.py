@@ -14,13 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from akslogin.emulator.azure.armwire import ArmError, Principal
 from akslogin.emulator.net.httpbase import Request, Response, Router
-from akslogin.emulator.world import Tenant
+from akslogin.emulator.world import MG_PROVIDER, Tenant
 
 if TYPE_CHECKING:
     from akslogin.emulator.azure.arm import ArmService
 
 MG_TYPE = "Microsoft.Management/managementGroups"
-MG_PATH = "/providers/Microsoft.Management/managementGroups"
 
 
 class Tenancy:
@@ -52,42 +51,27 @@ class Tenancy:
         group = self.world.management_group(group_id)
         if not is_root and (group is None or group.tenant_id != principal.tenant_id):
             raise ArmError(404, "NotFound", f"'{group_id}' not found")
-        scope = f"{MG_PATH}/{group_id}"
+        scope = f"{MG_PROVIDER}/{group_id}"
         action = "Microsoft.Management/managementGroups/descendants/read"
         if not self.arm.allowed(principal, action, scope):
-            raise ArmError(403, "AuthorizationFailed",
-                           f"The client '{principal.display}' with object id '{principal.object_id}' does not have "
-                           f"authorization to perform action '{action}' over scope '{scope}' or the scope is invalid.")
+            raise self.arm.denied(principal, action, scope)
         below: list[dict[str, Any]] = []
         wanted = scope.lower()
         groups = [m for m in self.world.management_groups if m.tenant_id == principal.tenant_id]
         for m in groups:
-            chain = [c.lower() for c in _group_chain(self.world, m.id, m.tenant_id)]
+            chain = [c.lower() for c in self.world.groups_from(m.id, m.tenant_id)]
             if wanted in chain[1:]:
                 below.append({"id": m.arm_id, "type": MG_TYPE, "name": m.id, "properties": {
-                    "displayName": m.display_name, "parent": {"id": f"{MG_PATH}/{m.parent or m.tenant_id}"}}})
+                    "displayName": m.display_name, "parent": {"id": f"{MG_PROVIDER}/{m.parent or m.tenant_id}"}}})
         for sub in self.world.subscriptions:
             if sub.tenant_id != principal.tenant_id:
                 continue
-            chain = [c.lower() for c in self.world.group_chain(sub)]
-            if wanted in chain:
-                parent = chain[0]
-                below.append({"id": f"{MG_PATH}/{parent.rsplit('/', 1)[1]}/subscriptions/{sub.id}",
-                              "type": f"{MG_TYPE}/subscriptions", "name": sub.id,
-                              "properties": {"displayName": sub.display_name,
-                                             "parent": {"id": f"{MG_PATH}/{sub.management_group or sub.tenant_id}"}}})
+            if wanted in (c.lower() for c in self.world.group_chain(sub)):
+                parent = f"{MG_PROVIDER}/{sub.management_group or sub.tenant_id}"
+                below.append({"id": f"{parent}/subscriptions/{sub.id}", "type": f"{MG_TYPE}/subscriptions",
+                              "name": sub.id,
+                              "properties": {"displayName": sub.display_name, "parent": {"id": parent}}})
         return self.arm.page(req, below)
-
-
-def _group_chain(world: Any, group_id: str, tenant_id: str) -> list[str]:
-    """The group itself and every group above it, up to the tenant root."""
-    chain = [f"{MG_PATH}/{group_id}"]
-    group = world.management_group(group_id)
-    while group is not None and len(chain) < 9:
-        parent = group.parent or tenant_id
-        chain.append(f"{MG_PATH}/{parent}")
-        group = world.management_group(group.parent) if group.parent else None
-    return chain
 
 
 def _tenant_json(tenant: Tenant, home: bool) -> dict[str, Any]:

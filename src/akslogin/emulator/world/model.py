@@ -499,18 +499,22 @@ class World:
             "mg", self.management_groups, lambda items: {m.id.lower(): m for m in items})
         return found.get(mg_id.lower())
 
+    def groups_from(self, group_id: str, tenant_id: str) -> list[str]:
+        """The ARM ids of management group ``group_id`` ("": the tenant's root group) and of every group above
+        it, nearest first, the tenant's root group (whose id is the tenant id) last."""
+        chain: list[str] = []
+        current = group_id or tenant_id
+        while len(chain) < 9:
+            chain.append(f"{MG_PROVIDER}/{current}")
+            if current.lower() == tenant_id.lower():
+                return chain
+            group = self.management_group(current)
+            current = (group.parent if group is not None else "") or tenant_id
+        return [*chain, f"{MG_PROVIDER}/{tenant_id}"]
+
     def group_chain(self, subscription: Subscription) -> list[str]:
         """The ARM ids of the management groups above ``subscription``, nearest first, its tenant's root last."""
-        chain: list[str] = []
-        current = subscription.management_group
-        while current and current.lower() != subscription.tenant_id.lower() and len(chain) < 8:
-            group = self.management_group(current)
-            if group is None:
-                break
-            chain.append(group.arm_id)
-            current = group.parent
-        chain.append(f"{MG_PROVIDER}/{subscription.tenant_id}")
-        return chain
+        return self.groups_from(subscription.management_group, subscription.tenant_id)
 
     def scope_chain(self, resource_id: str) -> list[str]:
         """Every scope whose role assignments apply to ``resource_id`` (lower case): the id and each prefix of it,
@@ -518,13 +522,9 @@ class World:
         parts = [p for p in resource_id.strip("/").split("/") if p]
         chain = ["/" + "/".join(parts[:n]).lower() for n in range(len(parts), 0, -1)]
         if resource_id.lower().startswith(MG_PROVIDER.lower() + "/") and len(parts) >= 4:
-            chain = [f"{MG_PROVIDER}/{parts[3]}".lower()]
             group = self.management_group(parts[3])
-            while group is not None and len(chain) < 9:
-                parent = group.parent or group.tenant_id
-                chain.append(f"{MG_PROVIDER}/{parent}".lower())
-                group = self.management_group(group.parent) if group.parent else None
-            return [*chain, "/"]
+            above = self.groups_from(parts[3], group.tenant_id) if group is not None else [f"{MG_PROVIDER}/{parts[3]}"]
+            return [*(g.lower() for g in above), "/"]
         if len(parts) >= 2 and parts[0].lower() == "subscriptions":
             sub = self.subscription(parts[1])
             if sub is not None:
