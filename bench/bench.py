@@ -195,6 +195,9 @@ def hot_path(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dict[str
         # What the cached path's imports cost before any work: the floor of the module layout (see 1b).
         Series('`python -c "import akslogin.usecases.get_token"` (the cached path\'s modules only, no work)',
                [python, "-c", "import akslogin.usecases.get_token"], hit.env),
+        # get-token leaves with os._exit (no teardown): the same interpreter leaving that way, for comparison.
+        Series('`python -c "import os; os._exit(0)"` (the interpreter without its teardown, as get-token ends)',
+               [python, "-c", "import os; os._exit(0)"], hit.env),
         Series('`python -c "import msal"` (the floor of an MSAL-based plugin)', [python, "-c", "import msal"],
                hit.env),
         Series("`akslogin get-token` — cache miss, spn (1 token request, known tenant)", miss.argv, miss.env,
@@ -925,7 +928,9 @@ def main(argv: list[str]) -> int:
         f"Result: cached get-token median **{fmt(hot['time_ratio'], 2)}×** the interpreter baseline "
         f"(p90 {fmt(hot['p90_ratio'], 2)}×), peak RSS **{fmt(hot['rss_ratio'], 2)}×** (max over runs "
         f"{fmt(hot['rss_ratio_max'], 2)}×): target {verdict}. Each get-token ran with KUBERNETES_EXEC_INFO set "
-        "as kubectl sets it. The cache-miss row is for scale only.",
+        "as kubectl sets it. get-token ends with `os._exit` once its output is flushed (no teardown): the "
+        "`os._exit` row shows what that alone is worth to the bare interpreter. The cache-miss row is for scale "
+        "only.",
         "",
         "### 1a. The headline: a kubectl call with akslogin as its plugin (target: no growth; the part that is "
         "ours is the akslogin row over the bare-plugin row)",
@@ -933,7 +938,8 @@ def main(argv: list[str]) -> int:
         "`kubectl get pods` (kubectl " + kubectl_version() + ") against the emulated API server, which verifies "
         "the token of every request; kubectl's discovery cache warm. The user has a static token, or a bare "
         "Python exec plugin (the same interpreter) that only prints a prepared ExecCredential, or akslogin "
-        "get-token with a cached token. Interleaved.",
+        "get-token with a cached token. Interleaved. The bare plugin ends as any script does; akslogin without "
+        "the interpreter's teardown (section 1).",
         "",
         *kubectl_lines,
         "",

@@ -6,13 +6,12 @@ Only the slow path imports this (after a network call failed).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from akslogin.errors import AuthenticationError
 
 
-@dataclass(frozen=True)
-class AadstsExplanation:
+class AadstsExplanation(NamedTuple):
     cause: str
     action: str
 

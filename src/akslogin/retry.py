@@ -8,7 +8,6 @@ import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -34,15 +33,25 @@ def retry_after_seconds(value: str | None, cap: float, now: Callable[[], float] 
     return min(max(seconds, 0.0), cap)
 
 
-@dataclass
 class RetryPolicy:
-    attempts: int = 3  # total tries, the first included
-    base: float = 0.5
-    cap: float = 4.0
-    max_retry_after: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
-    #: A number in [0, 1); pinned by tests that check the waits.
-    jitter: Callable[[], float] = field(default_factory=lambda: random.Random().random)
+    """A plain class, not a dataclass: this module is on every sign-in's path, and the engine never imports
+    dataclasses (a sign-in need not load it for one record)."""
+
+    __slots__ = ("attempts", "base", "cap", "jitter", "max_retry_after", "sleep")
+
+    def __init__(self, attempts: int = 3, base: float = 0.5, cap: float = 4.0, max_retry_after: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep, jitter: Callable[[], float] | None = None) -> None:
+        self.attempts = attempts  # total tries, the first included
+        self.base = base
+        self.cap = cap
+        self.max_retry_after = max_retry_after
+        self.sleep = sleep
+        #: A number in [0, 1); pinned by tests that check the waits.
+        self.jitter: Callable[[], float] = jitter or random.Random().random
+
+    def __repr__(self) -> str:
+        return (f"RetryPolicy(attempts={self.attempts}, base={self.base}, cap={self.cap}, "
+                f"max_retry_after={self.max_retry_after})")
 
     def backoff(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait before try number ``attempt + 1`` (attempt counts from 1): what ``Retry-After``

@@ -88,3 +88,61 @@ def test_a_cache_miss_does_load_the_network_stack(tmp_path: Path) -> None:
     names, result = _imported([akslogin_bin(), "get-token", *argv], clean_env(tmp_path, AZURE_CLIENT_SECRET="s"))
     assert result.returncode == 1 and "cannot connect" in result.stderr
     assert {"msal", "requests"} <= names
+
+
+#: A sitecustomize for the child: one file when its atexit handlers run, another when the interpreter's teardown
+#: frees module globals (the witness object's __del__). The arguments are bound early: teardown clears globals.
+WITNESS = '''
+import atexit
+import os
+
+_MARKS = os.environ["AKSLOGIN_TEST_MARKS"]
+
+
+def _mark(name, _open=open, _join=os.path.join):
+    with _open(_join(_MARKS, name), "w"):
+        pass
+
+
+atexit.register(_mark, "atexit")
+
+
+class _Teardown:
+    def __del__(self, _mark=_mark):
+        _mark("teardown")
+
+
+_witness = _Teardown()
+'''
+
+
+def test_a_cached_token_ends_without_teardown_and_loses_nothing(tmp_path: Path) -> None:
+    """Issue 29: a cache hit leaves with os._exit as a sign-in does (the interpreter's teardown is ~2 ms, more
+    than the hit's own work, and kubectl waits for the exit): atexit handlers still run, stdout and the last
+    line of a verbose stderr arrive whole, and an error's exit code and message come through."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(WITNESS)
+    argv = ["--login", "spn", "--server-id", AKS_SERVER_APP_ID, "--tenant-id", TENANT_ID,
+            "--client-id", "aaaaaaaa-0000-4000-8000-00000000abcf", "--cache-dir", str(tmp_path / "cache")]
+    _seed(tmp_path / "cache", argv)
+
+    def run(marks: str, *args: str) -> subprocess.CompletedProcess[str]:
+        (tmp_path / marks).mkdir()
+        env = clean_env(tmp_path, PYTHONPATH=str(site), AKSLOGIN_TEST_MARKS=str(tmp_path / marks))
+        return subprocess.run([akslogin_bin(), *args], env=env, capture_output=True, text=True, timeout=60,
+                              stdin=subprocess.DEVNULL)
+
+    hit = run("hit", "get-token", *argv, "-v", "3")
+    assert hit.returncode == 0, hit.stderr
+    assert json.loads(hit.stdout)["status"]["token"] == "header.payload.signature"
+    assert hit.stderr.endswith("served from the cache\n")
+    assert sorted(p.name for p in (tmp_path / "hit").iterdir()) == ["atexit"]
+    bad = run("bad", "get-token", *argv, "--timeout", "soon")
+    assert bad.returncode != 0 and bad.stdout == ""
+    assert "--timeout" in bad.stderr and bad.stderr.endswith("\n")
+    assert sorted(p.name for p in (tmp_path / "bad").iterdir()) == ["atexit"]
+    # The witness works: any other command ends with the usual teardown.
+    version = run("version", "--version")
+    assert version.returncode == 0
+    assert sorted(p.name for p in (tmp_path / "version").iterdir()) == ["atexit", "teardown"]

@@ -3,7 +3,7 @@
 Each case is the real command against the emulator under ``python -X importtime``: the token request
 succeeds, and the process did not load requests' character-set detector (akslogin never lets requests guess a
 body's encoding, see :mod:`akslogin.leanimport`) nor, for logins that use no certificate, key or encrypted
-cache, cryptography's native module.
+cache, cryptography's native module, nor dataclasses.
 """
 
 from __future__ import annotations
@@ -50,6 +50,9 @@ def test_a_sign_in_loads_no_charset_detector(scenario: Scenario, tmp_path: Path,
     assert {"msal", "requests", "requests.models"} <= names  # the engine did load: the check below means something
     assert sorted(m for m in DETECTOR_MODULES if m in names) == []
     assert "importlib.metadata._adapters" not in names  # issue 29.2: urllib3's HTTP/2 probe no longer loads it
+    # issue 29.2: the engine never imports dataclasses (MSAL does import inspect), so the sign-in path's
+    # records are NamedTuples and plain classes
+    assert "dataclasses" not in names
     if not scenario.user_cache:  # saved sign-ins are encrypted at rest with cryptography's AES-GCM
         assert CRYPTOGRAPHY_NATIVE not in names
 

@@ -5,8 +5,7 @@ The token is :class:`akslogin.tokencache.entry.AccessToken`, the one token value
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TextIO, TypeGuard
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO, TypeGuard
 
 from akslogin.leanimport import import_module
 from akslogin.tokencache.entry import AccessToken as AccessToken  # re-exported: what credentials return
@@ -84,8 +83,7 @@ def _number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """Something a login mode lacks before it can even try, and how to supply it."""
 
     message: str
@@ -138,9 +136,9 @@ class Credential(Protocol):
         ...
 
 
-@dataclass
-class CredentialContext:
-    """Everything a login mode may use; injected so tests can swap clock, HTTP and streams."""
+class CredentialContext(NamedTuple):
+    """Everything a login mode may use; injected so tests can swap clock, HTTP and streams. A NamedTuple, like
+    every record a sign-in builds: the engine never imports dataclasses, so a sign-in need not either."""
 
     opts: TokenOptions
     authority: Authority

@@ -16,8 +16,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from akslogin import jsonlite
 from akslogin.credentials.base import AccessToken, Problem, problems_raised_by
@@ -31,15 +30,13 @@ _TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$")
 _SUBSCRIPTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._()-]{0,127}$")
 
 
-@dataclass(frozen=True)
-class Tool:
+class Tool(NamedTuple):
     executable: str  # "az"
     display: str  # "the Azure CLI"
     install_hint: str
 
 
-@dataclass(frozen=True)
-class ToolResult:
+class ToolResult(NamedTuple):
     returncode: int
     stdout: str
     stderr: str

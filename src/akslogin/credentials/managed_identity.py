@@ -26,8 +26,7 @@ import os
 import time
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msal
 import requests
@@ -55,8 +54,7 @@ NOT_ON_AZURE = ("--login msi works only where a managed identity endpoint exists
                 "AKS node, App Service / Functions, or an Arc-enabled server. Elsewhere use another --login mode.")
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     name: str  # for messages: "IMDS", "App Service", ...
     endpoint: str
     via_msal: bool

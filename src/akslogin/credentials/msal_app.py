@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 import urllib.parse
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msal
 
@@ -19,8 +18,7 @@ from akslogin.http import HttpClient
 from akslogin.options import TokenOptions
 
 
-@dataclass(frozen=True)
-class Authority:
+class Authority(NamedTuple):
     host: str  # https://host[:port]/ (trailing slash)
     tenant: str
     instance_discovery: bool
