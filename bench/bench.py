@@ -284,7 +284,7 @@ def kubectl_calls(emu: Emulator, tmp: Path, rounds: int) -> tuple[list[str], dic
     plugin = credential.parent / "plugin.py"
     plugin.write_text(f"import sys\nsys.stdout.write(open({str(credential)!r}).read())\n")
     exec_api = str(yaml.safe_load(first.stdout)["apiVersion"])  # what get-token answered kubectl's exec info with
-    users = {
+    users: dict[str, dict[str, Any]] = {
         "static": {"token": token},
         "bare": {"exec": {"apiVersion": exec_api, "command": python, "args": [str(plugin)],
                           "interactiveMode": "Never"}},

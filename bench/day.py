@@ -85,13 +85,13 @@ def simulated(clock: SimClock, env: dict[str, str]) -> Iterator[None]:
     """``time.time`` on the simulated clock and ``os.environ`` as the invocation's (MSAL's managed identity
     client reads the process environment, as it does when get-token runs as its own process)."""
     real, saved_env = time.time, dict(os.environ)
-    time.time = clock  # type: ignore[assignment]
+    time.time = clock
     os.environ.clear()
     os.environ.update(env)
     try:
         yield
     finally:
-        time.time = real  # type: ignore[assignment]
+        time.time = real
         os.environ.clear()
         os.environ.update(saved_env)
 
@@ -136,7 +136,7 @@ def run_day(emu: Emulator, mode: str, argv: list[str], env: dict[str, str], ahea
 
     saved_soon, saved_spawn = entry.AccessToken.renew_soon, refresh_ahead.spawn_detached
     if not ahead:
-        entry.AccessToken.renew_soon = lambda _self, _now: False  # type: ignore[method-assign]
+        entry.AccessToken.renew_soon = lambda self, now: False  # type: ignore[method-assign]
     refresh_ahead.spawn_detached = spawn  # type: ignore[assignment]
     settings, mi = emu.entra.settings, managed_identities(emu).settings
     saved = settings.access_token_lifetime, mi.token_lifetime
@@ -166,7 +166,7 @@ def run_day(emu: Emulator, mode: str, argv: list[str], env: dict[str, str], ahea
                 blocked += _idp_requests(emu) > before
     finally:
         entry.AccessToken.renew_soon = saved_soon  # type: ignore[method-assign]
-        refresh_ahead.spawn_detached = saved_spawn  # type: ignore[assignment]
+        refresh_ahead.spawn_detached = saved_spawn
         settings.access_token_lifetime, mi.token_lifetime = saved
     return DayResult(mode, caller, ahead, calls, blocked, _idp_requests(emu) - first, failures)
 
