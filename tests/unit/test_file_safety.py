@@ -82,6 +82,21 @@ def test_backups_are_bounded_and_complete(tmp_path: Path, monkeypatch: pytest.Mo
     assert len(files.existing_backups(str(kc))) == 2
 
 
+def test_backups_made_in_one_clock_tick_are_ordered_by_their_number(tmp_path: Path) -> None:
+    """A file's mtime moves in clock ticks (a few ms on Linux), so backups written in one tick share it; their
+    names' counters then decide which is older, as numbers: -10 is newer than -9 (found by the crash-safety test:
+    seven backups were left where five are kept, and a newer one had been deleted instead of an older one)."""
+    kc = _kubeconfig(tmp_path / "config")
+    stamp = f"{kc}.akslogin-backup-20261206-102021"
+    names = [stamp, *(f"{stamp}-{n}" for n in range(2, 12))]  # made in this order
+    for name in names:
+        Path(name).write_text(name)
+        os.utime(name, ns=(1_796_550_000_000_000_000, 1_796_550_000_000_000_000))
+    assert files.existing_backups(str(kc)) == names
+    files.prune_backups(str(kc), names[-1], keep=5)
+    assert files.existing_backups(str(kc)) == names[-5:]
+
+
 def test_backup_on_a_full_disk_leaves_no_truncated_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kc = _kubeconfig(tmp_path / "config")
     real_write = fileops.write_atomic

@@ -275,16 +275,28 @@ def new_backup_path(path: str) -> str:
 
 def existing_backups(path: str) -> list[str]:
     """Timestamped backups of ``path``, oldest first: regular files only (a link or a directory that happens to
-    carry the name is not ours and is left alone)."""
+    carry the name is not ours and is left alone). A file's mtime moves in clock ticks, so backups written in
+    one tick share it: then the name decides, its counter read as a number (``-10`` is newer than ``-9``)."""
     import glob
 
-    found: list[tuple[float, str]] = []
-    for candidate in glob.glob(glob.escape(path) + ".akslogin-backup-*"):
+    prefix = path + ".akslogin-backup-"
+    found: list[tuple[int, tuple[int, ...], str]] = []
+    for candidate in glob.glob(glob.escape(prefix) + "*"):
         with contextlib.suppress(OSError):
             st = os.lstat(candidate)
             if stat.S_ISREG(st.st_mode) and not candidate.endswith(".tmp"):
-                found.append((st.st_mtime, candidate))
-    return [p for _, p in sorted(found)]
+                found.append((st.st_mtime_ns, _backup_sequence(candidate[len(prefix):]), candidate))
+    return [p for _, _, p in sorted(found)]
+
+
+def _backup_sequence(suffix: str) -> tuple[int, ...]:
+    """``20261206-102021-10`` → (20261206, 102021, 10); a first backup has no counter (1); a name that is not
+    ours sorts first among those of its tick."""
+    parts = suffix.split("-")
+    if not all(part.isdigit() for part in parts) or len(parts) not in (2, 3):
+        return ()
+    numbers = tuple(int(part) for part in parts)
+    return numbers if len(numbers) == 3 else (*numbers, 1)
 
 
 def backup(path: str, target: str | None = None, keep: int | None = None) -> str | None:
