@@ -49,10 +49,6 @@ class RetryPolicy:
         #: A number in [0, 1); pinned by tests that check the waits.
         self.jitter: Callable[[], float] = jitter or random.Random().random
 
-    def __repr__(self) -> str:
-        return (f"RetryPolicy(attempts={self.attempts}, base={self.base}, cap={self.cap}, "
-                f"max_retry_after={self.max_retry_after})")
-
     def backoff(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait before try number ``attempt + 1`` (attempt counts from 1): what ``Retry-After``
         asks for, else base·2^(attempt-1) capped, scaled by 0.5-1.0 (jitter that never retries at once)."""
